@@ -1,0 +1,134 @@
+// swift-tools-version: 6.0
+//
+// The architecture, bottom to top (dependencies point down only):
+//
+//   marketplace-usersd (daemon)          marketplace-users (CLI)
+//          |                                     |
+//   MarketplaceServer (NIO server,        MarketplaceClient (async client)
+//     executor, services)                        |
+//     |            \                             |
+//   MarketplaceSQLite  MarketplaceDomain  -------+
+//          \           /                         |
+//        MarketplaceRPC (frames, envelope, status codes, router)
+//                   |
+//        MarketplaceProtos (generated Swift messages + protobuf-c bridge)
+//                   |
+//        CMarketplaceProtos (protoc-c output)  ->  CProtobufC (system libprotobuf-c)
+//
+// The client depends on neither server nor storage; the CLI only on the client.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "marketplace-users",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MarketplaceClient", targets: ["MarketplaceClient"]),
+        .library(name: "MarketplaceServer", targets: ["MarketplaceServer"]),
+        .executable(name: "marketplace-usersd", targets: ["marketplace-usersd"]),
+        .executable(name: "marketplace-users", targets: ["marketplace-users"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // C at the bottom: system libraries and the protoc-c output.
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "CMarketplaceProtos", dependencies: ["CProtobufC"]),
+
+        // Swift value types for every message, bridged to protobuf-c (generated).
+        .target(name: "MarketplaceProtos", dependencies: ["CMarketplaceProtos"], swiftSettings: strict),
+
+        // The wire layer: ttrpc frames, envelope, status codes, router.
+        .target(
+            name: "MarketplaceRPC",
+            dependencies: [
+                "MarketplaceProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The product's rules: entities, states, validation, secrets, and the
+        // operations, written against the narrow `Store` interface.
+        .target(
+            name: "MarketplaceDomain",
+            dependencies: ["CSodium", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        // The embedded SQLite backend of `Store` (system libsqlite3 through GRDB).
+        .target(
+            name: "MarketplaceSQLite",
+            dependencies: ["MarketplaceDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+
+        // The server: NIO on a Unix socket, call executor, service handlers.
+        .target(
+            name: "MarketplaceServer",
+            dependencies: [
+                "MarketplaceRPC", "MarketplaceProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The client library other services use.
+        .target(
+            name: "MarketplaceClient",
+            dependencies: [
+                "MarketplaceRPC", "MarketplaceProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // Thin executables.
+        .executableTarget(
+            name: "marketplace-usersd",
+            dependencies: [
+                "MarketplaceServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "marketplace-users",
+            dependencies: [
+                "MarketplaceClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // Test support: temporary sockets, a started server, a connected client.
+        .target(
+            name: "MarketplaceTestSupport",
+            dependencies: ["MarketplaceServer", "MarketplaceClient"],
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "MarketplaceRPCTests",
+            dependencies: [
+                "MarketplaceRPC", "MarketplaceProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MarketplaceDomainTests",
+            dependencies: ["MarketplaceDomain", "MarketplaceSQLite"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MarketplaceServerTests",
+            dependencies: ["MarketplaceTestSupport", "MarketplaceServer", "MarketplaceClient"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,98 @@
+import Foundation
+internal import CMarketplaceProtos
+
+/// A bump allocator for the C struct tree of one message being encoded.
+///
+/// Everything is allocated zeroed from a few large blocks and freed at once by
+/// `releaseAll()`; nothing allocated here may be used after that.
+final class CArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private static let blockSize = 4096
+
+    init() {}
+
+    deinit { releaseAll() }
+
+    func releaseAll() {
+        for block in blocks { free(block) }
+        blocks.removeAll()
+        cursor = nil
+        remaining = 0
+    }
+
+    /// Zeroed raw memory of `size` bytes aligned to `alignment`.
+    func raw(size: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        if let cursor {
+            let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
+            if padding + size <= remaining {
+                let start = cursor + padding
+                self.cursor = start + size
+                remaining -= padding + size
+                return start
+            }
+        }
+        let length = max(Self.blockSize, size + alignment)
+        let block = calloc(1, length)!
+        blocks.append(block)
+        let padding = (alignment - Int(bitPattern: block) % alignment) % alignment
+        let start = block + padding
+        cursor = start + size
+        remaining = length - padding - size
+        return start
+    }
+
+    func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
+        raw(size: MemoryLayout<T>.stride * max(count, 1), alignment: MemoryLayout<T>.alignment)
+            .bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    /// A NUL-terminated copy of `string`.
+    func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let p = allocate(CChar.self, count: utf8.count + 1)
+            if let base = utf8.baseAddress {
+                UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: utf8.count)
+            }
+            p[utf8.count] = 0
+            return p
+        }
+    }
+
+    func binaryData(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        guard !bytes.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        let p = allocate(UInt8.self, count: bytes.count)
+        bytes.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: bytes.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: p)
+    }
+
+    /// A copy of `elements`, or nil for an empty array (as protobuf-c expects).
+    func array<T>(_ elements: [T]) -> UnsafeMutablePointer<T>? {
+        guard !elements.isEmpty else { return nil }
+        let p = allocate(T.self, count: elements.count)
+        p.initialize(from: elements, count: elements.count)
+        return p
+    }
+
+    /// An initialised C struct holding `message`.
+    func message<M: CBridgedMessage>(_ message: M) -> UnsafeMutablePointer<M.CMessage> {
+        let p = allocate(M.CMessage.self)
+        M.cInit(p)
+        message.fill(p, arena: self)
+        return p
+    }
+
+    func timestamp(_ date: Date) -> UnsafeMutablePointer<Google__Protobuf__Timestamp> {
+        let p = allocate(Google__Protobuf__Timestamp.self)
+        google__protobuf__timestamp__init(p)
+        let interval = date.timeIntervalSince1970
+        var seconds = interval.rounded(.down)
+        var nanos = ((interval - seconds) * 1e9).rounded()
+        if nanos >= 1e9 { seconds += 1; nanos -= 1e9 }
+        p.pointee.seconds = Int64(seconds)
+        p.pointee.nanos = Int32(nanos)
+        return p
+    }
+}

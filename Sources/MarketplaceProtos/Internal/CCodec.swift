@@ -1,0 +1,40 @@
+internal import CMarketplaceProtos
+
+/// Encodes and decodes bridged messages: the one place where C memory is owned.
+///
+/// - Encoding builds the C struct tree in a `CArena`, packs it into a Swift
+///   array, and frees the arena before returning.
+/// - Decoding lets protobuf-c unpack into its own allocations, copies everything
+///   into Swift values, and frees the unpacked tree before returning.
+///
+/// No C pointer outlives the call that created it.
+enum CCodec {
+    static func encode<M: CBridgedMessage>(_ message: M) -> [UInt8] {
+        let arena = CArena()
+        defer { arena.releaseAll() }
+        let c = arena.message(message)
+        let size = M.cPackedSize(c)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = size == 0 ? 0 : M.cPack(c, buffer.baseAddress!)
+        }
+    }
+
+    static func decode<M: CBridgedMessage>(
+        _ type: M.Type, from bytes: UnsafeRawBufferPointer
+    ) throws(ProtoDecodingError) -> M {
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        // protobuf-c reads nothing for an empty buffer but wants a non-null pointer.
+        let unpacked: UnsafeMutablePointer<M.CMessage>?
+        if let data {
+            unpacked = M.cUnpack(bytes.count, data)
+        } else {
+            var empty: UInt8 = 0
+            unpacked = M.cUnpack(0, &empty)
+        }
+        guard let unpacked else {
+            throw ProtoDecodingError(messageType: M.protoName, reason: "not a valid protobuf encoding")
+        }
+        defer { M.cFree(unpacked) }
+        return try M(copying: unpacked)
+    }
+}

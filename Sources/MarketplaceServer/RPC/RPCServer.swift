@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import MarketplaceRPC
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A ttrpc server on a Unix domain socket.
+///
+/// Frames and envelopes are handled in channel handlers on the event loops;
+/// each call's handler runs as a task off the loop. The server bounds
+/// connections and calls per connection, reads each peer's credentials, and
+/// shuts down gracefully: stop accepting, let in-flight calls finish within the
+/// grace period, close, remove the socket file.
+public final class RPCServer: Sendable {
+    /// Why the server could not start.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The path the server listens on.
+    public let socketPath: String
+    private let configuration: RPCServerConfiguration
+    private let listener: any Channel
+    private let connections: ConnectionRegistry
+    private let logger: Logger
+    private let state = Mutex<State>(.serving)
+    private let closedPromise: EventLoopPromise<Void>
+
+    private enum State {
+        case serving
+        case shuttingDown
+        case closed
+    }
+
+    private init(
+        configuration: RPCServerConfiguration, listener: any Channel, connections: ConnectionRegistry,
+        logger: Logger, closedPromise: EventLoopPromise<Void>
+    ) {
+        self.socketPath = configuration.socketPath
+        self.configuration = configuration
+        self.listener = listener
+        self.connections = connections
+        self.logger = logger
+        self.closedPromise = closedPromise
+    }
+
+    /// Binds the socket and starts serving `router`.
+    ///
+    /// - Parameters:
+    ///   - errorMapper: converts errors handlers throw (other than `RPCError`) to a
+    ///     status; errors it returns nil for answer INTERNAL and are logged.
+    /// - Throws: `StartError` when the path is taken by a live server or is not a
+    ///   socket, or the socket cannot be bound.
+    public static func start(
+        configuration: RPCServerConfiguration,
+        router: RPCRouter,
+        errorMapper: @escaping @Sendable (any Error) -> RPCError? = { _ in nil },
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> RPCServer {
+        do {
+            try SocketPath.prepare(configuration.socketPath)
+        } catch {
+            throw StartError(description: error.description)
+        }
+        let executor = ServerRPCExecutor(router: router, errorMapper: errorMapper, logger: logger)
+        let connections = ConnectionRegistry(limit: configuration.maxConnections)
+        let highWater = max(configuration.maxPendingResponseBytes, 1024)
+        let listener: any Channel
+        do {
+            listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
+                .childChannelInitializer { channel in
+                    PeerCredentials.of(channel).flatMapThrowing { peer in
+                        try Self.initialize(
+                            channel: channel, peer: peer, executor: executor, configuration: configuration,
+                            connections: connections, logger: logger)
+                    }
+                }
+                .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false)
+                .get()
+        } catch {
+            throw StartError(description: "cannot listen on \(configuration.socketPath): \(error)")
+        }
+        guard chmod(configuration.socketPath, mode_t(configuration.socketMode)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? await listener.close()
+            throw StartError(description: "cannot set mode of \(configuration.socketPath): \(reason)")
+        }
+        let server = RPCServer(
+            configuration: configuration, listener: listener, connections: connections, logger: logger,
+            closedPromise: group.next().makePromise())
+        return server
+    }
+
+    private static func initialize(
+        channel: any Channel, peer: PeerCredentials, executor: ServerRPCExecutor,
+        configuration: RPCServerConfiguration, connections: ConnectionRegistry, logger: Logger
+    ) throws {
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "peer"] = "\(peer)"
+        guard connections.admit() else {
+            connectionLogger.warning(
+                "refusing connection: \(configuration.maxConnections) connections already open")
+            channel.close(promise: nil)
+            return
+        }
+        let handler = ServerConnectionHandler(
+            executor: executor, configuration: configuration, peer: peer, logger: connectionLogger)
+        let id = connections.register(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        channel.closeFuture.whenComplete { _ in connections.remove(id) }
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(IdleStateHandler(readTimeout: configuration.partialFrameTimeout))
+        try sync.addHandler(handler)
+    }
+
+    /// Stops accepting, lets in-flight calls finish within the grace period,
+    /// closes every connection and removes the socket file. Idempotent.
+    public func shutdownGracefully() async {
+        let first = state.withLock { state in
+            guard case .serving = state else { return false }
+            state = .shuttingDown
+            return true
+        }
+        guard first else {
+            try? await closedPromise.futureResult.get()
+            return
+        }
+        logger.info("shutting down", metadata: ["open_connections": "\(connections.count)"])
+        try? await listener.close()
+        connections.drainAll()
+        let deadline = ContinuousClock.now.advanced(by: configuration.shutdownGracePeriod)
+        while connections.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if connections.count > 0 {
+            logger.warning("grace period over; closing \(connections.count) connections with calls in flight")
+            await connections.closeAll()
+        }
+        unlink(socketPath)
+        state.withLock { $0 = .closed }
+        closedPromise.succeed()
+        logger.info("stopped")
+    }
+
+    /// Returns when the server has shut down.
+    public func waitUntilClosed() async {
+        try? await closedPromise.futureResult.get()
+    }
+
+    /// Connections open right now.
+    public var connectionCount: Int { connections.count }
+}
+
+extension PeerCredentials {
+    /// Linux `struct ucred`, which Glibc's Swift overlay does not export.
+    private struct UCred: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// Linux's SO_PEERCRED option number.
+    private static let soPeerCred: Int32 = 17
+
+    /// The peer of an accepted Unix socket connection (SO_PEERCRED). A peer whose
+    /// credentials cannot be read gets uid and gid `UInt32.max`, which no
+    /// operator rule matches.
+    static func of(_ channel: any Channel) -> EventLoopFuture<PeerCredentials> {
+        let unknown = PeerCredentials(pid: 0, uid: UInt32.max, gid: UInt32.max)
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(unknown)
+        }
+        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(soPeerCred))
+        return future
+            .map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+            .recover { _ in unknown }
+    }
+}

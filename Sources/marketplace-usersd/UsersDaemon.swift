@@ -1,0 +1,93 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import MarketplaceServer
+
+/// `marketplace-usersd`: parses options, sets up logging, runs the server until
+/// SIGTERM or SIGINT, then shuts down gracefully.
+@main
+struct UsersDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "marketplace-usersd",
+        abstract: "The marketplace users and invitations service, on a Unix socket.",
+        discussion: """
+            Every option can also be set by the environment variable named in its help.
+            Example:
+              marketplace-usersd --socket ./marketplace-users.sock --data-dir ./data
+            """,
+        version: ServiceVersion.current)
+
+    @Option(help: "Unix socket path to listen on (env MARKETPLACE_USERS_SOCKET).")
+    var socket: String = env("MARKETPLACE_USERS_SOCKET") ?? UsersServerConfiguration.defaultSocketPath
+
+    @Option(help: "Directory of the SQLite database and key file (env MARKETPLACE_USERS_DATA_DIR).")
+    var dataDir: String = env("MARKETPLACE_USERS_DATA_DIR") ?? UsersServerConfiguration.defaultDataDirectory
+
+    @Option(help: "Octal mode of the socket file (env MARKETPLACE_USERS_SOCKET_MODE).")
+    var socketMode: String = env("MARKETPLACE_USERS_SOCKET_MODE") ?? "0660"
+
+    @Option(help: "Most connections served at once (env MARKETPLACE_USERS_MAX_CONNECTIONS).")
+    var maxConnections: Int = env("MARKETPLACE_USERS_MAX_CONNECTIONS").flatMap(Int.init) ?? 1024
+
+    @Option(help: "Most calls in flight per connection (env MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION).")
+    var maxCallsPerConnection: Int = env("MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION").flatMap(Int.init) ?? 256
+
+    @Option(help: "Seconds in-flight calls may take to finish at shutdown (env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
+    var shutdownGrace: Int = env("MARKETPLACE_USERS_SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env MARKETPLACE_USERS_LOG_LEVEL).")
+    var logLevel: String = env("MARKETPLACE_USERS_LOG_LEVEL") ?? "info"
+
+    func validate() throws {
+        guard UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
+            throw ValidationError("--socket-mode must be an octal mode such as 0660, not '\(socketMode)'")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxCallsPerConnection > 0 else { throw ValidationError("--max-calls-per-connection must be at least 1") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "marketplace-usersd")
+
+        var configuration = UsersServerConfiguration(socketPath: socket, dataDirectory: dataDir)
+        configuration.rpc.socketMode = UInt32(socketMode, radix: 8)!
+        configuration.rpc.maxConnections = maxConnections
+        configuration.rpc.maxConcurrentCallsPerConnection = maxCallsPerConnection
+        configuration.rpc.shutdownGracePeriod = .seconds(shutdownGrace)
+
+        let server: UsersServer
+        do {
+            server = try await UsersServer.start(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("received signal \(number)")
+                Task { await server.shutdownGracefully() }
+            }
+            source.resume()
+            return source
+        }
+        await server.waitUntilClosed()
+        signals.forEach { $0.cancel() }
+    }
+}
+
+private func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
