@@ -30,7 +30,7 @@ public struct FrameHeader: Hashable, Sendable {
 }
 
 /// A whole frame: header and body.
-public struct Frame: Sendable {
+public struct Frame: Sendable, Hashable {
     public var header: FrameHeader
     public var body: ByteBuffer
 

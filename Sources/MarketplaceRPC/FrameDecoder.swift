@@ -7,7 +7,7 @@ import NIOCore
 /// discarded as it arrives, never held in memory, and the stream stays framed.
 public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     /// What the decoder found in the stream.
-    public enum Event: Sendable {
+    public enum Event: Sendable, Hashable {
         /// A complete frame within the size limit.
         case frame(Frame)
         /// A header declaring a body over the limit; its bytes will be skipped.

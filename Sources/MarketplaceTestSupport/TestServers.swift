@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import MarketplaceClient
+import MarketplaceRPC
+import MarketplaceServer
+
+/// A logger that drops everything, for servers started by tests.
+public let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Starts the real users service on a temporary socket and data directory,
+/// runs `body` with it and a connected client, then shuts both down.
+public func withUsersServer<T>(
+    configure: (inout UsersServerConfiguration) -> Void = { _ in },
+    _ body: (UsersServer, MarketplaceClient) async throws -> T
+) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    var configuration = UsersServerConfiguration(
+        socketPath: directory.appending("s.sock"), dataDirectory: directory.appending("data"))
+    configure(&configuration)
+    let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
+    let client = MarketplaceClient(socketPath: configuration.rpc.socketPath)
+    do {
+        let result = try await body(server, client)
+        await client.close()
+        await server.shutdownGracefully()
+        return result
+    } catch {
+        await client.close()
+        await server.shutdownGracefully()
+        throw error
+    }
+}
+
+/// Starts a bare RPC server with `router` on a temporary socket and runs `body`
+/// with it and a client.
+public func withRPCServer<T>(
+    router: RPCRouter,
+    configure: (inout RPCServerConfiguration) -> Void = { _ in },
+    _ body: (RPCServer, MarketplaceClient) async throws -> T
+) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    var configuration = RPCServerConfiguration(socketPath: directory.appending("s.sock"))
+    configure(&configuration)
+    let server = try await RPCServer.start(configuration: configuration, router: router, logger: silentLogger)
+    let client = MarketplaceClient(socketPath: configuration.socketPath)
+    do {
+        let result = try await body(server, client)
+        await client.close()
+        await server.shutdownGracefully()
+        return result
+    } catch {
+        await client.close()
+        await server.shutdownGracefully()
+        throw error
+    }
+}
