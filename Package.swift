@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "MarketplaceServer",
             dependencies: [
-                "MarketplaceRPC", "MarketplaceProtos",
+                "MarketplaceRPC", "MarketplaceProtos", "MarketplaceDomain", "MarketplaceSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

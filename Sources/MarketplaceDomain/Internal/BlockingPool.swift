@@ -1,0 +1,87 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A fixed set of dedicated threads for blocking, CPU-heavy work (Argon2id),
+/// so that it never runs on Swift's cooperative pool or on an event loop.
+/// Concurrency is bounded by the number of threads; the queue by `maxQueued`.
+final class BlockingPool: Sendable {
+    private typealias Job = @Sendable () -> Void
+
+    private struct State {
+        var jobs: [Job] = []
+        var head = 0
+        var stopped = false
+
+        mutating func pop() -> Job? {
+            guard head < jobs.count else { return nil }
+            let job = jobs[head]
+            head += 1
+            if head > 64 && head * 2 > jobs.count {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return job
+        }
+
+        var count: Int { jobs.count - head }
+    }
+
+    /// What the threads share with the pool (a class, since `Mutex` cannot be copied).
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+        let available = DispatchSemaphore(value: 0)
+    }
+
+    private let shared = Shared()
+    private let threadCount: Int
+    private let maxQueued: Int
+
+    /// Starts `threads` dedicated threads named `name`.
+    init(threads: Int, maxQueued: Int = 1024, name: String) {
+        threadCount = max(1, threads)
+        self.maxQueued = maxQueued
+        for index in 0..<threadCount {
+            let thread = Thread { [shared] in
+                while true {
+                    shared.available.wait()
+                    let next: Job?? = shared.state.withLock { s in
+                        if let job = s.pop() { return .some(job) }
+                        return s.stopped ? .some(nil) : nil
+                    }
+                    switch next {
+                    case .some(.some(let job)): job()
+                    case .some(.none): return
+                    case .none: continue
+                    }
+                }
+            }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        shared.state.withLock { $0.stopped = true }
+        for _ in 0..<threadCount { shared.available.signal() }
+    }
+
+    /// Runs `work` on one of the pool's threads and returns its result.
+    ///
+    /// - Throws: ``DomainError/Kind/resourceExhausted`` when `maxQueued` jobs
+    ///   already wait; otherwise whatever `work` throws.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let accepted = shared.state.withLock { s -> Bool in
+                guard !s.stopped, s.count < maxQueued else { return false }
+                s.jobs.append { continuation.resume(with: Result { try work() }) }
+                return true
+            }
+            if accepted {
+                shared.available.signal()
+            } else {
+                continuation.resume(throwing: DomainError(.resourceExhausted, "too many password operations in progress; retry shortly"))
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+extension UserDirectory {
+    /// A page of an account's audit trail, newest first.
+    ///
+    /// - Throws: `invalidArgument` for a malformed id, page size or token;
+    ///   `notFound` when the account does not exist.
+    public func auditTrail(accountID: String, pageSize: Int = 0, pageToken: String = "") async throws -> Page<AuditEvent> {
+        try EntityKind.account.validate(accountID, field: "account_id")
+        let limit = try Validation.pageSize(pageSize)
+        let tag = "audit:\(accountID)"
+        var before: Int64?
+        if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 1) {
+            guard let sequence = Int64(fields[0]), sequence > 0 else {
+                throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
+            }
+            before = sequence
+        }
+        let olderThan = before
+        let rows = try await read { r in
+            _ = try Self.requireAccount(r, accountID)
+            return try r.auditEvents(accountID: accountID, before: olderThan, limit: limit + 1)
+        }
+        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [String($0.sequence)]) }
+    }
+
+    /// Unsent outbox messages, oldest first, for the mail sender.
+    ///
+    /// - Throws: `invalidArgument` when `limit` is outside 1...500 (0 means 50).
+    public func pendingOutboxMessages(limit: Int = 0) async throws -> [OutboxMessage] {
+        let limit = try Validation.pageSize(limit, field: "limit")
+        let entries = try await read { r in try r.pendingOutboxEntries(limit: limit) }
+        return try entries.map { entry in
+            var message = entry.message
+            if let sealed = entry.sealedToken {
+                let link = link(for: try secrets.unseal(sealed))
+                message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
+            }
+            return message
+        }
+    }
+
+    /// Marks messages as sent; ids already sent or unknown are ignored.
+    ///
+    /// - Returns: how many messages were marked.
+    /// - Throws: `invalidArgument` when more than 500 ids are given.
+    public func markOutboxMessagesSent(ids: [Int64]) async throws -> Int {
+        guard ids.count <= Validation.maxPageSize else {
+            throw DomainError.invalidArgument("ids: at most \(Validation.maxPageSize) per call (got \(ids.count))")
+        }
+        if ids.isEmpty { return 0 }
+        let now = now()
+        return try await write("mark outbox sent") { w in try w.markOutboxSent(ids: ids, at: now) }
+    }
+}

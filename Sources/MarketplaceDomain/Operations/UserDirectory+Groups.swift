@@ -1,0 +1,64 @@
+extension UserDirectory {
+    /// Creates a group in an account.
+    ///
+    /// - Throws: `invalidArgument` for a malformed account id, an empty or long
+    ///   name, a long description or bad permissions; `notFound` when the account
+    ///   does not exist; `alreadyExists` when `isAdministrators` and the account
+    ///   already has an administrators' group, or `isDefault` and it already has
+    ///   a default group.
+    public func createGroup(
+        accountID: String, name: String, description: String = "", permissions: [String] = [],
+        isAdministrators: Bool = false, isDefault: Bool = false, actor: Actor
+    ) async throws -> Group {
+        try EntityKind.account.validate(accountID, field: "account_id")
+        let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxEntityNameLength)
+        let description = try Validation.optionalText(description, field: "description", maxLength: 1000)
+        let permissions = try Validation.permissions(permissions)
+        let now = now()
+        return try await write("create group") { w in
+            _ = try Self.requireAccount(w, accountID)
+            if isAdministrators, let existing = try w.administratorsGroup(accountID: accountID) {
+                throw DomainError.alreadyExists("account \(accountID): already has an administrators' group (\(existing.id))")
+            }
+            if isDefault, let existing = try w.defaultGroup(accountID: accountID) {
+                throw DomainError.alreadyExists("account \(accountID): already has a default group (\(existing.id))")
+            }
+            let group = try Self.withFreshID(.group) { id in
+                let group = Group(
+                    id: id, accountID: accountID, name: name, description: description, permissions: permissions,
+                    isAdministrators: isAdministrators, isDefault: isDefault, createdAt: now)
+                try w.insert(group)
+                return group
+            }
+            try Self.audit(w, .groupCreated, accountID: accountID, target: group.id, actor: actor, at: now)
+            return group
+        }
+    }
+
+    /// The group with `id`.
+    ///
+    /// - Throws: `invalidArgument` for a malformed id; `notFound` when there is none.
+    public func group(id: String) async throws -> Group {
+        try EntityKind.group.validate(id, field: "group_id")
+        return try await read { r in
+            guard let group = try r.group(id: id) else { throw DomainError.notFound("group \(id): not found") }
+            return group
+        }
+    }
+
+    /// A page of an account's groups ordered by id.
+    ///
+    /// - Throws: `invalidArgument` for a malformed id, page size or token;
+    ///   `notFound` when the account does not exist.
+    public func listGroups(accountID: String, pageSize: Int = 0, pageToken: String = "") async throws -> Page<Group> {
+        try EntityKind.account.validate(accountID, field: "account_id")
+        let limit = try Validation.pageSize(pageSize)
+        let tag = "groups:\(accountID)"
+        let after = try PageToken.decodeID(pageToken, tag: tag, kind: .group)
+        let rows = try await read { r in
+            _ = try Self.requireAccount(r, accountID)
+            return try r.groups(accountID: accountID, after: after, limit: limit + 1)
+        }
+        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [$0.id]) }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+extension UserDirectory {
+    static let unknownInvitation = DomainError.notFound("invitation: not found")
+
+    /// Finds the invitation for a presented token: lookup by hash, then a
+    /// constant-time comparison of the hashes.
+    func invitation(_ r: any StoreReader, token: String) throws -> InvitationRecord {
+        guard let hash = secrets.tokenHash(token),
+            let invitation = try r.invitation(tokenHash: hash),
+            secrets.hashesMatch(hash, invitation.tokenHash)
+        else { throw Self.unknownInvitation }
+        return invitation
+    }
+
+    /// What the holder of an invitation link sees: account, inviter, email,
+    /// expiry, and whether the link is pending, expired, accepted, declined,
+    /// revoked or replaced.
+    ///
+    /// - Throws: `notFound` for an unknown or malformed token (revealing nothing else).
+    public func showInvitation(token: String) async throws -> InvitationView {
+        let now = now()
+        return try await read { r in
+            let invitation = try self.invitation(r, token: token)
+            let member = try Self.requireMembership(r, invitation.accountUserID, now: now)
+            let account = try Self.requireAccount(r, member.accountID)
+            return InvitationView(
+                accountID: account.id, accountName: account.name, inviterName: invitation.inviterName,
+                email: member.user.email, expiresAt: invitation.expiresAt, state: invitation.state(at: now))
+        }
+    }
+
+    /// Accepts an invitation. A person without a password chooses one (checked
+    /// against the policy); a person who already has a login proves it with
+    /// their password instead, and keeps their profile. Then the membership is
+    /// `active` and `joinedAt` is recorded. Of concurrent accepts of one link,
+    /// exactly one succeeds.
+    ///
+    /// Names and phone are validated always and stored only for a new login.
+    /// Password hashing runs first on the hashing threads; the single write
+    /// transaction then re-checks that the invitation is still pending and the
+    /// login unchanged.
+    ///
+    /// - Throws: `invalidArgument` when terms are not accepted, a name or phone
+    ///   is malformed, or the new password breaks the policy (naming what is
+    ///   missing); `notFound` for an unknown token; `failedPrecondition` when the
+    ///   invitation is expired, already accepted, declined, revoked or replaced;
+    ///   `unauthenticated` when an existing login's password does not match;
+    ///   `resourceExhausted` when too many hashes are queued.
+    public func acceptInvitation(
+        token: String, firstName: String, lastName: String, phone: String? = nil, password: String, acceptTerms: Bool
+    ) async throws -> AccountUser {
+        guard acceptTerms else { throw DomainError.invalidArgument("accept_terms: the terms of use must be accepted") }
+        let firstName = try Validation.requiredText(firstName, field: "first_name")
+        let lastName = try Validation.requiredText(lastName, field: "last_name")
+        let phone = try Validation.phone(phone)
+        let started = now()
+        let (userID, storedHash) = try await read { r in
+            let invitation = try self.invitation(r, token: token)
+            let member = try Self.requireMembership(r, invitation.accountUserID, now: started)
+            try Self.requireAcceptable(invitation, member, at: started, doing: "accept")
+            return (member.user.id, try r.passwordHash(userID: member.user.id))
+        }
+        let newHash: String?
+        if let storedHash {
+            guard try await secrets.verifyPassword(password, hash: storedHash) else {
+                throw DomainError.unauthenticated("password: does not match the existing login of the invited email")
+            }
+            newHash = nil
+        } else {
+            try PasswordPolicy.check(password)
+            newHash = try await secrets.hashPassword(password)
+        }
+        let now = now()
+        return try await write("accept invitation") { w in
+            let invitation = try self.invitation(w, token: token)
+            var member = try Self.requireMembership(w, invitation.accountUserID, now: now)
+            try Self.requireAcceptable(invitation, member, at: now, doing: "accept")
+            guard member.user.id == userID, try w.passwordHash(userID: userID) == storedHash else {
+                throw DomainError.failedPrecondition("invitation: the login of the invited email changed while accepting; try again")
+            }
+            var user = try Self.requireUser(w, userID)
+            if let newHash {
+                user.firstName = firstName
+                user.lastName = lastName
+                user.phone = phone
+                user.hasPassword = true
+                user.updatedAt = now
+                try w.update(user)
+                try w.setPasswordHash(userID: userID, hash: newHash)
+            }
+            try w.endInvitation(tokenHash: invitation.tokenHash, state: .accepted, at: now)
+            guard let next = member.status.applying(.accept) else {
+                throw DomainError.failedPrecondition("account_user \(member.id): cannot accept: the membership is \(member.status.apiName)")
+            }
+            member.status = next
+            member.joinedAt = now
+            member.invitationExpiresAt = nil
+            member.user = UserSummary(id: user.id, firstName: user.firstName, lastName: user.lastName, email: user.email, status: user.status, lastSignInAt: user.lastSignInAt)
+            try w.update(member)
+            try Self.audit(w, .invitationAccepted, accountID: member.accountID, target: member.id, actor: .user(userID), at: now)
+            return member
+        }
+    }
+
+    /// Declines an invitation: it ends, and the membership becomes `disabled`
+    /// (never active; the person can be invited again).
+    ///
+    /// - Throws: `notFound` for an unknown token; `failedPrecondition` when the
+    ///   invitation is not pending (expired, accepted, declined, revoked, replaced).
+    public func declineInvitation(token: String) async throws -> InvitationView {
+        let now = now()
+        return try await write("decline invitation") { w in
+            let invitation = try self.invitation(w, token: token)
+            var member = try Self.requireMembership(w, invitation.accountUserID, now: now)
+            try Self.requireAcceptable(invitation, member, at: now, doing: "decline")
+            guard let next = member.status.applying(.decline) else {
+                throw DomainError.failedPrecondition("account_user \(member.id): cannot decline: the membership is \(member.status.apiName)")
+            }
+            try w.endInvitation(tokenHash: invitation.tokenHash, state: .declined, at: now)
+            member.status = next
+            member.invitationExpiresAt = nil
+            try w.update(member)
+            try Self.audit(w, .invitationDeclined, accountID: member.accountID, target: member.id, actor: .anonymous, at: now)
+            let account = try Self.requireAccount(w, member.accountID)
+            return InvitationView(
+                accountID: account.id, accountName: account.name, inviterName: invitation.inviterName,
+                email: member.user.email, expiresAt: invitation.expiresAt, state: .declined)
+        }
+    }
+
+    static func requireAcceptable(_ invitation: InvitationRecord, _ member: AccountUser, at now: Date, doing action: String) throws {
+        switch invitation.state(at: now) {
+        case .pending:
+            guard member.status == .invited else {
+                throw DomainError.failedPrecondition("invitation: cannot \(action): the membership is \(member.status.apiName)")
+            }
+        case .expired:
+            throw DomainError.failedPrecondition("invitation: cannot \(action): the invitation expired on \(invitation.expiresAt.rfc3339); ask the account administrator for a new invitation")
+        case let state:
+            throw DomainError.failedPrecondition("invitation: cannot \(action): \(state.explanation)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+extension UserDirectory {
+    static let badCredentials = DomainError.unauthenticated("email or password is incorrect")
+
+    /// Checks an email and password (for sign-in). An unknown email, a deleted
+    /// user, a user without a password and a wrong password give the same error
+    /// after about the same time. Rehashes the password when the Argon2id
+    /// parameters changed.
+    ///
+    /// - Throws: `unauthenticated` ("email or password is incorrect");
+    ///   `resourceExhausted` when too many hashes are queued.
+    public func verifyPassword(email: String, password: String) async throws -> User {
+        guard let email = try? Validation.email(email), password.utf8.count <= 4 * PasswordPolicy.maximumLength else {
+            try await secrets.verifyAgainstDummy(password)
+            throw Self.badCredentials
+        }
+        let found = try await read { r -> (User, String)? in
+            guard let user = try r.user(email: email), user.status == .active, let hash = try r.passwordHash(userID: user.id) else { return nil }
+            return (user, hash)
+        }
+        guard let (user, hash) = found else {
+            try await secrets.verifyAgainstDummy(password)
+            throw Self.badCredentials
+        }
+        guard try await secrets.verifyPassword(password, hash: hash) else { throw Self.badCredentials }
+        if secrets.passwordNeedsRehash(hash) {
+            let rehashed = try await secrets.hashPassword(password)
+            try await write("rehash password") { w in
+                if try w.passwordHash(userID: user.id) == hash { try w.setPasswordHash(userID: user.id, hash: rehashed) }
+            }
+        }
+        return user
+    }
+
+    /// Records a successful sign-in of a user (`lastSignInAt`).
+    ///
+    /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
+    ///   user; `failedPrecondition` for a deleted one.
+    @discardableResult
+    public func recordSignIn(userID: String) async throws -> User {
+        try EntityKind.user.validate(userID, field: "user_id")
+        let now = now()
+        return try await write("record sign-in") { w in
+            var user = try Self.requireUser(w, userID)
+            guard user.status == .active else { throw DomainError.failedPrecondition("user \(userID): is deleted") }
+            user.lastSignInAt = now
+            try w.update(user)
+            return user
+        }
+    }
+
+    /// Records that a member used an account (`lastAccessAt`); only `active` members.
+    ///
+    /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
+    ///   membership; `failedPrecondition` unless the membership is `active`.
+    @discardableResult
+    public func recordAccountAccess(accountUserID: String) async throws -> AccountUser {
+        try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
+        let now = now()
+        return try await write("record account access") { w in
+            var member = try Self.requireMembership(w, accountUserID, now: now)
+            guard member.status == .active else {
+                throw DomainError.failedPrecondition("account_user \(accountUserID): cannot access the account: the membership is \(member.status.apiName)")
+            }
+            member.lastAccessAt = now
+            try w.update(member)
+            return member
+        }
+    }
+
+    /// Whether a stored hash should be recomputed with the current parameters.
+    public func passwordNeedsRehash(_ hash: String) -> Bool { secrets.passwordNeedsRehash(hash) }
+}

@@ -1,0 +1,127 @@
+/// Field validation with messages that name the field. Each function returns
+/// the normalised value or throws ``DomainError/Kind/invalidArgument``.
+public enum Validation {
+    /// The longest first or last name accepted.
+    public static let maxNameLength = 100
+    /// The longest account or group name accepted.
+    public static let maxEntityNameLength = 200
+    /// The default and largest page sizes.
+    public static let defaultPageSize = 50
+    public static let maxPageSize = 500
+
+    /// Trims and lowercases `email` and checks its syntax.
+    public static func email(_ raw: String, field: String = "email") throws(DomainError) -> String {
+        let email = raw.trimmingWhitespace().lowercased()
+        guard !email.isEmpty else { throw .invalidArgument("\(field): is required") }
+        guard email.utf8.count <= 254 else { throw .invalidArgument("\(field): must be at most 254 characters") }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (expected one @)")
+        }
+        let local = parts[0], domain = parts[1]
+        let localAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-")
+        guard !local.isEmpty, local.utf8.count <= 64, local.allSatisfy({ localAllowed.contains($0) }),
+            !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
+        else {
+            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (bad part before @)")
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        let labelAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+        guard labels.count >= 2,
+            labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { labelAllowed.contains($0) } && !$0.hasPrefix("-") && !$0.hasSuffix("-") })
+        else {
+            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (bad domain after @)")
+        }
+        return email
+    }
+
+    /// Trims `raw` and checks it is non-empty and at most `maxLength` characters.
+    public static func requiredText(_ raw: String, field: String, maxLength: Int = maxNameLength) throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { throw .invalidArgument("\(field): must not be empty") }
+        guard value.count <= maxLength else {
+            throw .invalidArgument("\(field): must be at most \(maxLength) characters (got \(value.count))")
+        }
+        guard !value.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+            throw .invalidArgument("\(field): must not contain control characters")
+        }
+        return value
+    }
+
+    /// Trims `raw` and checks it is at most `maxLength` characters (may be empty).
+    public static func optionalText(_ raw: String, field: String, maxLength: Int) throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace()
+        guard value.count <= maxLength else {
+            throw .invalidArgument("\(field): must be at most \(maxLength) characters (got \(value.count))")
+        }
+        return value
+    }
+
+    /// Normalises a phone number to `+<digits>`: a country prefix (`+` and 1-3
+    /// digits) and the number, 8 to 15 digits in all (E.164); spaces, dots,
+    /// dashes and parentheses are ignored. Empty or `nil` means no phone.
+    public static func phone(_ raw: String?, field: String = "phone") throws(DomainError) -> String? {
+        guard let raw else { return nil }
+        let trimmed = raw.trimmingWhitespace()
+        if trimmed.isEmpty { return nil }
+        guard trimmed.hasPrefix("+") else {
+            throw .invalidArgument("\(field): must start with a country prefix such as +33 followed by the number")
+        }
+        var digits = ""
+        for c in trimmed.dropFirst() {
+            if c.isASCII && c.isNumber {
+                digits.append(c)
+            } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" {
+                continue
+            } else {
+                throw .invalidArgument("\(field): may contain only digits after the + prefix (found \"\(c)\")")
+            }
+        }
+        guard digits.count >= 8, digits.count <= 15, !digits.hasPrefix("0") else {
+            throw .invalidArgument("\(field): must have a country prefix and number of 8 to 15 digits in all, not starting with 0 (got \(digits.count) digits)")
+        }
+        return "+" + digits
+    }
+
+    /// The page size to use: 0 means the default (50); otherwise 1...500.
+    public static func pageSize(_ requested: Int, field: String = "page_size") throws(DomainError) -> Int {
+        if requested == 0 { return defaultPageSize }
+        guard (1...maxPageSize).contains(requested) else {
+            throw .invalidArgument("\(field): must be between 1 and \(maxPageSize) (got \(requested))")
+        }
+        return requested
+    }
+
+    /// Checks a non-empty list of group ids, dropping duplicates but keeping order.
+    public static func groupIDs(_ ids: [String], field: String = "group_ids") throws(DomainError) -> [String] {
+        guard !ids.isEmpty else { throw .invalidArgument("\(field): at least one group is required") }
+        var seen = Set<String>()
+        var result: [String] = []
+        for (index, id) in ids.enumerated() {
+            try EntityKind.group.validate(id, field: "\(field)[\(index)]")
+            if seen.insert(id).inserted { result.append(id) }
+        }
+        return result
+    }
+
+    /// Checks permissions: each non-empty, at most 100 characters, at most 200 in all.
+    public static func permissions(_ raw: [String], field: String = "permissions") throws(DomainError) -> [String] {
+        guard raw.count <= 200 else { throw .invalidArgument("\(field): at most 200 permissions (got \(raw.count))") }
+        var seen = Set<String>()
+        var result: [String] = []
+        for (index, p) in raw.enumerated() {
+            let value = try requiredText(p, field: "\(field)[\(index)]", maxLength: 100)
+            if seen.insert(value).inserted { result.append(value) }
+        }
+        return result
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

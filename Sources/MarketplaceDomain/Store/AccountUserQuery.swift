@@ -1,0 +1,78 @@
+import Foundation
+
+/// A keyset-paged query over one account's memberships, built by the domain
+/// and executed by a ``StoreReader``.
+public struct AccountUserQuery: Sendable, Equatable {
+    /// The column a listing is sorted by; ties are broken by membership id.
+    public enum SortField: String, Sendable, CaseIterable {
+        /// `lowercase(first + " " + last)`.
+        case name
+        /// The normalised email.
+        case email
+        /// `joinedAt` in milliseconds, 0 when not joined.
+        case joined
+        /// The user's `lastSignInAt` in milliseconds, 0 when never.
+        case lastSignIn
+    }
+
+    /// A sort key value: text for name/email, milliseconds for times.
+    public enum SortKey: Sendable, Equatable, Hashable {
+        case text(String)
+        case time(Int64)
+    }
+
+    /// The position after which a page starts.
+    public struct Cursor: Sendable, Equatable {
+        public var key: SortKey
+        public var id: String
+        public init(key: SortKey, id: String) {
+            self.key = key
+            self.id = id
+        }
+    }
+
+    public var accountID: String
+    /// Statuses to include (resolved at ``now``); empty means all.
+    public var statuses: Set<MembershipStatus>
+    /// Only members of this group.
+    public var groupID: String?
+    /// Lowercased text to find in the membership id, user id, name or email.
+    public var text: String?
+    public var sort: SortField
+    public var descending: Bool
+    public var after: Cursor?
+    /// At most this many rows.
+    public var limit: Int
+    /// The time at which `invited` vs `invitationExpired` is decided.
+    public var now: Date
+
+    public init(
+        accountID: String, statuses: Set<MembershipStatus> = [], groupID: String? = nil, text: String? = nil,
+        sort: SortField = .name, descending: Bool = false, after: Cursor? = nil, limit: Int, now: Date
+    ) {
+        self.accountID = accountID
+        self.statuses = statuses
+        self.groupID = groupID
+        self.text = text
+        self.sort = sort
+        self.descending = descending
+        self.after = after
+        self.limit = limit
+        self.now = now
+    }
+
+    /// The name sort key a backend must store for a user: `lowercase(first + " " + last)`.
+    public static func nameKey(firstName: String, lastName: String) -> String {
+        (firstName + " " + lastName).lowercased()
+    }
+
+    /// The sort key of `member` for `field`, matching what backends store.
+    public static func key(of member: AccountUser, for field: SortField) -> SortKey {
+        switch field {
+        case .name: .text(nameKey(firstName: member.user.firstName, lastName: member.user.lastName))
+        case .email: .text(member.user.email)
+        case .joined: .time(member.joinedAt?.millisecondsSince1970 ?? 0)
+        case .lastSignIn: .time(member.user.lastSignInAt?.millisecondsSince1970 ?? 0)
+        }
+    }
+}

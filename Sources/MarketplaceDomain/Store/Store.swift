@@ -1,0 +1,56 @@
+/// The narrow storage interface the domain is written against.
+///
+/// Every ``UserDirectory`` operation runs its business logic (which state
+/// allows what, what an invite creates, which audit event and outbox message it
+/// writes) *inside one* ``write(_:)`` body, so each operation is exactly one
+/// transaction: all of it is committed or none of it is. The bodies are
+/// synchronous and receive a ``StoreReader``/``StoreWriter`` that only exposes
+/// data operations; no SQL and no rule lives outside the backend.
+///
+/// A backend only re-implements the reader and writer and runs the bodies
+/// away from the caller's thread: ``SQLiteStore`` (in `MarketplaceSQLite`) on
+/// GRDB's queues; a PostgreSQL backend (planned, libpq on a thread pool) would
+/// run each body in a `BEGIN ... COMMIT` on one of its connections, using
+/// savepoints around inserts so that a ``StoreConflict`` does not abort the
+/// transaction.
+///
+/// Errors: bodies throw ``DomainError`` (passed through unchanged) or
+/// ``StoreConflict`` (a unique constraint hit); a backend maps its own failures
+/// to ``DomainError/Kind/unavailable`` (busy, disk full, read-only) or
+/// ``DomainError/Kind/internal``, in one place.
+public protocol Store: Sendable {
+    /// Runs `body` in a read-only transaction that sees one consistent snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+
+    /// Runs `body` in one write transaction, committed when `body` returns and
+    /// rolled back when it throws. Writes are serialised.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T
+}
+
+/// A unique constraint a write ran into. The domain retries on
+/// ``Constraint/primaryKey`` (random id collision) and reports the others as
+/// ``DomainError/Kind/alreadyExists``.
+public struct StoreConflict: Error, Sendable, Equatable {
+    public enum Constraint: String, Sendable {
+        /// The random id is taken.
+        case primaryKey
+        /// Another user has this (normalised) email.
+        case userEmail
+        /// The user already has a membership of this account.
+        case membership
+        /// The account already has an administrators' group.
+        case administratorsGroup
+        /// The account already has a default group.
+        case defaultGroup
+        /// The invitation token hash exists (astronomically unlikely).
+        case tokenHash
+        /// Another unique constraint.
+        case other
+    }
+
+    public var constraint: Constraint
+
+    public init(_ constraint: Constraint) {
+        self.constraint = constraint
+    }
+}

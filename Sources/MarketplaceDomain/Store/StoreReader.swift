@@ -1,0 +1,68 @@
+import Foundation
+
+/// Data reads inside one transaction. Memberships are returned with their
+/// *stored* status (never `invitationExpired`); the domain resolves expiry.
+public protocol StoreReader {
+    func account(id: String) throws -> Account?
+    /// Accounts ordered by id, after `afterID`.
+    func accounts(after afterID: String?, limit: Int) throws -> [Account]
+
+    func group(id: String) throws -> Group?
+    func groups(ids: [String]) throws -> [Group]
+    /// Groups of an account ordered by id, after `afterID`.
+    func groups(accountID: String, after afterID: String?, limit: Int) throws -> [Group]
+    func administratorsGroup(accountID: String) throws -> Group?
+    func defaultGroup(accountID: String) throws -> Group?
+
+    func user(id: String) throws -> User?
+    /// The user with this normalised email.
+    func user(email: String) throws -> User?
+    /// Users ordered by id, after `afterID`.
+    func users(after afterID: String?, limit: Int) throws -> [User]
+    /// The Argon2id hash of a user's password, `nil` when none is set.
+    func passwordHash(userID: String) throws -> String?
+
+    func accountUser(id: String) throws -> AccountUser?
+    func accountUser(accountID: String, userID: String) throws -> AccountUser?
+    /// Every membership of a user, in any status.
+    func accountUsers(userID: String) throws -> [AccountUser]
+    /// One page of an account's memberships, in the query's keyset order.
+    func accountUsers(_ query: AccountUserQuery) throws -> [AccountUser]
+
+    /// The invitation whose token hashes to `tokenHash`.
+    func invitation(tokenHash: [UInt8]) throws -> InvitationRecord?
+    /// The membership's invitation still in the stored `pending` state, if any.
+    func pendingInvitation(accountUserID: String) throws -> InvitationRecord?
+
+    /// An account's audit events, newest first, older than `beforeSequence`.
+    func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
+    /// Unsent outbox messages, oldest first.
+    func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry]
+}
+
+/// Data writes inside one transaction (and every read). Inserts throw
+/// ``StoreConflict`` when a unique constraint is hit, leaving the transaction usable.
+public protocol StoreWriter: StoreReader {
+    func insert(_ account: Account) throws
+    func insert(_ group: Group) throws
+    /// Inserts a user, with a password hash or none.
+    func insert(_ user: User, passwordHash: String?) throws
+    /// Stores every field of `user` (and keeps memberships' sort keys in step).
+    func update(_ user: User) throws
+    func setPasswordHash(userID: String, hash: String?) throws
+    /// Inserts a membership with its groups.
+    func insert(_ accountUser: AccountUser) throws
+    /// Stores status, times, expiry and inviter of a membership (not its groups).
+    func update(_ accountUser: AccountUser) throws
+    /// Replaces a membership's groups.
+    func setGroups(accountUserID: String, groupIDs: [String]) throws
+    func insert(_ invitation: InvitationRecord) throws
+    /// Ends a stored-pending invitation with `state` at `date`.
+    func endInvitation(tokenHash: [UInt8], state: InvitationRecord.StoredState, at date: Date) throws
+    /// Appends an audit event; its `sequence` is assigned by the store and returned.
+    @discardableResult func append(_ event: AuditEvent) throws -> Int64
+    /// Appends an outbox message; its `id` is assigned by the store and returned.
+    @discardableResult func append(_ entry: OutboxEntry) throws -> Int64
+    /// Marks unsent messages sent; returns how many were.
+    func markOutboxSent(ids: [Int64], at date: Date) throws -> Int
+}

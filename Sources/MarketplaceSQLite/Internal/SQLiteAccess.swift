@@ -1,0 +1,410 @@
+import Foundation
+import GRDB
+import MarketplaceDomain
+
+/// The reader and writer over one GRDB transaction. All SQL of the service is
+/// here and in ``Schema``. Used synchronously inside one `read`/`write` body.
+struct SQLiteAccess: StoreWriter {
+    let db: Database
+
+    init(_ db: Database) {
+        self.db = db
+    }
+
+    // MARK: Row decoding
+
+    private static func date(_ ms: Int64?) -> Date? { ms.map(Date.init(millisecondsSince1970:)) }
+
+    private static func account(_ row: Row) -> Account {
+        Account(
+            id: row["id"], name: row["name"], type: Account.Kind(rawValue: row["type"]) ?? .client,
+            status: Account.Status(rawValue: row["status"]) ?? .disabled,
+            createdAt: Date(millisecondsSince1970: row["created_at"]))
+    }
+
+    private static func group(_ row: Row) -> Group {
+        let permissionsJSON: String = row["permissions"]
+        let permissions = (try? JSONDecoder().decode([String].self, from: Data(permissionsJSON.utf8))) ?? []
+        return Group(
+            id: row["id"], accountID: row["account_id"], name: row["name"], description: row["description"],
+            permissions: permissions, isAdministrators: row["is_administrators"], isDefault: row["is_default"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]))
+    }
+
+    private static func user(_ row: Row) -> User {
+        let hash: String? = row["password_hash"]
+        return User(
+            id: row["id"], firstName: row["first_name"], lastName: row["last_name"], email: row["email"],
+            phone: row["phone"], language: row["language"], locale: row["locale"], icon: row["icon"],
+            status: User.Status(rawValue: row["status"]) ?? .deleted, hasPassword: hash != nil,
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            updatedAt: Date(millisecondsSince1970: row["updated_at"]),
+            lastSignInAt: date(row["last_sign_in_at"]), blockedAt: date(row["blocked_at"]))
+    }
+
+    private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
+
+    private static let memberSelect = """
+        SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
+               au.blocked_at, au.invitation_expires_at, au.invited_by,
+               u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at
+        FROM account_users au JOIN users u ON u.id = au.user_id
+        """
+
+    private static func member(_ row: Row, groups: [GroupSummary]) -> AccountUser {
+        AccountUser(
+            id: row["id"], accountID: row["account_id"],
+            user: UserSummary(
+                id: row["user_id"], firstName: row["first_name"], lastName: row["last_name"], email: row["email"],
+                status: User.Status(rawValue: row["user_status"]) ?? .deleted, lastSignInAt: date(row["last_sign_in_at"])),
+            groups: groups, status: MembershipStatus(rawValue: row["status"]) ?? .disabled,
+            invitedAt: Date(millisecondsSince1970: row["invited_at"]), joinedAt: date(row["joined_at"]),
+            lastAccessAt: date(row["last_access_at"]), blockedAt: date(row["blocked_at"]),
+            invitationExpiresAt: date(row["invitation_expires_at"]), invitedBy: row["invited_by"])
+    }
+
+    /// Memberships for `rows`, with their groups fetched in one query.
+    private func members(_ rows: [Row]) throws -> [AccountUser] {
+        guard !rows.isEmpty else { return [] }
+        let ids: [String] = rows.map { $0["id"] }
+        var groups: [String: [GroupSummary]] = [:]
+        let placeholders = databaseQuestionMarks(count: ids.count)
+        let groupRows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
+                WHERE aug.account_user_id IN (\(placeholders)) ORDER BY g.name, g.id
+                """,
+            arguments: StatementArguments(ids))
+        for row in groupRows {
+            groups[row["account_user_id"], default: []].append(GroupSummary(id: row["id"], name: row["name"]))
+        }
+        return rows.map { Self.member($0, groups: groups[$0["id"]] ?? []) }
+    }
+
+    private static func invitation(_ row: Row) -> InvitationRecord {
+        let hash: Data = row["token_hash"]
+        let sealed: Data = row["sealed_token"]
+        return InvitationRecord(
+            tokenHash: [UInt8](hash), sealedToken: [UInt8](sealed), accountUserID: row["account_user_id"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]), expiresAt: Date(millisecondsSince1970: row["expires_at"]),
+            state: InvitationRecord.StoredState(rawValue: row["state"]) ?? .revoked, endedAt: date(row["ended_at"]),
+            inviterName: row["inviter_name"])
+    }
+
+    // MARK: StoreReader
+
+    func account(id: String) throws -> Account? {
+        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(Self.account)
+    }
+
+    func accounts(after afterID: String?, limit: Int) throws -> [Account] {
+        try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID ?? "", limit])
+            .map(Self.account)
+    }
+
+    func group(id: String) throws -> Group? {
+        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE id = ?", arguments: [id]).map(Self.group)
+    }
+
+    func groups(ids: [String]) throws -> [Group] {
+        guard !ids.isEmpty else { return [] }
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM groups WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+            arguments: StatementArguments(ids)
+        ).map(Self.group)
+    }
+
+    func groups(accountID: String, after afterID: String?, limit: Int) throws -> [Group] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM groups WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?",
+            arguments: [accountID, afterID ?? "", limit]
+        ).map(Self.group)
+    }
+
+    func administratorsGroup(accountID: String) throws -> Group? {
+        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE account_id = ? AND is_administrators = 1", arguments: [accountID])
+            .map(Self.group)
+    }
+
+    func defaultGroup(accountID: String) throws -> Group? {
+        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE account_id = ? AND is_default = 1", arguments: [accountID])
+            .map(Self.group)
+    }
+
+    func user(id: String) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE id = ?", arguments: [id]).map(Self.user)
+    }
+
+    func user(email: String) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE email = ?", arguments: [email]).map(Self.user)
+    }
+
+    func users(after afterID: String?, limit: Int) throws -> [User] {
+        try Row.fetchAll(
+            db, sql: "SELECT \(Self.userColumns) FROM users WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID ?? "", limit]
+        ).map(Self.user)
+    }
+
+    func passwordHash(userID: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT password_hash FROM users WHERE id = ?", arguments: [userID])
+    }
+
+    func accountUser(id: String) throws -> AccountUser? {
+        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.id = ?", arguments: [id])).first
+    }
+
+    func accountUser(accountID: String, userID: String) throws -> AccountUser? {
+        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?", arguments: [accountID, userID])).first
+    }
+
+    func accountUsers(userID: String) throws -> [AccountUser] {
+        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.user_id = ? ORDER BY au.id", arguments: [userID]))
+    }
+
+    func accountUsers(_ query: AccountUserQuery) throws -> [AccountUser] {
+        let column: String
+        switch query.sort {
+        case .name: column = "au.sort_name"
+        case .email: column = "au.sort_email"
+        case .joined: column = "au.sort_joined"
+        case .lastSignIn: column = "au.sort_last_sign_in"
+        }
+        var conditions = ["au.account_id = ?"]
+        var arguments: [any DatabaseValueConvertible] = [query.accountID]
+        let now = query.now.millisecondsSince1970
+        if !query.statuses.isEmpty {
+            var alternatives: [String] = []
+            for status in query.statuses.sorted(by: { $0.rawValue < $1.rawValue }) {
+                switch status {
+                case .invited:
+                    alternatives.append("(au.status = 'invited' AND au.invitation_expires_at > ?)")
+                    arguments.append(now)
+                case .invitationExpired:
+                    alternatives.append("(au.status = 'invited' AND au.invitation_expires_at <= ?)")
+                    arguments.append(now)
+                default:
+                    alternatives.append("au.status = ?")
+                    arguments.append(status.rawValue)
+                }
+            }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if let groupID = query.groupID {
+            conditions.append("EXISTS (SELECT 1 FROM account_user_groups aug WHERE aug.account_user_id = au.id AND aug.group_id = ?)")
+            arguments.append(groupID)
+        }
+        if let text = query.text, !text.isEmpty {
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let pattern = "%\(escaped)%"
+            conditions.append(
+                "(au.id LIKE ? ESCAPE '\\' OR au.user_id LIKE ? ESCAPE '\\' OR au.sort_name LIKE ? ESCAPE '\\' OR au.sort_email LIKE ? ESCAPE '\\')")
+            arguments += [pattern, pattern, pattern, pattern]
+        }
+        let direction = query.descending ? "DESC" : "ASC"
+        if let after = query.after {
+            conditions.append("(\(column), au.id) \(query.descending ? "<" : ">") (?, ?)")
+            switch after.key {
+            case .text(let text): arguments.append(text)
+            case .time(let ms): arguments.append(ms)
+            }
+            arguments.append(after.id)
+        }
+        arguments.append(query.limit)
+        let order = "ORDER BY \(column) \(direction), au.id \(direction)"
+        let sql: String
+        if query.text?.isEmpty == false {
+            // Pick the page's ids first from the index (covering for name and
+            // email sorts), then join the users for those rows only.
+            sql = """
+                \(Self.memberSelect)
+                WHERE au.id IN (SELECT au.id FROM account_users au WHERE \(conditions.joined(separator: " AND ")) \(order) LIMIT ?)
+                \(order)
+                """
+        } else {
+            sql = """
+                \(Self.memberSelect)
+                WHERE \(conditions.joined(separator: " AND "))
+                \(order)
+                LIMIT ?
+                """
+        }
+        return try members(Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
+    }
+
+    func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM invitations WHERE token_hash = ?", arguments: [Data(tokenHash)])
+            .map(Self.invitation)
+    }
+
+    func pendingInvitation(accountUserID: String) throws -> InvitationRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM invitations WHERE account_user_id = ? AND state = 'pending'", arguments: [accountUserID]
+        ).map(Self.invitation)
+    }
+
+    func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM audit_events WHERE account_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?",
+            arguments: [accountID, beforeSequence ?? Int64.max, limit]
+        ).map { row in
+            AuditEvent(
+                sequence: row["sequence"], accountID: row["account_id"], at: Date(millisecondsSince1970: row["at"]),
+                actor: row["actor"], action: AuditEvent.Action(rawValue: row["action"]) ?? .accountCreated,
+                targetID: row["target_id"], details: row["details"])
+        }
+    }
+
+    func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+            let sealed: Data? = row["sealed_token"]
+            return OutboxEntry(
+                message: OutboxMessage(
+                    id: row["id"], kind: OutboxMessage.Kind(rawValue: row["kind"]) ?? .invitation, recipient: row["recipient"],
+                    subject: row["subject"], body: row["body"], accountUserID: row["account_user_id"],
+                    createdAt: Date(millisecondsSince1970: row["created_at"]), sentAt: Self.date(row["sent_at"])),
+                sealedToken: sealed.map { [UInt8]($0) })
+        }
+    }
+
+    // MARK: StoreWriter
+
+    private func execute(_ sql: String, _ arguments: StatementArguments) throws {
+        try StorageErrors.conflictMapped { try db.execute(sql: sql, arguments: arguments) }
+    }
+
+    func insert(_ account: Account) throws {
+        try execute(
+            "INSERT INTO accounts (id, name, type, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            [account.id, account.name, account.type.rawValue, account.status.rawValue, account.createdAt.millisecondsSince1970])
+    }
+
+    func insert(_ group: Group) throws {
+        let permissions = String(decoding: try JSONEncoder().encode(group.permissions), as: UTF8.self)
+        try execute(
+            """
+            INSERT INTO groups (id, account_id, name, description, permissions, is_administrators, is_default, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [group.id, group.accountID, group.name, group.description, permissions, group.isAdministrators, group.isDefault,
+             group.createdAt.millisecondsSince1970])
+    }
+
+    func insert(_ user: User, passwordHash: String?) throws {
+        try execute(
+            """
+            INSERT INTO users (id, first_name, last_name, email, phone, language, locale, icon, status, password_hash,
+                               created_at, updated_at, last_sign_in_at, blocked_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [user.id, user.firstName, user.lastName, user.email, user.phone, user.language, user.locale, user.icon,
+             user.status.rawValue, passwordHash, user.createdAt.millisecondsSince1970, user.updatedAt.millisecondsSince1970,
+             user.lastSignInAt?.millisecondsSince1970, user.blockedAt?.millisecondsSince1970])
+    }
+
+    func update(_ user: User) throws {
+        try execute(
+            """
+            UPDATE users SET first_name = ?, last_name = ?, email = ?, phone = ?, language = ?, locale = ?, icon = ?,
+                status = ?, updated_at = ?, last_sign_in_at = ?, blocked_at = ?
+            WHERE id = ?
+            """,
+            [user.firstName, user.lastName, user.email, user.phone, user.language, user.locale, user.icon, user.status.rawValue,
+             user.updatedAt.millisecondsSince1970, user.lastSignInAt?.millisecondsSince1970, user.blockedAt?.millisecondsSince1970,
+             user.id])
+        try execute(
+            "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ?",
+            [AccountUserQuery.nameKey(firstName: user.firstName, lastName: user.lastName), user.email,
+             user.lastSignInAt?.millisecondsSince1970 ?? 0, user.id])
+    }
+
+    func setPasswordHash(userID: String, hash: String?) throws {
+        try execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash, userID])
+    }
+
+    func insert(_ member: AccountUser) throws {
+        try execute(
+            """
+            INSERT INTO account_users (id, account_id, user_id, status, invited_at, joined_at, last_access_at, blocked_at,
+                invitation_expires_at, invited_by, sort_name, sort_email, sort_joined, sort_last_sign_in)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [member.id, member.accountID, member.user.id, member.status.storedName, member.invitedAt.millisecondsSince1970,
+             member.joinedAt?.millisecondsSince1970, member.lastAccessAt?.millisecondsSince1970,
+             member.blockedAt?.millisecondsSince1970, member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy,
+             AccountUserQuery.nameKey(firstName: member.user.firstName, lastName: member.user.lastName), member.user.email,
+             member.joinedAt?.millisecondsSince1970 ?? 0, member.user.lastSignInAt?.millisecondsSince1970 ?? 0])
+        try setGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
+    }
+
+    func update(_ member: AccountUser) throws {
+        try execute(
+            """
+            UPDATE account_users SET status = ?, invited_at = ?, joined_at = ?, last_access_at = ?, blocked_at = ?,
+                invitation_expires_at = ?, invited_by = ?, sort_joined = ?
+            WHERE id = ?
+            """,
+            [member.status.storedName, member.invitedAt.millisecondsSince1970, member.joinedAt?.millisecondsSince1970,
+             member.lastAccessAt?.millisecondsSince1970, member.blockedAt?.millisecondsSince1970,
+             member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy, member.joinedAt?.millisecondsSince1970 ?? 0,
+             member.id])
+    }
+
+    func setGroups(accountUserID: String, groupIDs: [String]) throws {
+        try execute("DELETE FROM account_user_groups WHERE account_user_id = ?", [accountUserID])
+        for groupID in groupIDs {
+            try execute("INSERT INTO account_user_groups (account_user_id, group_id) VALUES (?, ?)", [accountUserID, groupID])
+        }
+    }
+
+    func insert(_ invitation: InvitationRecord) throws {
+        try execute(
+            """
+            INSERT INTO invitations (token_hash, sealed_token, account_user_id, created_at, expires_at, state, ended_at, inviter_name)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [Data(invitation.tokenHash), Data(invitation.sealedToken), invitation.accountUserID,
+             invitation.createdAt.millisecondsSince1970, invitation.expiresAt.millisecondsSince1970, invitation.state.rawValue,
+             invitation.endedAt?.millisecondsSince1970, invitation.inviterName])
+    }
+
+    func endInvitation(tokenHash: [UInt8], state: InvitationRecord.StoredState, at date: Date) throws {
+        try execute(
+            "UPDATE invitations SET state = ?, ended_at = ? WHERE token_hash = ? AND state = 'pending'",
+            [state.rawValue, date.millisecondsSince1970, Data(tokenHash)])
+    }
+
+    func append(_ event: AuditEvent) throws -> Int64 {
+        try execute(
+            "INSERT INTO audit_events (account_id, at, actor, action, target_id, details) VALUES (?, ?, ?, ?, ?, ?)",
+            [event.accountID, event.at.millisecondsSince1970, event.actor, event.action.rawValue, event.targetID, event.details])
+        return db.lastInsertedRowID
+    }
+
+    func append(_ entry: OutboxEntry) throws -> Int64 {
+        let message = entry.message
+        try execute(
+            """
+            INSERT INTO outbox (kind, recipient, subject, body, sealed_token, account_user_id, created_at, sent_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [message.kind.rawValue, message.recipient, message.subject, message.body, entry.sealedToken.map { Data($0) },
+             message.accountUserID, message.createdAt.millisecondsSince1970, message.sentAt?.millisecondsSince1970])
+        return db.lastInsertedRowID
+    }
+
+    func markOutboxSent(ids: [Int64], at date: Date) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        try execute(
+            "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))",
+            StatementArguments([date.millisecondsSince1970] + ids))
+        return db.changesCount
+    }
+}
+
+extension MembershipStatus {
+    /// The stored status: `invitationExpired` is computed, so it is stored as `invited`.
+    var storedName: String { self == .invitationExpired ? MembershipStatus.invited.rawValue : rawValue }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import MarketplaceDomain
+
+/// The SQLite backend of ``Store``: one file `<data-dir>/users.sqlite` in WAL
+/// mode with `synchronous=FULL` (an acknowledged write survives `kill -9` and
+/// power loss), foreign keys on, a busy timeout, and the numbered migrations
+/// applied at open. Reads run concurrently on GRDB's reader pool, writes are
+/// serialised on its writer queue; neither runs on the caller's thread.
+public final class SQLiteStore: Store {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) `<dataDirectory>/users.sqlite`.
+    ///
+    /// - Throws: like ``init(path:busyTimeout:)``.
+    public convenience init(dataDirectory: String, busyTimeout: Duration = .seconds(5)) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DomainError(.unavailable, "data directory \(dataDirectory) cannot be created: \(error.localizedDescription)")
+        }
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("users.sqlite"), busyTimeout: busyTimeout)
+    }
+
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    ///
+    /// - Throws: ``DomainError/Kind/failedPrecondition`` when the database was
+    ///   migrated by a newer version of the service (unknown migrations);
+    ///   ``DomainError/Kind/unavailable`` when it cannot be opened or written;
+    ///   ``DomainError/Kind/internal`` when it is not a database.
+    public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
+        configuration.label = "users.sqlite"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            let migrator = Schema.migrator
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let unknown = try pool.read { db in
+                    try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+                }
+                throw DomainError(
+                    .failedPrecondition,
+                    "database \(path) was migrated by a newer version of this service (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup")
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw StorageErrors.map(error)
+        }
+    }
+
+    /// The identifiers of the migrations this binary knows, in order.
+    public static var knownMigrations: [String] { Schema.migrator.migrations }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        do {
+            return try await pool.read { db in try body(SQLiteAccess(db)) }
+        } catch {
+            throw StorageErrors.map(error)
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        do {
+            return try await pool.write { db in try body(SQLiteAccess(db)) }
+        } catch {
+            throw StorageErrors.map(error)
+        }
+    }
+
+    /// The connection settings in force, for health checks and tests:
+    /// `journal_mode`, `synchronous` (2 = FULL), `foreign_keys`, `busy_timeout`.
+    public func settings() async throws -> [String: String] {
+        do {
+            return try await pool.read { db in
+                var result: [String: String] = [:]
+                for name in ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"] {
+                    result[name] = try String.fetchOne(db, sql: "PRAGMA \(name)")
+                }
+                return result
+            }
+        } catch {
+            throw StorageErrors.map(error)
+        }
+    }
+
+    /// Runs raw SQL outside any transaction (e.g. `VACUUM INTO` for a backup):
+    /// for maintenance and tests only, never with untrusted input.
+    public func unsafeExecute(_ sql: String) async throws {
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        } catch {
+            throw StorageErrors.map(error)
+        }
+    }
+}

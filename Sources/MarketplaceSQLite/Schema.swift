@@ -1,0 +1,126 @@
+import GRDB
+import MarketplaceDomain
+
+/// The numbered, frozen migrations of the database. Never edit a registered
+/// migration: add a new one. A database with a migration this binary does not
+/// know (written by a newer version) is refused at open.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001-initial", migrate: migration0001)
+        return migrator
+    }
+
+    private static func migration0001(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                type TEXT NOT NULL CHECK (type IN ('client', 'vendor', 'operations')),
+                status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE groups (
+                id TEXT PRIMARY KEY NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                name TEXT NOT NULL,
+                description TEXT NOT NULL,
+                permissions TEXT NOT NULL,
+                is_administrators INTEGER NOT NULL CHECK (is_administrators IN (0, 1)),
+                is_default INTEGER NOT NULL CHECK (is_default IN (0, 1)),
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX groups_by_account ON groups(account_id, id);
+            CREATE UNIQUE INDEX groups_one_administrators ON groups(account_id, is_administrators) WHERE is_administrators = 1;
+            CREATE UNIQUE INDEX groups_one_default ON groups(account_id, is_default) WHERE is_default = 1;
+
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY NOT NULL,
+                first_name TEXT NOT NULL,
+                last_name TEXT NOT NULL,
+                email TEXT NOT NULL,
+                phone TEXT,
+                language TEXT NOT NULL,
+                locale TEXT NOT NULL,
+                icon TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('active', 'deleted')),
+                password_hash TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                last_sign_in_at INTEGER,
+                blocked_at INTEGER
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX users_by_email ON users(email);
+
+            CREATE TABLE account_users (
+                id TEXT PRIMARY KEY NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                status TEXT NOT NULL CHECK (status IN ('invited', 'active', 'disabled', 'blocked', 'deleted')),
+                invited_at INTEGER NOT NULL,
+                joined_at INTEGER,
+                last_access_at INTEGER,
+                blocked_at INTEGER,
+                invitation_expires_at INTEGER,
+                invited_by TEXT NOT NULL,
+                sort_name TEXT NOT NULL,
+                sort_email TEXT NOT NULL,
+                sort_joined INTEGER NOT NULL,
+                sort_last_sign_in INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX account_users_by_account_user ON account_users(account_id, user_id);
+            CREATE INDEX account_users_by_user ON account_users(user_id);
+            -- The name and email indexes also cover the text search columns, so a
+            -- search that matches few members scans the index alone.
+            CREATE INDEX account_users_by_name ON account_users(account_id, sort_name, id, user_id, sort_email);
+            CREATE INDEX account_users_by_email ON account_users(account_id, sort_email, id, user_id, sort_name);
+            CREATE INDEX account_users_by_joined ON account_users(account_id, sort_joined, id);
+            CREATE INDEX account_users_by_last_sign_in ON account_users(account_id, sort_last_sign_in, id);
+
+            CREATE TABLE account_user_groups (
+                account_user_id TEXT NOT NULL REFERENCES account_users(id),
+                group_id TEXT NOT NULL REFERENCES groups(id),
+                PRIMARY KEY (account_user_id, group_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX account_user_groups_by_group ON account_user_groups(group_id, account_user_id);
+
+            CREATE TABLE invitations (
+                token_hash BLOB PRIMARY KEY NOT NULL,
+                sealed_token BLOB NOT NULL,
+                account_user_id TEXT NOT NULL REFERENCES account_users(id),
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'declined', 'revoked', 'replaced')),
+                ended_at INTEGER,
+                inviter_name TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX invitations_one_pending ON invitations(account_user_id) WHERE state = 'pending';
+            CREATE INDEX invitations_by_account_user ON invitations(account_user_id);
+
+            CREATE TABLE audit_events (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                account_id TEXT REFERENCES accounts(id),
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target_id TEXT NOT NULL,
+                details TEXT NOT NULL
+            );
+            CREATE INDEX audit_events_by_account ON audit_events(account_id, sequence);
+
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                sealed_token BLOB,
+                account_user_id TEXT NOT NULL REFERENCES account_users(id),
+                created_at INTEGER NOT NULL,
+                sent_at INTEGER
+            );
+            CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL;
+            """)
+    }
+}
