@@ -127,6 +127,10 @@ let package = Package(
             dependencies: ["MarketplaceDomain", "MarketplaceSQLite"],
             swiftSettings: strict),
         .testTarget(
+            name: "MarketplaceCLITests",
+            dependencies: ["MarketplaceTestSupport", "MarketplaceServer", "MarketplaceClient"],
+            swiftSettings: strict),
+        .testTarget(
             name: "MarketplaceServerTests",
             dependencies: ["MarketplaceTestSupport", "MarketplaceServer", "MarketplaceClient"],
             swiftSettings: strict),
