@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "marketplace-usersd",
             dependencies: [
-                "MarketplaceServer",
+                "MarketplaceServer", "MarketplaceDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +110,7 @@ let package = Package(
         // Test support: temporary sockets, a started server, a connected client.
         .target(
             name: "MarketplaceTestSupport",
-            dependencies: ["MarketplaceServer", "MarketplaceClient"],
+            dependencies: ["MarketplaceServer", "MarketplaceClient", "MarketplaceDomain"],
             swiftSettings: strict),
 
         .testTarget(

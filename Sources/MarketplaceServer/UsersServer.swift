@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import MarketplaceDomain
 import MarketplaceRPC
+import MarketplaceSQLite
 import NIOCore
 import NIOPosix
 
@@ -11,26 +13,49 @@ public final class UsersServer: Sendable {
     public let rpc: RPCServer
     /// The configuration it runs with.
     public let configuration: UsersServerConfiguration
+    /// The domain operations the services call (for tests and tools in-process).
+    public let directory: UserDirectory
 
-    private init(rpc: RPCServer, configuration: UsersServerConfiguration) {
+    private init(rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory) {
         self.rpc = rpc
         self.configuration = configuration
+        self.directory = directory
     }
 
-    /// Opens storage, binds the socket and starts serving.
-    /// - Throws: `RPCServer.StartError` or a storage error, with a message
-    ///   saying what to fix.
+    /// Opens (and migrates) the database, loads or creates the key file, binds
+    /// the socket and starts serving.
+    /// - Throws: `RPCServer.StartError`, or a `DomainError` from storage or the
+    ///   key file, with a message saying what to fix.
     public static func start(configuration: UsersServerConfiguration, logger: Logger) async throws -> UsersServer {
         try FileManager.default.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
+        let store = try SQLiteStore(dataDirectory: configuration.dataDirectory)
+        let secrets = try Secrets(configuration: .inDataDirectory(
+            configuration.dataDirectory, passwordParameters: configuration.passwordParameters,
+            hashingThreads: configuration.hashingThreads))
+        let directory = UserDirectory(
+            store: store, clock: configuration.clock, secrets: secrets,
+            configuration: DirectoryConfiguration(
+                invitationTTL: configuration.invitationTTL, linkBaseURL: configuration.invitationBaseURL),
+            logger: logger)
+
         var router = RPCRouter()
         HealthServiceImpl(version: ServiceVersion.current).register(with: &router)
-        let rpc = try await RPCServer.start(configuration: configuration.rpc, router: router, logger: logger)
+        AccountsServiceImpl(directory: directory).register(with: &router)
+        GroupsServiceImpl(directory: directory).register(with: &router)
+        AccountUsersServiceImpl(directory: directory).register(with: &router)
+        UsersServiceImpl(directory: directory).register(with: &router)
+        InvitationsServiceImpl(directory: directory).register(with: &router)
+        AuditServiceImpl(directory: directory).register(with: &router)
+        OutboxServiceImpl(directory: directory).register(with: &router)
+
+        let rpc = try await RPCServer.start(
+            configuration: configuration.rpc, router: router, errorMapper: DomainErrorMapping.rpcError, logger: logger)
         logger.info(
             "marketplace-usersd \(ServiceVersion.current) ready",
             metadata: ["socket": "\(configuration.rpc.socketPath)", "data_dir": "\(configuration.dataDirectory)"])
-        return UsersServer(rpc: rpc, configuration: configuration)
+        return UsersServer(rpc: rpc, configuration: configuration, directory: directory)
     }
 
     /// Graceful shutdown; see `RPCServer.shutdownGracefully()`.

@@ -1,3 +1,5 @@
+import MarketplaceDomain
+
 /// Everything the users service needs to start, with defaults that work for a
 /// non-root user in the current directory.
 public struct UsersServerConfiguration: Sendable {
@@ -8,8 +10,19 @@ public struct UsersServerConfiguration: Sendable {
 
     /// Socket, limits and timeouts of the RPC server.
     public var rpc: RPCServerConfiguration
-    /// Where the SQLite database and the secrets key file live.
+    /// Where the SQLite database (`users.sqlite`) and the key file
+    /// (`secrets.key`, mode 0600) live.
     public var dataDirectory: String
+    /// How long an invitation link works (default 7 days).
+    public var invitationTTL: Duration = .seconds(7 * 86_400)
+    /// Invitation links are this URL followed by the token.
+    public var invitationBaseURL = "https://marketplace.example/invitations/"
+    /// Argon2id cost (default: libsodium's interactive limits).
+    public var passwordParameters: PasswordParameters = .interactive
+    /// Threads that hash passwords; at most this many hashes run at once.
+    public var hashingThreads = 2
+    /// The time source; tests pass a `ManualWallClock` to move time.
+    public var clock: any WallClock = SystemWallClock()
 
     public init(
         socketPath: String = Self.defaultSocketPath,

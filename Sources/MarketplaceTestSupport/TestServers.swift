@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MarketplaceClient
+import MarketplaceDomain
 import MarketplaceRPC
 import MarketplaceServer
 
@@ -9,6 +10,10 @@ public let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogH
 
 /// Starts the real users service on a temporary socket and data directory,
 /// runs `body` with it and a connected client, then shuts both down.
+///
+/// Passwords are hashed with libsodium's minimum Argon2id cost so that tests
+/// stay fast; `configure` can change that and anything else (e.g. pass a
+/// `ManualWallClock` to move time).
 public func withUsersServer<T>(
     configure: (inout UsersServerConfiguration) -> Void = { _ in },
     _ body: (UsersServer, MarketplaceClient) async throws -> T
@@ -17,6 +22,7 @@ public func withUsersServer<T>(
     defer { directory.remove() }
     var configuration = UsersServerConfiguration(
         socketPath: directory.appending("s.sock"), dataDirectory: directory.appending("data"))
+    configuration.passwordParameters = .minimum
     configure(&configuration)
     let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
     let client = MarketplaceClient(socketPath: configuration.rpc.socketPath)

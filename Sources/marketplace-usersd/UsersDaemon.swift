@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import MarketplaceDomain
 import MarketplaceServer
 
 /// `marketplace-usersd`: parses options, sets up logging, runs the server until
@@ -36,6 +37,12 @@ struct UsersDaemon: AsyncParsableCommand {
     @Option(help: "Seconds in-flight calls may take to finish at shutdown (env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
     var shutdownGrace: Int = env("MARKETPLACE_USERS_SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
 
+    @Option(help: "How long invitation links work, e.g. 7d, 36h, 90s (env MARKETPLACE_USERS_INVITATION_TTL).")
+    var invitationTTL: String = env("MARKETPLACE_USERS_INVITATION_TTL") ?? "7d"
+
+    @Option(help: "Invitation links are this URL plus the token (env MARKETPLACE_USERS_INVITATION_BASE_URL).")
+    var invitationBaseURL: String = env("MARKETPLACE_USERS_INVITATION_BASE_URL") ?? "https://marketplace.example/invitations/"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env MARKETPLACE_USERS_LOG_LEVEL).")
     var logLevel: String = env("MARKETPLACE_USERS_LOG_LEVEL") ?? "info"
 
@@ -49,6 +56,14 @@ struct UsersDaemon: AsyncParsableCommand {
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxCallsPerConnection > 0 else { throw ValidationError("--max-calls-per-connection must be at least 1") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+        do {
+            _ = try parseDuration(invitationTTL, field: "--invitation-ttl")
+        } catch {
+            throw ValidationError(error.message)
+        }
+        guard invitationBaseURL.hasPrefix("https://") || invitationBaseURL.hasPrefix("http://") else {
+            throw ValidationError("--invitation-base-url must start with https:// or http://")
+        }
     }
 
     func run() async throws {
@@ -65,6 +80,8 @@ struct UsersDaemon: AsyncParsableCommand {
         configuration.rpc.maxConnections = maxConnections
         configuration.rpc.maxConcurrentCallsPerConnection = maxCallsPerConnection
         configuration.rpc.shutdownGracePeriod = .seconds(shutdownGrace)
+        configuration.invitationTTL = try parseDuration(invitationTTL, field: "--invitation-ttl")
+        configuration.invitationBaseURL = invitationBaseURL
 
         let server: UsersServer
         do {

@@ -8,8 +8,15 @@ public struct InvitationView: Sendable, Equatable {
     public var email: String
     public var expiresAt: Date
     public var state: InvitationState
+    /// Whether the invited email already has a login: accepting then takes its
+    /// password instead of a new one.
+    public var hasLogin: Bool
 
-    public init(accountID: String, accountName: String, inviterName: String, email: String, expiresAt: Date, state: InvitationState) {
+    public init(
+        accountID: String, accountName: String, inviterName: String, email: String, expiresAt: Date,
+        state: InvitationState, hasLogin: Bool = false
+    ) {
+        self.hasLogin = hasLogin
         self.accountID = accountID
         self.accountName = accountName
         self.inviterName = inviterName

@@ -332,8 +332,12 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` unless the membership is `active`.
-    public func block(accountUserID: String, actor: Actor) async throws -> AccountUser {
-        try await transition(accountUserID, .block, verb: "block", action: .userBlocked, actor: actor) { member, now in
+    public func block(accountUserID: String, reason: String = "", actor: Actor) async throws -> AccountUser {
+        let reason = try Validation.optionalText(reason, field: "reason", maxLength: 500)
+        return try await transition(
+            accountUserID, .block, verb: "block", action: .userBlocked, actor: actor,
+            details: reason.isEmpty ? "" : "reason: \(reason)"
+        ) { member, now in
             member.blockedAt = now
         }
     }
@@ -350,7 +354,7 @@ extension UserDirectory {
 
     private func transition(
         _ id: String, _ event: MembershipStatus.Event, verb: String, action: AuditEvent.Action, actor: Actor,
-        _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
+        details: String = "", _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
     ) async throws -> AccountUser {
         try EntityKind.accountUser.validate(id, field: "account_user_id")
         let now = now()
@@ -362,7 +366,7 @@ extension UserDirectory {
             member.status = next
             apply(&member, now)
             try w.update(member)
-            try Self.audit(w, action, accountID: member.accountID, target: id, actor: actor, at: now)
+            try Self.audit(w, action, accountID: member.accountID, target: id, actor: actor, at: now, details: details)
             return member
         }
     }

@@ -46,7 +46,7 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` when more than 500 ids are given.
     public func markOutboxMessagesSent(ids: [Int64]) async throws -> Int {
         guard ids.count <= Validation.maxPageSize else {
-            throw DomainError.invalidArgument("ids: at most \(Validation.maxPageSize) per call (got \(ids.count))")
+            throw DomainError.invalidArgument("message_ids: at most \(Validation.maxPageSize) per call (got \(ids.count))")
         }
         if ids.isEmpty { return 0 }
         let now = now()

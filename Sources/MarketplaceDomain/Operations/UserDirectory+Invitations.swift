@@ -24,9 +24,11 @@ extension UserDirectory {
             let invitation = try self.invitation(r, token: token)
             let member = try Self.requireMembership(r, invitation.accountUserID, now: now)
             let account = try Self.requireAccount(r, member.accountID)
+            let hasLogin = try r.user(id: member.user.id)?.hasPassword ?? false
             return InvitationView(
                 accountID: account.id, accountName: account.name, inviterName: invitation.inviterName,
-                email: member.user.email, expiresAt: invitation.expiresAt, state: invitation.state(at: now))
+                email: member.user.email, expiresAt: invitation.expiresAt, state: invitation.state(at: now),
+                hasLogin: hasLogin)
         }
     }
 

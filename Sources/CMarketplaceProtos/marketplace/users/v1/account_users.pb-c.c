@@ -1051,11 +1051,11 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__invite_user_reques
     "phone",
     5,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
+    PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
     offsetof(Marketplace__Users__V1__InviteUserRequest, phone),
-    &marketplace__users__v1__phone__descriptor,
     NULL,
+    &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

@@ -97,51 +97,6 @@ void   marketplace__users__v1__group__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__group__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   marketplace__users__v1__phone__init
-                     (Marketplace__Users__V1__Phone         *message)
-{
-  static const Marketplace__Users__V1__Phone init_value = MARKETPLACE__USERS__V1__PHONE__INIT;
-  *message = init_value;
-}
-size_t marketplace__users__v1__phone__get_packed_size
-                     (const Marketplace__Users__V1__Phone *message)
-{
-  assert(message->base.descriptor == &marketplace__users__v1__phone__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t marketplace__users__v1__phone__pack
-                     (const Marketplace__Users__V1__Phone *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &marketplace__users__v1__phone__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t marketplace__users__v1__phone__pack_to_buffer
-                     (const Marketplace__Users__V1__Phone *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &marketplace__users__v1__phone__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Marketplace__Users__V1__Phone *
-       marketplace__users__v1__phone__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Marketplace__Users__V1__Phone *)
-     protobuf_c_message_unpack (&marketplace__users__v1__phone__descriptor,
-                                allocator, len, data);
-}
-void   marketplace__users__v1__phone__free_unpacked
-                     (Marketplace__Users__V1__Phone *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &marketplace__users__v1__phone__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   marketplace__users__v1__user__init
                      (Marketplace__Users__V1__User         *message)
 {
@@ -631,57 +586,6 @@ const ProtobufCMessageDescriptor marketplace__users__v1__group__descriptor =
   (ProtobufCMessageInit) marketplace__users__v1__group__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor marketplace__users__v1__phone__field_descriptors[2] =
-{
-  {
-    "country_code",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Marketplace__Users__V1__Phone, country_code),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "number",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Marketplace__Users__V1__Phone, number),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned marketplace__users__v1__phone__field_indices_by_name[] = {
-  0,   /* field[0] = country_code */
-  1,   /* field[1] = number */
-};
-static const ProtobufCIntRange marketplace__users__v1__phone__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 2 }
-};
-const ProtobufCMessageDescriptor marketplace__users__v1__phone__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "marketplace.users.v1.Phone",
-  "Phone",
-  "Marketplace__Users__V1__Phone",
-  "marketplace.users.v1",
-  sizeof(Marketplace__Users__V1__Phone),
-  2,
-  marketplace__users__v1__phone__field_descriptors,
-  marketplace__users__v1__phone__field_indices_by_name,
-  1,  marketplace__users__v1__phone__number_ranges,
-  (ProtobufCMessageInit) marketplace__users__v1__phone__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
 static const ProtobufCFieldDescriptor marketplace__users__v1__user__field_descriptors[13] =
 {
   {
@@ -736,11 +640,11 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__user__field_descri
     "phone",
     5,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
+    PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
     offsetof(Marketplace__Users__V1__User, phone),
-    &marketplace__users__v1__phone__descriptor,
     NULL,
+    &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

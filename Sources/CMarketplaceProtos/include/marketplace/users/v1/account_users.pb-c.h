@@ -80,9 +80,10 @@ struct  Marketplace__Users__V1__InviteUserRequest
   char *first_name;
   char *last_name;
   /*
-   * Optional.
+   * Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
+   * dashes, dots and parentheses are ignored); empty for none.
    */
-  Marketplace__Users__V1__Phone *phone;
+  char *phone;
   /*
    * At least one group of the account.
    */
@@ -91,7 +92,7 @@ struct  Marketplace__Users__V1__InviteUserRequest
 };
 #define MARKETPLACE__USERS__V1__INVITE_USER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__invite_user_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Marketplace__Users__V1__InviteUserResponse

@@ -59,9 +59,10 @@ struct  Marketplace__Users__V1__AcceptInvitationRequest
   char *first_name;
   char *last_name;
   /*
-   * Optional.
+   * Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
+   * dashes, dots and parentheses are ignored); empty for none.
    */
-  Marketplace__Users__V1__Phone *phone;
+  char *phone;
   /*
    * A new password for a person without a login; the current one otherwise.
    */
@@ -73,7 +74,7 @@ struct  Marketplace__Users__V1__AcceptInvitationRequest
 };
 #define MARKETPLACE__USERS__V1__ACCEPT_INVITATION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__accept_invitation_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Marketplace__Users__V1__AcceptInvitationResponse

@@ -18,7 +18,6 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Marketplace__Users__V1__Account Marketplace__Users__V1__Account;
 typedef struct Marketplace__Users__V1__Group Marketplace__Users__V1__Group;
-typedef struct Marketplace__Users__V1__Phone Marketplace__Users__V1__Phone;
 typedef struct Marketplace__Users__V1__User Marketplace__Users__V1__User;
 typedef struct Marketplace__Users__V1__GroupRef Marketplace__Users__V1__GroupRef;
 typedef struct Marketplace__Users__V1__AccountUser Marketplace__Users__V1__AccountUser;
@@ -177,26 +176,6 @@ struct  Marketplace__Users__V1__Group
 
 
 /*
- * A phone number: country prefix and national number.
- */
-struct  Marketplace__Users__V1__Phone
-{
-  ProtobufCMessage base;
-  /*
-   * Country calling code with its plus sign, e.g. "+44".
-   */
-  char *country_code;
-  /*
-   * The national number, digits only, e.g. "2071234567".
-   */
-  char *number;
-};
-#define MARKETPLACE__USERS__V1__PHONE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__phone__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
-
-
-/*
  * A person with one global login.
  */
 struct  Marketplace__Users__V1__User
@@ -213,9 +192,10 @@ struct  Marketplace__Users__V1__User
    */
   char *email;
   /*
-   * Unset when the user gave none.
+   * Country prefix and number, normalised to "+" and digits, e.g.
+   * "+442071234567"; empty when the user gave none.
    */
-  Marketplace__Users__V1__Phone *phone;
+  char *phone;
   /*
    * Profile settings.
    */
@@ -233,7 +213,7 @@ struct  Marketplace__Users__V1__User
 };
 #define MARKETPLACE__USERS__V1__USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__user__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, MARKETPLACE__USERS__V1__USER_STATUS__USER_STATUS_UNSPECIFIED, 0, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, MARKETPLACE__USERS__V1__USER_STATUS__USER_STATUS_UNSPECIFIED, 0, NULL, NULL, NULL }
 
 
 /*
@@ -420,25 +400,6 @@ Marketplace__Users__V1__Group *
 void   marketplace__users__v1__group__free_unpacked
                      (Marketplace__Users__V1__Group *message,
                       ProtobufCAllocator *allocator);
-/* Marketplace__Users__V1__Phone methods */
-void   marketplace__users__v1__phone__init
-                     (Marketplace__Users__V1__Phone         *message);
-size_t marketplace__users__v1__phone__get_packed_size
-                     (const Marketplace__Users__V1__Phone   *message);
-size_t marketplace__users__v1__phone__pack
-                     (const Marketplace__Users__V1__Phone   *message,
-                      uint8_t             *out);
-size_t marketplace__users__v1__phone__pack_to_buffer
-                     (const Marketplace__Users__V1__Phone   *message,
-                      ProtobufCBuffer     *buffer);
-Marketplace__Users__V1__Phone *
-       marketplace__users__v1__phone__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   marketplace__users__v1__phone__free_unpacked
-                     (Marketplace__Users__V1__Phone *message,
-                      ProtobufCAllocator *allocator);
 /* Marketplace__Users__V1__User methods */
 void   marketplace__users__v1__user__init
                      (Marketplace__Users__V1__User         *message);
@@ -561,9 +522,6 @@ typedef void (*Marketplace__Users__V1__Account_Closure)
 typedef void (*Marketplace__Users__V1__Group_Closure)
                  (const Marketplace__Users__V1__Group *message,
                   void *closure_data);
-typedef void (*Marketplace__Users__V1__Phone_Closure)
-                 (const Marketplace__Users__V1__Phone *message,
-                  void *closure_data);
 typedef void (*Marketplace__Users__V1__User_Closure)
                  (const Marketplace__Users__V1__User *message,
                   void *closure_data);
@@ -596,7 +554,6 @@ extern const ProtobufCEnumDescriptor    marketplace__users__v1__invitation_state
 extern const ProtobufCEnumDescriptor    marketplace__users__v1__message_kind__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__account__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__group__descriptor;
-extern const ProtobufCMessageDescriptor marketplace__users__v1__phone__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__user__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__group_ref__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__account_user__descriptor;

@@ -18,10 +18,11 @@ public struct OutboxClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Outbox", method: "ListPendingMessages", request: request, options: options)
     }
 
-    /// Marks messages as sent; ids already marked are ignored.
+    /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
+    /// unknown, are ignored and not counted.
     ///
-    /// Errors: INVALID_ARGUMENT for no ids or more than 500; NOT_FOUND when an id
-    /// does not exist (nothing is marked then).
+    /// Errors: INVALID_ARGUMENT for more than 500 ids or an id that is not a
+    /// message id.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func markMessagesSent(_ request: MarkMessagesSentRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> MarkMessagesSentResponse {

@@ -10,8 +10,9 @@ public struct InviteUserRequest: ProtoMessage {
     /// 1 to 100 characters each.
     public var firstName: String = ""
     public var lastName: String = ""
-    /// Optional.
-    public var phone: Phone? = nil
+    /// Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
+    /// dashes, dots and parentheses are ignored); empty for none.
+    public var phone: String = ""
     /// At least one group of the account.
     public var groupIds: [String] = []
 
@@ -19,7 +20,7 @@ public struct InviteUserRequest: ProtoMessage {
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(accountId: String = "", email: String = "", firstName: String = "", lastName: String = "", phone: Phone? = nil, groupIds: [String] = []) {
+    public init(accountId: String = "", email: String = "", firstName: String = "", lastName: String = "", phone: String = "", groupIds: [String] = []) {
         self.accountId = accountId
         self.email = email
         self.firstName = firstName
@@ -43,7 +44,7 @@ extension InviteUserRequest: CBridgedMessage {
         c.pointee.email = arena.cString(self.email)
         c.pointee.first_name = arena.cString(self.firstName)
         c.pointee.last_name = arena.cString(self.lastName)
-        c.pointee.phone = self.phone.map { arena.message($0) }
+        c.pointee.phone = arena.cString(self.phone)
         c.pointee.n_group_ids = self.groupIds.count
         c.pointee.group_ids = arena.array(self.groupIds.map { Optional(arena.cString($0)) })
     }
@@ -53,7 +54,7 @@ extension InviteUserRequest: CBridgedMessage {
         self.email = try CDecode.string(c.pointee.email, field: "marketplace.users.v1.InviteUserRequest.email")
         self.firstName = try CDecode.string(c.pointee.first_name, field: "marketplace.users.v1.InviteUserRequest.first_name")
         self.lastName = try CDecode.string(c.pointee.last_name, field: "marketplace.users.v1.InviteUserRequest.last_name")
-        self.phone = try c.pointee.phone.map { (p) throws(ProtoDecodingError) in try Phone(copying: p) }
+        self.phone = try CDecode.string(c.pointee.phone, field: "marketplace.users.v1.InviteUserRequest.phone")
         self.groupIds = try CDecode.array(c.pointee.group_ids, count: c.pointee.n_group_ids) { (e) throws(ProtoDecodingError) in try CDecode.string(e, field: "marketplace.users.v1.InviteUserRequest.group_ids") }
     }
 

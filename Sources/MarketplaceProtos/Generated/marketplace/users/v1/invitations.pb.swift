@@ -89,8 +89,9 @@ public struct AcceptInvitationRequest: ProtoMessage {
     public var token: String = ""
     public var firstName: String = ""
     public var lastName: String = ""
-    /// Optional.
-    public var phone: Phone? = nil
+    /// Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
+    /// dashes, dots and parentheses are ignored); empty for none.
+    public var phone: String = ""
     /// A new password for a person without a login; the current one otherwise.
     public var password: String = ""
     /// Must be true: the person agrees to the terms of use.
@@ -100,7 +101,7 @@ public struct AcceptInvitationRequest: ProtoMessage {
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(token: String = "", firstName: String = "", lastName: String = "", phone: Phone? = nil, password: String = "", acceptTerms: Bool = false) {
+    public init(token: String = "", firstName: String = "", lastName: String = "", phone: String = "", password: String = "", acceptTerms: Bool = false) {
         self.token = token
         self.firstName = firstName
         self.lastName = lastName
@@ -123,7 +124,7 @@ extension AcceptInvitationRequest: CBridgedMessage {
         c.pointee.token = arena.cString(self.token)
         c.pointee.first_name = arena.cString(self.firstName)
         c.pointee.last_name = arena.cString(self.lastName)
-        c.pointee.phone = self.phone.map { arena.message($0) }
+        c.pointee.phone = arena.cString(self.phone)
         c.pointee.password = arena.cString(self.password)
         c.pointee.accept_terms = self.acceptTerms ? 1 : 0
     }
@@ -132,7 +133,7 @@ extension AcceptInvitationRequest: CBridgedMessage {
         self.token = try CDecode.string(c.pointee.token, field: "marketplace.users.v1.AcceptInvitationRequest.token")
         self.firstName = try CDecode.string(c.pointee.first_name, field: "marketplace.users.v1.AcceptInvitationRequest.first_name")
         self.lastName = try CDecode.string(c.pointee.last_name, field: "marketplace.users.v1.AcceptInvitationRequest.last_name")
-        self.phone = try c.pointee.phone.map { (p) throws(ProtoDecodingError) in try Phone(copying: p) }
+        self.phone = try CDecode.string(c.pointee.phone, field: "marketplace.users.v1.AcceptInvitationRequest.phone")
         self.password = try CDecode.string(c.pointee.password, field: "marketplace.users.v1.AcceptInvitationRequest.password")
         self.acceptTerms = c.pointee.accept_terms != 0
     }

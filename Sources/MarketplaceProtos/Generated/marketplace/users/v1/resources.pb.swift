@@ -135,52 +135,6 @@ extension Group: CBridgedMessage {
     }
 }
 
-/// A phone number: country prefix and national number.
-public struct Phone: ProtoMessage {
-    /// Country calling code with its plus sign, e.g. "+44".
-    public var countryCode: String = ""
-    /// The national number, digits only, e.g. "2071234567".
-    public var number: String = ""
-
-    /// Creates a message with every field at its default.
-    public init() {}
-
-    /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(countryCode: String = "", number: String = "") {
-        self.countryCode = countryCode
-        self.number = number
-    }
-}
-
-extension Phone: CBridgedMessage {
-    typealias CMessage = Marketplace__Users__V1__Phone
-    static let protoName = "marketplace.users.v1.Phone"
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__phone__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__phone__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__phone__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__phone__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__phone__free_unpacked(m, nil) }
-
-    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
-        c.pointee.country_code = arena.cString(self.countryCode)
-        c.pointee.number = arena.cString(self.number)
-    }
-
-    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
-        self.countryCode = try CDecode.string(c.pointee.country_code, field: "marketplace.users.v1.Phone.country_code")
-        self.number = try CDecode.string(c.pointee.number, field: "marketplace.users.v1.Phone.number")
-    }
-
-    /// The message in protobuf wire format.
-    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
-
-    /// Decodes a message from protobuf wire format.
-    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.Phone`.
-    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        self = try CCodec.decode(Self.self, from: bytes)
-    }
-}
-
 /// A person with one global login.
 public struct User: ProtoMessage {
     /// `USR-1234-5678`.
@@ -189,8 +143,9 @@ public struct User: ProtoMessage {
     public var lastName: String = ""
     /// Unique across the platform, compared case-insensitively; stored lowercased.
     public var email: String = ""
-    /// Unset when the user gave none.
-    public var phone: Phone? = nil
+    /// Country prefix and number, normalised to "+" and digits, e.g.
+    /// "+442071234567"; empty when the user gave none.
+    public var phone: String = ""
     /// Profile settings.
     public var language: String = ""
     public var locale: String = ""
@@ -206,7 +161,7 @@ public struct User: ProtoMessage {
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(id: String = "", firstName: String = "", lastName: String = "", email: String = "", phone: Phone? = nil, language: String = "", locale: String = "", icon: String = "", status: UserStatus = .unspecified, hasPassword: Bool = false, createdAt: Date? = nil, updatedAt: Date? = nil, lastSignInAt: Date? = nil) {
+    public init(id: String = "", firstName: String = "", lastName: String = "", email: String = "", phone: String = "", language: String = "", locale: String = "", icon: String = "", status: UserStatus = .unspecified, hasPassword: Bool = false, createdAt: Date? = nil, updatedAt: Date? = nil, lastSignInAt: Date? = nil) {
         self.id = id
         self.firstName = firstName
         self.lastName = lastName
@@ -237,7 +192,7 @@ extension User: CBridgedMessage {
         c.pointee.first_name = arena.cString(self.firstName)
         c.pointee.last_name = arena.cString(self.lastName)
         c.pointee.email = arena.cString(self.email)
-        c.pointee.phone = self.phone.map { arena.message($0) }
+        c.pointee.phone = arena.cString(self.phone)
         c.pointee.language = arena.cString(self.language)
         c.pointee.locale = arena.cString(self.locale)
         c.pointee.icon = arena.cString(self.icon)
@@ -253,7 +208,7 @@ extension User: CBridgedMessage {
         self.firstName = try CDecode.string(c.pointee.first_name, field: "marketplace.users.v1.User.first_name")
         self.lastName = try CDecode.string(c.pointee.last_name, field: "marketplace.users.v1.User.last_name")
         self.email = try CDecode.string(c.pointee.email, field: "marketplace.users.v1.User.email")
-        self.phone = try c.pointee.phone.map { (p) throws(ProtoDecodingError) in try Phone(copying: p) }
+        self.phone = try CDecode.string(c.pointee.phone, field: "marketplace.users.v1.User.phone")
         self.language = try CDecode.string(c.pointee.language, field: "marketplace.users.v1.User.language")
         self.locale = try CDecode.string(c.pointee.locale, field: "marketplace.users.v1.User.locale")
         self.icon = try CDecode.string(c.pointee.icon, field: "marketplace.users.v1.User.icon")

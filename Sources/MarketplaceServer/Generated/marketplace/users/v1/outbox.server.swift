@@ -11,10 +11,11 @@ public protocol OutboxService: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50).
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse
-    /// Marks messages as sent; ids already marked are ignored.
+    /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
+    /// unknown, are ignored and not counted.
     ///
-    /// Errors: INVALID_ARGUMENT for no ids or more than 500; NOT_FOUND when an id
-    /// does not exist (nothing is marked then).
+    /// Errors: INVALID_ARGUMENT for more than 500 ids or an id that is not a
+    /// message id.
     func markMessagesSent(_ request: MarkMessagesSentRequest, context: RPCContext) async throws -> MarkMessagesSentResponse
 }
 
