@@ -498,6 +498,20 @@ def main():
             with open(path, "w") as fh:
                 fh.write(text)
             written.append(rel)
+    # A registry of every message type, for tools that walk the whole contract
+    # (fuzzers, contract tests).
+    names = sorted(
+        (t.full[1:], t.swift) for t in gen.types.values()
+        if t.kind == "message" and not gen.types[t.full].proto_file.startswith("google/"))
+    lines = [HEADER.format(src="every file in Protos/"), "\n",
+             "/// Every message type of the contract, by full proto name.\n",
+             "public let allMessageTypes: [(protoName: String, type: any ProtoMessage.Type)] = [\n"]
+    lines += ['    ("%s", %s.self),\n' % (full, swift) for full, swift in names]
+    lines.append("]\n")
+    rel = "Sources/MarketplaceProtos/Generated/AllMessageTypes.swift"
+    with open(os.path.join(root, rel), "w") as fh:
+        fh.write("".join(lines))
+    written.append(rel)
     for rel in written:
         print(rel)
 

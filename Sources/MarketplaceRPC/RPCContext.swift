@@ -16,6 +16,8 @@ public struct RPCContext: Sendable {
     public var peer: PeerCredentials
     /// A logger tagged with the method and stream id.
     public var logger: Logger
+    /// Who the call acts as; set by the router's interceptor, `.anonymous` until then.
+    public var caller: Caller = .anonymous
 
     public init(
         service: String, method: String, streamID: UInt32, metadata: Metadata,

@@ -21,21 +21,29 @@ public struct RPCRouter: Sendable {
     }
 
     private var services: [String: [String: Method]] = [:]
+    private let interceptor: (any RPCInterceptor)?
 
-    public init() {}
+    /// Creates an empty router whose methods all pass through `interceptor`
+    /// (after decoding the request, before the handler).
+    public init(interceptor: (any RPCInterceptor)? = nil) {
+        self.interceptor = interceptor
+    }
 
     /// Registers a unary method.
     public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
         service: String, method: String,
         _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
+        let interceptor = self.interceptor
         services[service, default: [:]][method] = Method(service: service, method: method) { payload, context in
+            var context = context
             let request: Request
             do {
                 request = try payload.withUnsafeReadableBytes { raw in try Request(serializedBytes: raw) }
             } catch {
                 throw RPCError(.invalidArgument, "\(service)/\(method): request payload does not decode: \(error)")
             }
+            try await interceptor?.intercept(request: request, context: &context)
             return try await handler(request, context).serializedBytes()
         }
     }

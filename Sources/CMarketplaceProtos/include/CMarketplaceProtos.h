@@ -8,6 +8,8 @@
 #include "marketplace/users/v1/groups.pb-c.h"
 #include "marketplace/users/v1/invitations.pb-c.h"
 #include "marketplace/users/v1/outbox.pb-c.h"
+#include "marketplace/users/v1/profile.pb-c.h"
 #include "marketplace/users/v1/resources.pb-c.h"
+#include "marketplace/users/v1/sessions.pb-c.h"
 #include "marketplace/users/v1/users.pb-c.h"
 #include "ttrpc/ttrpc.pb-c.h"
