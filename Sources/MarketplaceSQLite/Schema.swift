@@ -8,6 +8,7 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001-initial", migrate: migration0001)
+        migrator.registerMigration("0002-sessions", migrate: migration0002)
         return migrator
     }
 
@@ -121,6 +122,27 @@ enum Schema {
                 sent_at INTEGER
             );
             CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL;
+            """)
+    }
+
+    /// Sign-in sessions. The token is stored only as its SHA-256 hash; the idle
+    /// expiry is `last_used_at` + the configured timeout, so it is not stored.
+    /// Expired rows are deleted a few at a time by later sign-ins.
+    private static func migration0002(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY NOT NULL,
+                token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                current_account_id TEXT REFERENCES accounts(id),
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX sessions_by_token_hash ON sessions(token_hash);
+            CREATE INDEX sessions_by_user ON sessions(user_id);
+            CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+            CREATE INDEX sessions_by_last_use ON sessions(last_used_at);
             """)
     }
 }

@@ -44,6 +44,8 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     static func notFound(_ message: String) -> DomainError { DomainError(.notFound, message) }
     static func alreadyExists(_ message: String) -> DomainError { DomainError(.alreadyExists, message) }
     static func failedPrecondition(_ message: String) -> DomainError { DomainError(.failedPrecondition, message) }
+    static func permissionDenied(_ message: String) -> DomainError { DomainError(.permissionDenied, message) }
     static func unauthenticated(_ message: String) -> DomainError { DomainError(.unauthenticated, message) }
+    static func resourceExhausted(_ message: String) -> DomainError { DomainError(.resourceExhausted, message) }
     static func internalError(_ message: String) -> DomainError { DomainError(.internal, message) }
 }

@@ -11,6 +11,23 @@ extension UserDirectory {
     /// - Throws: `unauthenticated` ("email or password is incorrect");
     ///   `resourceExhausted` when too many hashes are queued.
     public func verifyPassword(email: String, password: String) async throws -> User {
+        let (user, hash) = try await checkCredentials(email: email, password: password)
+        if secrets.passwordNeedsRehash(hash) {
+            let rehashed = try await secrets.hashPassword(password)
+            try await write("rehash password") { w in
+                if try w.passwordHash(userID: user.id) == hash { try w.setPasswordHash(userID: user.id, hash: rehashed) }
+            }
+        }
+        return user
+    }
+
+    /// The active user with this email and password, and the stored hash that
+    /// matched. Every refusal is ``badCredentials`` after one Argon2id
+    /// verification (a real one, or one against a dummy hash), so an unknown
+    /// email and a wrong password look and last the same.
+    ///
+    /// - Throws: `unauthenticated`; `resourceExhausted` when too many hashes are queued.
+    func checkCredentials(email: String, password: String) async throws -> (User, String) {
         guard let email = try? Validation.email(email), password.utf8.count <= 4 * PasswordPolicy.maximumLength else {
             try await secrets.verifyAgainstDummy(password)
             throw Self.badCredentials
@@ -24,13 +41,7 @@ extension UserDirectory {
             throw Self.badCredentials
         }
         guard try await secrets.verifyPassword(password, hash: hash) else { throw Self.badCredentials }
-        if secrets.passwordNeedsRehash(hash) {
-            let rehashed = try await secrets.hashPassword(password)
-            try await write("rehash password") { w in
-                if try w.passwordHash(userID: user.id) == hash { try w.setPasswordHash(userID: user.id, hash: rehashed) }
-            }
-        }
-        return user
+        return (user, hash)
     }
 
     /// Records a successful sign-in of a user (`lastSignInAt`).
@@ -41,13 +52,16 @@ extension UserDirectory {
     public func recordSignIn(userID: String) async throws -> User {
         try EntityKind.user.validate(userID, field: "user_id")
         let now = now()
-        return try await write("record sign-in") { w in
-            var user = try Self.requireUser(w, userID)
-            guard user.status == .active else { throw DomainError.failedPrecondition("user \(userID): is deleted") }
-            user.lastSignInAt = now
-            try w.update(user)
-            return user
-        }
+        return try await write("record sign-in") { w in try Self.markSignedIn(w, userID: userID, at: now) }
+    }
+
+    /// Records a successful sign-in inside a transaction.
+    static func markSignedIn(_ w: any StoreWriter, userID: String, at now: Date) throws -> User {
+        var user = try requireUser(w, userID)
+        guard user.status == .active else { throw DomainError.failedPrecondition("user \(userID): is deleted") }
+        user.lastSignInAt = now
+        try w.update(user)
+        return user
     }
 
     /// Records that a member used an account (`lastAccessAt`); only `active` members.
@@ -59,14 +73,19 @@ extension UserDirectory {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let now = now()
         return try await write("record account access") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
-            guard member.status == .active else {
-                throw DomainError.failedPrecondition("account_user \(accountUserID): cannot access the account: the membership is \(member.status.apiName)")
-            }
-            member.lastAccessAt = now
-            try w.update(member)
-            return member
+            try Self.markAccountAccess(w, try Self.requireMembership(w, accountUserID, now: now), at: now)
         }
+    }
+
+    /// Records a member's use of their account inside a transaction.
+    static func markAccountAccess(_ w: any StoreWriter, _ member: AccountUser, at now: Date) throws -> AccountUser {
+        guard member.status == .active else {
+            throw DomainError.failedPrecondition("account_user \(member.id): cannot access the account: the membership is \(member.status.apiName)")
+        }
+        var member = member
+        member.lastAccessAt = now
+        try w.update(member)
+        return member
     }
 
     /// Whether a stored hash should be recomputed with the current parameters.

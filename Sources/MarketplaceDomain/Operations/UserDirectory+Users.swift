@@ -45,7 +45,7 @@ extension UserDirectory {
     /// Deletes a user (operators): status `deleted`, personal data erased
     /// (names, phone, icon, password), the email replaced by a tombstone so the
     /// address can be invited again, every membership `deleted` and every
-    /// pending invitation revoked.
+    /// pending invitation revoked, and every session ended.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   user; `failedPrecondition` when the user is already deleted.
@@ -75,6 +75,7 @@ extension UserDirectory {
             user.updatedAt = now
             try w.update(user)
             try w.setPasswordHash(userID: id, hash: nil)
+            try w.deleteSessions(userID: id, except: nil)
             try Self.audit(w, .userDeleted, accountID: nil, target: id, actor: actor, at: now)
             return user
         }

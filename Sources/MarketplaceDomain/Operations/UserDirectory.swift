@@ -10,6 +10,10 @@ import Logging
 /// message) are written. Operations that need password hashing do it first, on
 /// the dedicated hashing threads of ``Secrets``, then re-check in the transaction.
 ///
+/// Session and profile operations (sign-in, sign-out, account switch, profile,
+/// password) act for the user their arguments name; they are not account
+/// actions and are not written to any account's audit trail.
+///
 /// Every operation throws only ``DomainError``; each method lists the kinds it
 /// may throw. Any method may also throw ``DomainError/Kind/unavailable`` or
 /// ``DomainError/Kind/internal`` for storage failures.
@@ -19,14 +23,20 @@ public final class UserDirectory: Sendable {
     let secrets: Secrets
     let configuration: DirectoryConfiguration
     let logger: Logger
+    let signInThrottle: SignInThrottle
 
-    /// Creates a directory over `store`.
-    public init(store: any Store, clock: any WallClock, secrets: Secrets, configuration: DirectoryConfiguration = DirectoryConfiguration(), logger: Logger) {
+    /// Creates a directory over `store`. Failed sign-ins are throttled by
+    /// `signInThrottle`, by default one with the default limits on `clock`.
+    public init(
+        store: any Store, clock: any WallClock, secrets: Secrets, configuration: DirectoryConfiguration = DirectoryConfiguration(),
+        logger: Logger, signInThrottle: SignInThrottle? = nil
+    ) {
         self.store = store
         self.clock = clock
         self.secrets = secrets
         self.configuration = configuration
         self.logger = logger
+        self.signInThrottle = signInThrottle ?? SignInThrottle(clock: clock)
     }
 
     /// The current time at storage precision.

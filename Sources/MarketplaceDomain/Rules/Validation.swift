@@ -1,3 +1,5 @@
+import Foundation
+
 /// Field validation with messages that name the field. Each function returns
 /// the normalised value or throws ``DomainError/Kind/invalidArgument``.
 public enum Validation {
@@ -81,6 +83,54 @@ public enum Validation {
             throw .invalidArgument("\(field): must have a country prefix and number of 8 to 15 digits in all, not starting with 0 (got \(digits.count) digits)")
         }
         return "+" + digits
+    }
+
+    /// The longest language or locale tag accepted.
+    public static let maxLanguageTagLength = 35
+    /// The longest icon (name or URL) accepted.
+    public static let maxIconLength = 500
+
+    /// Checks a language or locale tag such as `en`, `fr-CA`, `zh-Hant-TW` or
+    /// `en_US`, returned in canonical case with hyphens: a 2-3 letter language,
+    /// then subtags of 1-8 letters or digits (4 letters: a script, `Hant`;
+    /// 2 letters: a region, `CA`).
+    public static func languageTag(_ raw: String, field: String) throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { throw .invalidArgument("\(field): must not be empty") }
+        let invalid = DomainError.invalidArgument("\(field): \"\(value.prefix(40))\" is not a language tag such as en or fr-CA")
+        guard value.count <= maxLanguageTagLength else {
+            throw .invalidArgument("\(field): must be at most \(maxLanguageTagLength) characters (got \(value.count))")
+        }
+        let subtags = value.split(omittingEmptySubsequences: false) { $0 == "-" || $0 == "_" }
+        guard let language = subtags.first, (2...3).contains(language.count), language.allSatisfy({ $0.isASCII && $0.isLetter }) else { throw invalid }
+        var result = [language.lowercased()]
+        for subtag in subtags.dropFirst() {
+            guard (1...8).contains(subtag.count), subtag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw invalid }
+            switch subtag.count {
+            case 2 where subtag.allSatisfy(\.isLetter): result.append(subtag.uppercased())
+            case 4 where subtag.allSatisfy(\.isLetter): result.append(subtag.prefix(1).uppercased() + subtag.dropFirst().lowercased())
+            default: result.append(subtag.lowercased())
+            }
+        }
+        return result.joined(separator: "-")
+    }
+
+    /// Checks an icon: empty (none), a short name without spaces, or an
+    /// `https://` URL, at most 500 characters.
+    public static func icon(_ raw: String, field: String = "icon") throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace()
+        guard value.count <= maxIconLength else {
+            throw .invalidArgument("\(field): must be at most \(maxIconLength) characters (got \(value.count))")
+        }
+        guard !value.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
+            throw .invalidArgument("\(field): must not contain spaces or control characters")
+        }
+        if value.contains(":") {
+            guard value.lowercased().hasPrefix("https://"), let url = URL(string: value), url.host?.isEmpty == false else {
+                throw .invalidArgument("\(field): a URL must be an https:// address")
+            }
+        }
+        return value
     }
 
     /// The page size to use: 0 means the default (50); otherwise 1...500.

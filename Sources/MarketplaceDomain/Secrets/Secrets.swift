@@ -41,6 +41,15 @@ public final class Secrets: Sendable {
         public var sealed: [UInt8]
     }
 
+    /// A freshly issued bearer token (a session's) and its lookup hash; nothing
+    /// else is kept, so a lost token is replaced by signing in again.
+    public struct BearerToken: Sendable {
+        /// The token for the caller (URL-safe base64, no padding); never stored.
+        public var token: String
+        /// SHA-256 of the token's bytes: the only thing stored.
+        public var hash: [UInt8]
+    }
+
     /// Token length in bytes (256 bits).
     static let tokenBytes = 32
 
@@ -71,12 +80,18 @@ public final class Secrets: Sendable {
         pool = BlockingPool(threads: configuration.hashingThreads, name: "password-hashing")
     }
 
-    // MARK: Invitation tokens
+    // MARK: Tokens
 
     /// A new token of 32 random bytes with its hash and sealed form.
     public func issueToken() -> IssuedToken {
         let raw = Sodium.randomBytes(Self.tokenBytes)
         return IssuedToken(token: Base64URL.encode(raw), hash: Sodium.sha256(raw), sealed: seal(raw))
+    }
+
+    /// A new bearer token of 32 random bytes with its hash (not sealed).
+    public func issueBearerToken() -> BearerToken {
+        let raw = Sodium.randomBytes(Self.tokenBytes)
+        return BearerToken(token: Base64URL.encode(raw), hash: Sodium.sha256(raw))
     }
 
     /// The lookup hash of a presented token, or `nil` if it cannot be one of ours.

@@ -42,7 +42,7 @@ public struct StoreConflict: Error, Sendable, Equatable {
         case administratorsGroup
         /// The account already has a default group.
         case defaultGroup
-        /// The invitation token hash exists (astronomically unlikely).
+        /// The invitation or session token hash exists (astronomically unlikely).
         case tokenHash
         /// Another unique constraint.
         case other

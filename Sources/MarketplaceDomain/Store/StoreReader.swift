@@ -38,6 +38,10 @@ public protocol StoreReader {
     func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
     /// Unsent outbox messages, oldest first.
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry]
+
+    /// The session whose token hashes to `tokenHash`.
+    func session(tokenHash: [UInt8]) throws -> SessionRecord?
+    func session(id: String) throws -> SessionRecord?
 }
 
 /// Data writes inside one transaction (and every read). Inserts throw
@@ -65,4 +69,16 @@ public protocol StoreWriter: StoreReader {
     @discardableResult func append(_ entry: OutboxEntry) throws -> Int64
     /// Marks unsent messages sent; returns how many were.
     func markOutboxSent(ids: [Int64], at date: Date) throws -> Int
+
+    /// Inserts a session (``StoreConflict/Constraint/primaryKey`` when the id is taken).
+    func insert(_ session: SessionRecord) throws
+    /// Stores a session's current account and last use (the rest never changes).
+    func update(_ session: SessionRecord) throws
+    /// Deletes a session; returns whether it existed.
+    @discardableResult func deleteSession(id: String) throws -> Bool
+    /// Deletes every session of a user but `keptID`; returns how many were.
+    @discardableResult func deleteSessions(userID: String, except keptID: String?) throws -> Int
+    /// Deletes at most `limit` sessions past their absolute expiry (`expiresAt <= now`)
+    /// or unused since `idleSince` (`lastUsedAt <= idleSince`); returns how many were.
+    @discardableResult func deleteExpiredSessions(now: Date, idleSince: Date, limit: Int) throws -> Int
 }

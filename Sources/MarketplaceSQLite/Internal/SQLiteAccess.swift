@@ -92,6 +92,14 @@ struct SQLiteAccess: StoreWriter {
             inviterName: row["inviter_name"])
     }
 
+    private static func session(_ row: Row) -> SessionRecord {
+        let hash: Data = row["token_hash"]
+        return SessionRecord(
+            id: row["id"], tokenHash: [UInt8](hash), userID: row["user_id"], currentAccountID: row["current_account_id"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]), lastUsedAt: Date(millisecondsSince1970: row["last_used_at"]),
+            expiresAt: Date(millisecondsSince1970: row["expires_at"]))
+    }
+
     // MARK: StoreReader
 
     func account(id: String) throws -> Account? {
@@ -269,6 +277,14 @@ struct SQLiteAccess: StoreWriter {
         }
     }
 
+    func session(tokenHash: [UInt8]) throws -> SessionRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)]).map(Self.session)
+    }
+
+    func session(id: String) throws -> SessionRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map(Self.session)
+    }
+
     // MARK: StoreWriter
 
     private func execute(_ sql: String, _ arguments: StatementArguments) throws {
@@ -400,6 +416,47 @@ struct SQLiteAccess: StoreWriter {
         try execute(
             "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))",
             StatementArguments([date.millisecondsSince1970] + ids))
+        return db.changesCount
+    }
+
+    func insert(_ session: SessionRecord) throws {
+        try execute(
+            """
+            INSERT INTO sessions (id, token_hash, user_id, current_account_id, created_at, last_used_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [session.id, Data(session.tokenHash), session.userID, session.currentAccountID,
+             session.createdAt.millisecondsSince1970, session.lastUsedAt.millisecondsSince1970,
+             session.expiresAt.millisecondsSince1970])
+    }
+
+    func update(_ session: SessionRecord) throws {
+        try execute(
+            "UPDATE sessions SET current_account_id = ?, last_used_at = ? WHERE id = ?",
+            [session.currentAccountID, session.lastUsedAt.millisecondsSince1970, session.id])
+    }
+
+    func deleteSession(id: String) throws -> Bool {
+        try execute("DELETE FROM sessions WHERE id = ?", [id])
+        return db.changesCount > 0
+    }
+
+    func deleteSessions(userID: String, except keptID: String?) throws -> Int {
+        try execute("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?", [userID, keptID])
+        return db.changesCount
+    }
+
+    func deleteExpiredSessions(now: Date, idleSince: Date, limit: Int) throws -> Int {
+        guard limit > 0 else { return 0 }
+        // Each branch of the union uses its own index.
+        try execute(
+            """
+            DELETE FROM sessions WHERE id IN (
+                SELECT id FROM sessions WHERE expires_at <= ?
+                UNION SELECT id FROM sessions WHERE last_used_at <= ?
+                LIMIT ?)
+            """,
+            [now.millisecondsSince1970, idleSince.millisecondsSince1970, limit])
         return db.changesCount
     }
 }

@@ -48,6 +48,7 @@ enum StorageErrors {
             if message.contains("groups.is_administrators") { return StoreConflict(.administratorsGroup) }
             if message.contains("groups.is_default") { return StoreConflict(.defaultGroup) }
             if message.contains("invitations.token_hash") { return StoreConflict(.tokenHash) }
+            if message.contains("sessions.token_hash") { return StoreConflict(.tokenHash) }
             return StoreConflict(.other)
         default:
             return nil
