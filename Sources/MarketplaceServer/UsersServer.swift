@@ -16,10 +16,14 @@ public final class UsersServer: Sendable {
     /// The domain operations the services call (for tests and tools in-process).
     public let directory: UserDirectory
 
-    private init(rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory) {
+    /// Every `package.Service/Method` the server answers.
+    public let registeredMethods: [String]
+
+    private init(rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory, methods: [String]) {
         self.rpc = rpc
         self.configuration = configuration
         self.directory = directory
+        self.registeredMethods = methods
     }
 
     /// Opens (and migrates) the database, loads or creates the key file, binds
@@ -34,13 +38,16 @@ public final class UsersServer: Sendable {
         let secrets = try Secrets(configuration: .inDataDirectory(
             configuration.dataDirectory, passwordParameters: configuration.passwordParameters,
             hashingThreads: configuration.hashingThreads))
+        var directoryConfiguration = DirectoryConfiguration(
+            invitationTTL: configuration.invitationTTL, linkBaseURL: configuration.invitationBaseURL)
+        directoryConfiguration.sessionLifetime = configuration.sessionLifetime
+        directoryConfiguration.sessionIdleTimeout = configuration.sessionIdleTimeout
         let directory = UserDirectory(
-            store: store, clock: configuration.clock, secrets: secrets,
-            configuration: DirectoryConfiguration(
-                invitationTTL: configuration.invitationTTL, linkBaseURL: configuration.invitationBaseURL),
+            store: store, clock: configuration.clock, secrets: secrets, configuration: directoryConfiguration,
             logger: logger)
 
-        var router = RPCRouter()
+        var router = RPCRouter(interceptor: AuthorizationInterceptor(
+            directory: directory, policy: .standard, operators: configuration.operators))
         HealthServiceImpl(version: ServiceVersion.current).register(with: &router)
         AccountsServiceImpl(directory: directory).register(with: &router)
         GroupsServiceImpl(directory: directory).register(with: &router)
@@ -49,13 +56,21 @@ public final class UsersServer: Sendable {
         InvitationsServiceImpl(directory: directory).register(with: &router)
         AuditServiceImpl(directory: directory).register(with: &router)
         OutboxServiceImpl(directory: directory).register(with: &router)
+        SessionsServiceImpl(directory: directory).register(with: &router)
+        ProfileServiceImpl(directory: directory).register(with: &router)
+        if let missing = router.methodNames.first(where: { name in
+            let parts = name.split(separator: "/")
+            return AccessPolicy.standard.rule(service: String(parts[0]), method: String(parts[1])) == nil
+        }) {
+            throw RPCServer.StartError(description: "\(missing) has no access rule in AccessPolicy")
+        }
 
         let rpc = try await RPCServer.start(
             configuration: configuration.rpc, router: router, errorMapper: DomainErrorMapping.rpcError, logger: logger)
         logger.info(
             "marketplace-usersd \(ServiceVersion.current) ready",
             metadata: ["socket": "\(configuration.rpc.socketPath)", "data_dir": "\(configuration.dataDirectory)"])
-        return UsersServer(rpc: rpc, configuration: configuration, directory: directory)
+        return UsersServer(rpc: rpc, configuration: configuration, directory: directory, methods: router.methodNames)
     }
 
     /// Graceful shutdown; see `RPCServer.shutdownGracefully()`.

@@ -21,6 +21,12 @@ public struct UsersServerConfiguration: Sendable {
     public var passwordParameters: PasswordParameters = .interactive
     /// Threads that hash passwords; at most this many hashes run at once.
     public var hashingThreads = 2
+    /// Which socket peers act as platform operators.
+    public var operators = OperatorPolicy()
+    /// A session ends this long after sign-in, whatever happens (default 12 h).
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// A session ends after this long without a call (default 30 min).
+    public var sessionIdleTimeout: Duration = .seconds(30 * 60)
     /// The time source; tests pass a `ManualWallClock` to move time.
     public var clock: any WallClock = SystemWallClock()
 

@@ -14,12 +14,14 @@ public let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogH
 /// Passwords are hashed with libsodium's minimum Argon2id cost so that tests
 /// stay fast; `configure` can change that and anything else (e.g. pass a
 /// `ManualWallClock` to move time).
+/// Pass `directory` to keep the database across servers (the caller removes it).
 public func withUsersServer<T>(
+    in existing: TemporaryDirectory? = nil,
     configure: (inout UsersServerConfiguration) -> Void = { _ in },
     _ body: (UsersServer, MarketplaceClient) async throws -> T
 ) async throws -> T {
-    let directory = try TemporaryDirectory()
-    defer { directory.remove() }
+    let directory = try existing ?? TemporaryDirectory()
+    defer { if existing == nil { directory.remove() } }
     var configuration = UsersServerConfiguration(
         socketPath: directory.appending("s.sock"), dataDirectory: directory.appending("data"))
     configuration.passwordParameters = .minimum

@@ -43,6 +43,27 @@ struct UsersDaemon: AsyncParsableCommand {
     @Option(help: "Invitation links are this URL plus the token (env MARKETPLACE_USERS_INVITATION_BASE_URL).")
     var invitationBaseURL: String = env("MARKETPLACE_USERS_INVITATION_BASE_URL") ?? "https://marketplace.example/invitations/"
 
+    @Option(name: .customLong("operator-uid"), help: "A uid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_UIDS, comma-separated). Root and the server's own uid always are.")
+    var operatorUIDs: [UInt32] = envList("MARKETPLACE_USERS_OPERATOR_UIDS")
+
+    @Option(name: .customLong("operator-gid"), help: "A primary gid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_GIDS).")
+    var operatorGIDs: [UInt32] = envList("MARKETPLACE_USERS_OPERATOR_GIDS")
+
+    @Option(help: "A session ends this long after sign-in, e.g. 12h (env MARKETPLACE_USERS_SESSION_LIFETIME).")
+    var sessionLifetime: String = env("MARKETPLACE_USERS_SESSION_LIFETIME") ?? "12h"
+
+    @Option(help: "A session ends after this long unused, e.g. 30m (env MARKETPLACE_USERS_SESSION_IDLE_TIMEOUT).")
+    var sessionIdleTimeout: String = env("MARKETPLACE_USERS_SESSION_IDLE_TIMEOUT") ?? "30m"
+
+    @Option(help: "Argon2id passes (env MARKETPLACE_USERS_ARGON2_OPSLIMIT; default libsodium's interactive, 2).")
+    var argon2Opslimit: UInt64 = env("MARKETPLACE_USERS_ARGON2_OPSLIMIT").flatMap(UInt64.init) ?? PasswordParameters.interactive.opsLimit
+
+    @Option(help: "Argon2id memory in KiB (env MARKETPLACE_USERS_ARGON2_MEMLIMIT_KIB; default libsodium's interactive, 65536).")
+    var argon2MemlimitKib: Int = env("MARKETPLACE_USERS_ARGON2_MEMLIMIT_KIB").flatMap(Int.init) ?? PasswordParameters.interactive.memLimit / 1024
+
+    @Option(help: "Password hashes computed at once (env MARKETPLACE_USERS_HASHING_THREADS).")
+    var hashingThreads: Int = env("MARKETPLACE_USERS_HASHING_THREADS").flatMap(Int.init) ?? 2
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env MARKETPLACE_USERS_LOG_LEVEL).")
     var logLevel: String = env("MARKETPLACE_USERS_LOG_LEVEL") ?? "info"
 
@@ -61,6 +82,18 @@ struct UsersDaemon: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
+        for (flag, value) in [("--session-lifetime", sessionLifetime), ("--session-idle-timeout", sessionIdleTimeout)] {
+            do {
+                _ = try parseDuration(value, field: flag)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        let minimum = PasswordParameters.minimum
+        guard argon2Opslimit >= minimum.opsLimit, argon2MemlimitKib * 1024 >= minimum.memLimit else {
+            throw ValidationError("--argon2-opslimit must be at least \(minimum.opsLimit) and --argon2-memlimit-kib at least \(minimum.memLimit / 1024)")
+        }
+        guard (1...64).contains(hashingThreads) else { throw ValidationError("--hashing-threads must be between 1 and 64") }
         guard invitationBaseURL.hasPrefix("https://") || invitationBaseURL.hasPrefix("http://") else {
             throw ValidationError("--invitation-base-url must start with https:// or http://")
         }
@@ -82,6 +115,11 @@ struct UsersDaemon: AsyncParsableCommand {
         configuration.rpc.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.invitationTTL = try parseDuration(invitationTTL, field: "--invitation-ttl")
         configuration.invitationBaseURL = invitationBaseURL
+        configuration.operators = OperatorPolicy(uids: Set(operatorUIDs), gids: Set(operatorGIDs))
+        configuration.sessionLifetime = try parseDuration(sessionLifetime, field: "--session-lifetime")
+        configuration.sessionIdleTimeout = try parseDuration(sessionIdleTimeout, field: "--session-idle-timeout")
+        configuration.passwordParameters = PasswordParameters(opsLimit: argon2Opslimit, memLimit: argon2MemlimitKib * 1024)
+        configuration.hashingThreads = hashingThreads
 
         let server: UsersServer
         do {
@@ -103,6 +141,10 @@ struct UsersDaemon: AsyncParsableCommand {
         await server.waitUntilClosed()
         signals.forEach { $0.cancel() }
     }
+}
+
+private func envList(_ name: String) -> [UInt32] {
+    (env(name) ?? "").split(separator: ",").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }
 }
 
 private func env(_ name: String) -> String? {

@@ -1,12 +1,21 @@
 import Foundation
+import Synchronization
 import MarketplaceClient
 import MarketplaceRPC
 import MarketplaceServer
 import MarketplaceTestSupport
 import Testing
 
-/// A router with test methods: echo metadata and peer, sleep, fail.
-private func testRouter() -> RPCRouter {
+/// Counts Sleep calls that reached their handler, so a test can wait for a call
+/// to be truly in flight.
+private final class StartedCalls: Sendable {
+    private let count = Mutex(0)
+    func started() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// A router with test methods: echo metadata and peer, sleep.
+private func testRouter(started: StartedCalls = StartedCalls()) -> RPCRouter {
     var router = RPCRouter()
     router.register(service: "test.Echo", method: "Echo") { (request: TTRPCKeyValue, context) in
         switch request.key {
@@ -16,6 +25,7 @@ private func testRouter() -> RPCRouter {
         }
     }
     router.register(service: "test.Echo", method: "Sleep") { (request: TTRPCKeyValue, context) in
+        started.started()
         try await Task.sleep(for: .milliseconds(Int(request.value) ?? 0))
         return request
     }
@@ -261,10 +271,11 @@ struct RPCServerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.appending("s.sock")
-        let server = try await RPCServer.start(configuration: .init(socketPath: path), router: testRouter(), logger: silentLogger)
+        let started = StartedCalls()
+        let server = try await RPCServer.start(configuration: .init(socketPath: path), router: testRouter(started: started), logger: silentLogger)
         let raw = try RawConnection(path: path)
         try await raw.sendRequest(streamID: 1, service: "test.Echo", method: "Sleep", payload: TTRPCKeyValue(key: "inflight", value: "400").serializedBytes())
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil { started.value == 1 }
         async let shutdown: Void = server.shutdownGracefully()
         let frame = try await raw.readFrame()
         #expect(frame.streamID == 1)
