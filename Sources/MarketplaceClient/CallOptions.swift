@@ -12,4 +12,11 @@ public struct CallOptions: Sendable {
         self.timeout = timeout
         self.metadata = metadata
     }
+
+    /// Options that act as the user of a session token from `Sessions/SignIn`
+    /// (metadata `authorization: Bearer <token>`). Pass them per call, or as a
+    /// client's `defaultOptions` to act as that user on every call.
+    public static func bearer(_ token: String, timeout: Duration? = nil) -> CallOptions {
+        CallOptions(timeout: timeout, metadata: ["authorization": "Bearer \(token)"])
+    }
 }

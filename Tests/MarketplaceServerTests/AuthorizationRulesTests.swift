@@ -6,9 +6,7 @@ import Testing
 
 private let password = "Str0ng!pass"
 
-private func bearer(_ token: String) -> CallOptions {
-    CallOptions(metadata: ["authorization": "Bearer \(token)"])
-}
+private func bearer(_ token: String) -> CallOptions { .bearer(token) }
 
 @Suite("Authorization rules")
 struct AuthorizationRulesTests {
@@ -102,6 +100,25 @@ struct AuthorizationRulesTests {
             await expectRPCError(.unauthenticated, "Bearer") {
                 try await client.profile.getProfile(.init(), options: CallOptions(metadata: ["authorization": "Basic abc"]))
             }
+        }
+    }
+
+    @Test("an existing login accepts with its own session instead of its password; another person's session is refused")
+    func acceptWithSession() async throws {
+        try await withUsersServer { _, client in
+            let f = Fixture(client: client)
+            let (a, _, aStaff) = try await f.accountWithGroups("A")
+            let (b, _, bStaff) = try await f.accountWithGroups("B")
+            _ = try await f.accept(try await f.invite(a, "ada@example.com", groups: [aStaff]).invitationLink, password: password)
+            _ = try await f.accept(try await f.invite(a, "bob@example.com", groups: [aStaff]).invitationLink, password: password)
+            let ada = bearer(try await client.sessions.signIn(.init(email: "ada@example.com", password: password)).token)
+            let bob = bearer(try await client.sessions.signIn(.init(email: "bob@example.com", password: password)).token)
+            let link = try await f.invite(b, "ada@example.com", groups: [bStaff]).invitationLink
+            let accept = AcceptInvitationRequest(token: token(of: link), firstName: "Ada", lastName: "L", acceptTerms: true)
+            await expectRPCError(.permissionDenied, "another person") { try await client.invitations.acceptInvitation(accept, options: bob) }
+            await expectRPCError(.unauthenticated) { try await client.invitations.acceptInvitation(accept) }
+            let member = try #require(try await client.invitations.acceptInvitation(accept, options: ada).accountUser)
+            #expect(member.accountId == b.id && member.status == .active)
         }
     }
 

@@ -48,9 +48,15 @@ extension UserDirectory {
     ///   missing); `notFound` for an unknown token; `failedPrecondition` when the
     ///   invitation is expired, already accepted, declined, revoked or replaced;
     ///   `unauthenticated` when an existing login's password does not match;
-    ///   `resourceExhausted` when too many hashes are queued.
+    ///   `permissionDenied` when `signedInUserID` is another person than the
+    ///   invited login; `resourceExhausted` when too many hashes are queued.
+    ///
+    /// - Parameter signedInUserID: the user of the caller's active session, if
+    ///   any. When it is the invited email's existing login, that session is the
+    ///   proof and no password is needed.
     public func acceptInvitation(
-        token: String, firstName: String, lastName: String, phone: String? = nil, password: String, acceptTerms: Bool
+        token: String, firstName: String, lastName: String, phone: String? = nil, password: String, acceptTerms: Bool,
+        signedInUserID: String? = nil
     ) async throws -> AccountUser {
         guard acceptTerms else { throw DomainError.invalidArgument("accept_terms: the terms of use must be accepted") }
         let firstName = try Validation.requiredText(firstName, field: "first_name")
@@ -63,8 +69,13 @@ extension UserDirectory {
             try Self.requireAcceptable(invitation, member, at: started, doing: "accept")
             return (member.user.id, try r.passwordHash(userID: member.user.id))
         }
+        if let signedInUserID, signedInUserID != userID {
+            throw DomainError.permissionDenied("invitation: it was sent to another person's email; sign out to accept it as them")
+        }
         let newHash: String?
-        if let storedHash {
+        if storedHash != nil, signedInUserID == userID {
+            newHash = nil  // the invited login's own active session proves it
+        } else if let storedHash {
             guard try await secrets.verifyPassword(password, hash: storedHash) else {
                 throw DomainError.unauthenticated("password: does not match the existing login of the invited email")
             }

@@ -13,7 +13,8 @@ struct InvitationsServiceImpl: InvitationsService {
     func acceptInvitation(_ request: AcceptInvitationRequest, context: RPCContext) async throws -> AcceptInvitationResponse {
         let member = try await directory.acceptInvitation(
             token: request.token, firstName: request.firstName, lastName: request.lastName, phone: request.phone,
-            password: request.password, acceptTerms: request.acceptTerms)
+            password: request.password, acceptTerms: request.acceptTerms,
+            signedInUserID: context.signedInUserID)
         return AcceptInvitationResponse(accountUser: AccountUser(member))
     }
 

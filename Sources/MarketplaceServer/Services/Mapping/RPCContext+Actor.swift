@@ -11,6 +11,12 @@ extension RPCContext {
         }
     }
 
+    /// The signed-in user's id, if the call carries a user session.
+    var signedInUserID: String? {
+        if case .user(let session) = caller { return session.userID }
+        return nil
+    }
+
     /// The signed-in user's session; the access policy guarantees one for
     /// methods whose rule is `signedInUser`.
     func requireUserSession() throws -> UserSession {

@@ -64,7 +64,8 @@ struct  Marketplace__Users__V1__AcceptInvitationRequest
    */
   char *phone;
   /*
-   * A new password for a person without a login; the current one otherwise.
+   * A new password for a person without a login; the current one otherwise
+   * (not needed when calling with that login's own session).
    */
   char *password;
   /*

@@ -92,7 +92,8 @@ public struct AcceptInvitationRequest: ProtoMessage {
     /// Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
     /// dashes, dots and parentheses are ignored); empty for none.
     public var phone: String = ""
-    /// A new password for a person without a login; the current one otherwise.
+    /// A new password for a person without a login; the current one otherwise
+    /// (not needed when calling with that login's own session).
     public var password: String = ""
     /// Must be true: the person agrees to the terms of use.
     public var acceptTerms: Bool = false
