@@ -2,10 +2,21 @@ import ArgumentParser
 import Foundation
 import MarketplaceClient
 
-/// How the CLI reports a failed call: one line on stderr and an exit code per
-/// kind of failure.
+/// A failure found by the CLI itself (not the server): one line and an exit code.
+struct CLIFailure: Error {
+    let message: String
+    let exitStatus: Int32
+
+    init(_ message: String, exitStatus: Int32) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+}
+
+/// How the CLI reports a failed call: one line on stderr that says what went
+/// wrong and what to do, and an exit code per kind of failure.
 enum CLIErrors {
-    /// Exit codes, documented in `--help` and the README.
+    /// Exit codes, documented in `--help`, docs/cli.md and the README.
     enum ExitStatus {
         static let usage: Int32 = 64          // bad flags or arguments (also ArgumentParser's)
         static let notFound: Int32 = 3        // NOT_FOUND
@@ -15,6 +26,19 @@ enum CLIErrors {
         static let unavailable: Int32 = 7     // socket missing, server down, UNAVAILABLE, DEADLINE_EXCEEDED
         static let failure: Int32 = 1         // anything else (INTERNAL, ...)
     }
+
+    /// The exit-code table as shown in the root command's help.
+    static let helpText = """
+        Exit codes:
+          0   success
+          1   internal or unexpected error
+          3   not found
+          4   refused: permission denied or not authenticated
+          5   conflict: already exists, or the state does not allow it
+          6   invalid argument (the server rejected a value)
+          7   service unavailable: socket missing, server down, or timed out
+          64  usage error: bad flags, or a confirmation needed (--yes)
+        """
 
     static func exitStatus(for code: StatusCode) -> Int32 {
         switch code {
@@ -27,17 +51,66 @@ enum CLIErrors {
         }
     }
 
-    /// Runs `body`; an `RPCError` becomes one line on stderr and its exit code.
-    static func reporting(socket: String, _ body: () async throws -> Void) async throws {
+    /// What to do about an error, given the command that met it; nil when the
+    /// server's message says enough.
+    typealias Hint = @Sendable (RPCError) -> String?
+
+    /// Runs `body`; an `RPCError` or `CLIFailure` becomes one line on stderr
+    /// and its exit code.
+    static func reporting(socket: String, hint: Hint? = nil, _ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let error as RPCError {
-            var line = "marketplace-users: \(error.message)"
-            if error.code == .unavailable, !error.message.contains(socket) {
-                line += " (socket \(socket))"
-            }
-            FileHandle.standardError.write(Data((line + " [\(error.code.name)]\n").utf8))
+            Output.note(line(for: error, socket: socket, hint: hint?(error)))
             throw ExitCode(exitStatus(for: error.code))
+        } catch let failure as CLIFailure {
+            Output.note("marketplace-users: \(failure.message)")
+            throw ExitCode(failure.exitStatus)
         }
+    }
+
+    /// The one line for an RPC error: the server's message, what to do, and the code.
+    static func line(for error: RPCError, socket: String, hint: String?) -> String {
+        var line = "marketplace-users: \(error.message)"
+        var advice = hint
+        switch error.code {
+        case .unavailable:
+            if !error.message.contains(socket) { line += " (socket \(socket))" }
+            advice = advice ?? "start the server (marketplace-usersd --socket \(socket)) or pass --socket / MARKETPLACE_USERS_SOCKET"
+        case .deadlineExceeded:
+            advice = advice ?? "the server at \(socket) did not answer in time; retry, or raise --timeout"
+        case .unimplemented:
+            advice = advice ?? "the server at \(socket) does not offer this operation; is it an older version?"
+        case .permissionDenied:
+            advice = advice ?? "operator commands need a Unix user the server accepts as an operator"
+        default:
+            break
+        }
+        if let advice { line += "; \(advice)" }
+        return line + " [\(error.code.name)]"
+    }
+
+    /// Hints shared by commands about one account user.
+    static func accountUserHint(_ id: String) -> Hint {
+        { error in
+            let message = error.message
+            switch error.code {
+            case .notFound:
+                return "check the id with `marketplace-users users list --account ACC-...`"
+            case .failedPrecondition where message.contains("expired"):
+                return "use `marketplace-users invitations renew \(id)`"
+            case .failedPrecondition where message.contains("still valid"):
+                return "use `marketplace-users invitations resend \(id)` or `marketplace-users invitations link \(id)`"
+            case .failedPrecondition where message.contains("DISABLED"):
+                return "the user was removed; invite them again with `marketplace-users users invite`"
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// Hint for commands that take an account id.
+    static let accountHint: Hint = { error in
+        error.code == .notFound ? "list accounts with `marketplace-users accounts list`" : nil
     }
 }

@@ -8,9 +8,25 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
         abstract: "Operate the marketplace users service over its Unix socket.",
         discussion: """
             The socket comes from --socket or MARKETPLACE_USERS_SOCKET
-            (default ./marketplace-users.sock, the server's default).
-            Example:
+            (default ./marketplace-users.sock, the server's default). The server
+            recognises operators by their Unix user; no password is needed.
+            Every command prints a table or detail view, or JSON with --json.
+            The full reference is docs/cli.md.
+
+            Examples:
               marketplace-users health
+              marketplace-users accounts create "Acme Ltd" --type client
+              marketplace-users users invite --account ACC-1234-5678 \\
+                  --email ada@example.com \\
+                  --first-name Ada --last-name Lovelace --group UGR-1234-5678
+              marketplace-users users list --account ACC-1234-5678 --all --json
+              marketplace-users --generate-completion-script bash \\
+                  > /etc/bash_completion.d/marketplace-users
+
+            \(CLIErrors.helpText)
             """,
-        subcommands: [HealthCommand.self])
+        subcommands: [
+            AccountsCommand.self, GroupsCommand.self, UsersCommand.self, InvitationsCommand.self,
+            AuditCommand.self, OutboxCommand.self, HealthCommand.self,
+        ])
 }

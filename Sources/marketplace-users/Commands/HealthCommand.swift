@@ -15,8 +15,8 @@ struct HealthCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        try await CLIErrors.reporting(socket: connection.socket) {
-            let response = try await connection.withClient { try await $0.health.check() }
+        try await connection.run { client in
+            let response = try await client.health.check()
             if connection.json {
                 try Output.printJSON(response)
             } else {

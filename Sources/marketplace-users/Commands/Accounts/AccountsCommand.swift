@@ -1,0 +1,28 @@
+import ArgumentParser
+import MarketplaceClient
+
+struct AccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accounts",
+        abstract: "Create and read accounts (companies and organisations).",
+        discussion: """
+            Examples:
+              marketplace-users accounts create "Acme Ltd" --type client
+              marketplace-users accounts list --all
+              marketplace-users accounts show ACC-1234-5678
+            """,
+        subcommands: [AccountsCreateCommand.self, AccountsListCommand.self, AccountsShowCommand.self])
+}
+
+extension AccountType: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "client": self = .client
+        case "vendor": self = .vendor
+        case "operations": self = .operations
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["client", "vendor", "operations"] }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The one formatter of the CLI's output: JSON for scripts, aligned tables and
+/// detail views for people. Data goes to stdout; progress, hints and errors to stderr.
+enum Output {
+    /// Prints a value as pretty JSON with stable, sorted keys and ISO 8601 dates.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Prints rows under upper-case headers, columns separated by two spaces;
+    /// `empty` is printed instead when there are no rows.
+    static func printTable(_ headers: [String], _ rows: [[String]], empty: String) {
+        guard !rows.isEmpty else {
+            print(empty)
+            return
+        }
+        print(table(headers, rows), terminator: "")
+    }
+
+    /// An aligned table as text, one line per row, ending with a newline.
+    static func table(_ headers: [String], _ rows: [[String]]) -> String {
+        let all = [headers.map { $0.uppercased() }] + rows.map { $0.map(singleLine) }
+        var widths = [Int](repeating: 0, count: headers.count)
+        for row in all {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        var text = ""
+        for row in all {
+            var line = ""
+            for (index, cell) in row.enumerated() where index < widths.count {
+                let last = index == widths.count - 1
+                line += last ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            text += line + "\n"
+        }
+        return text
+    }
+
+    /// Prints a detail view: one `Label:  value` line per field, labels aligned.
+    /// Fields whose value is nil are left out.
+    static func printDetails(_ fields: [(String, String?)]) {
+        let present = fields.compactMap { label, value in value.map { (label, $0) } }
+        let width = (present.map { $0.0.count }.max() ?? 0) + 1
+        for (label, value) in present {
+            print((label + ":").padding(toLength: width + 2, withPad: " ", startingAt: 0) + singleLine(value))
+        }
+    }
+
+    /// Writes one line to stderr.
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Control characters (from stored names) never reach the terminal raw.
+    static func singleLine(_ text: String) -> String {
+        String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 }).filter { !($0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } ?? false) }
+    }
+}
