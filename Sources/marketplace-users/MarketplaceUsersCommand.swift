@@ -9,7 +9,8 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
         discussion: """
             The socket comes from --socket or MARKETPLACE_USERS_SOCKET
             (default ./marketplace-users.sock, the server's default). The server
-            recognises operators by their Unix user; no password is needed.
+            recognises operators by their Unix user; no password is needed. A person
+            signs in with sign-in; later commands act as them until sign-out.
             Every command prints a table or detail view, or JSON with --json.
             The full reference is docs/cli.md.
 
@@ -28,5 +29,6 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
         subcommands: [
             AccountsCommand.self, GroupsCommand.self, UsersCommand.self, InvitationsCommand.self,
             AuditCommand.self, OutboxCommand.self, HealthCommand.self,
+            SignInCommand.self, SignOutCommand.self, SwitchAccountCommand.self, ProfileCommand.self,
         ])
 }

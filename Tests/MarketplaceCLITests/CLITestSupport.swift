@@ -14,10 +14,15 @@ struct CLI {
     init(_ server: UsersServer) { socket = server.configuration.rpc.socketPath }
     init(socket: String) { self.socket = socket }
 
+    /// The sign-in session file of this test's CLI runs: next to the test
+    /// server's socket, never the real ~/.config one.
+    var sessionFile: String { (socket as NSString).deletingLastPathComponent + "/cli-session.json" }
+
     func callAsFunction(_ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
         try await runProcess(
             Self.path, arguments + ["--socket", socket],
-            environment: ["TZ": "UTC", "MARKETPLACE_USERS_SOCKET": ""], stdin: stdin ?? "")
+            environment: ["TZ": "UTC", "MARKETPLACE_USERS_SOCKET": "", "MARKETPLACE_USERS_SESSION_FILE": sessionFile],
+            stdin: stdin ?? "")
     }
 
     /// Runs with `--json`, expects exit 0, and returns the parsed object.

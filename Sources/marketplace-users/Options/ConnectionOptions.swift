@@ -6,8 +6,9 @@ import MarketplaceClient
 /// whether to print JSON.
 ///
 /// Operators are recognised by the server from their Unix uid, so operator
-/// commands send no credentials. Credentials for signed-in users (a session
-/// token) belong in ``callOptions``' metadata when sign-in exists.
+/// commands send no credentials. After `sign-in`, every command acts as that
+/// person (the session file's token is sent), until `sign-out` or with
+/// `--no-session`.
 struct ConnectionOptions: ParsableArguments {
     /// The server's default socket, relative to the working directory.
     static let defaultSocket = "./marketplace-users.sock"
@@ -24,19 +25,27 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (stable field names, see docs/cli.md) instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Ignore the saved sign-in session: act as yourself (an operator if your Unix user is one).")
+    var noSession = false
+
     func validate() throws {
         guard timeout > 0, timeout <= 3_600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         guard !socket.isEmpty else { throw ValidationError("--socket must not be empty") }
     }
 
-    /// Options sent with every call: the timeout, and (later) credentials.
-    var callOptions: CallOptions {
-        CallOptions(timeout: .milliseconds(Int64(timeout * 1000)), metadata: [:])
+    /// Options sent with every call: the timeout, and the saved session's token
+    /// when there is one for this socket.
+    func callOptions() throws(CLIFailure) -> CallOptions {
+        let timeout = Duration.milliseconds(Int64(timeout * 1000))
+        if !noSession, let session = try SessionFile.load(for: socket) {
+            return .bearer(session.token, timeout: timeout)
+        }
+        return CallOptions(timeout: timeout)
     }
 
     /// Runs `body` with a connected client, closing it afterwards.
     func withClient<T>(_ body: (MarketplaceClient) async throws -> T) async throws -> T {
-        try await MarketplaceClient.withClient(socketPath: socket, defaultOptions: callOptions, body)
+        try await MarketplaceClient.withClient(socketPath: socket, defaultOptions: try callOptions(), body)
     }
 
     /// Runs `body` with a client; failures become one line on stderr and an exit code.

@@ -20,6 +20,22 @@ enum Terminal {
         Swift.readLine(strippingNewline: true)
     }
 
+    /// A password: the next line of stdin with `fromStdin`, else typed without
+    /// echo on a terminal; never from an argument.
+    /// - Throws: `CLIFailure` (exit 64) when there is nothing to read it from.
+    static func readPassword(fromStdin: Bool, prompt: String) throws(CLIFailure) -> String {
+        if fromStdin {
+            guard let line = readLine(), !line.isEmpty else {
+                throw CLIFailure("--password-stdin: no password line on stdin", exitStatus: CLIErrors.ExitStatus.usage)
+            }
+            return line.hasSuffix("\r") ? String(line.dropLast()) : line
+        }
+        guard stdinIsTerminal else {
+            throw CLIFailure("no terminal to read the password from; pipe it with --password-stdin", exitStatus: CLIErrors.ExitStatus.usage)
+        }
+        return readLineWithoutEcho(prompt: prompt) ?? ""
+    }
+
     /// Reads one line with echo turned off (a password on a terminal).
     static func readLineWithoutEcho(prompt: String) -> String? {
         write(prompt)
