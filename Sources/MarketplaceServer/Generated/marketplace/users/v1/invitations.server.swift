@@ -16,12 +16,14 @@ public protocol InvitationsService: Sendable {
     /// Accepts a pending invitation: the membership becomes ACTIVE and `joined` is
     /// recorded. A person without a login chooses a password (at least 8
     /// characters with a lowercase and an uppercase letter, a digit and a special
-    /// character); a person who has one proves it with that password instead.
+    /// character); a person who has one proves it with that password instead, or
+    /// by calling with their own active session (`authorization: Bearer ...`).
     ///
     /// Errors: INVALID_ARGUMENT naming the field for empty names, a malformed
     /// phone, terms not accepted, or a password that misses the rule (the message
     /// names what is missing); UNAUTHENTICATED when an existing login's password
-    /// is wrong; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
+    /// is wrong; PERMISSION_DENIED when the call carries another person's
+    /// session; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
     /// invitation is expired, already accepted, declined, revoked or replaced.
     func acceptInvitation(_ request: AcceptInvitationRequest, context: RPCContext) async throws -> AcceptInvitationResponse
     /// Declines a pending invitation: the link stops working and the membership
