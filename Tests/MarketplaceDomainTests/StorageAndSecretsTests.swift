@@ -29,6 +29,26 @@ import Glibc
         }
     }
 
+    /// Tokens carry their kind: none ever starts with "-" (a command line would
+    /// read it as an option; seen in CI with a base64url token), and one kind is
+    /// never accepted as the other.
+    @Test func tokensCarryTheirKind() async throws {
+        try await withFixture { f in
+            for _ in 0..<200 {
+                let invitation = f.secrets.issueToken()
+                let session = f.secrets.issueBearerToken()
+                #expect(invitation.token.hasPrefix("inv_") && session.token.hasPrefix("ses_"))
+                #expect(f.secrets.tokenHash(invitation.token, kind: .invitation) == invitation.hash)
+                #expect(f.secrets.tokenHash(session.token, kind: .session) == session.hash)
+                #expect(f.secrets.tokenHash(invitation.token, kind: .session) == nil)
+                #expect(f.secrets.tokenHash(session.token, kind: .invitation) == nil)
+                #expect(f.secrets.tokenHash(String(invitation.token.dropFirst(4)), kind: .invitation) == nil)
+                let unsealed = try f.secrets.unseal(invitation.sealed)
+                #expect(unsealed == invitation.token)
+            }
+        }
+    }
+
     @Test func databaseCopyWithoutKeyFileYieldsNoLinks() async throws {
         try await withFixture { f in
             let (account, _, staff) = try await f.makeAccount()

@@ -6,7 +6,7 @@ extension UserDirectory {
     /// Finds the invitation for a presented token: lookup by hash, then a
     /// constant-time comparison of the hashes.
     func invitation(_ r: any StoreReader, token: String) throws -> InvitationRecord {
-        guard let hash = secrets.tokenHash(token),
+        guard let hash = secrets.tokenHash(token, kind: .invitation),
             let invitation = try r.invitation(tokenHash: hash),
             secrets.hashesMatch(hash, invitation.tokenHash)
         else { throw Self.unknownInvitation }

@@ -76,7 +76,7 @@ extension UserDirectory {
     ///
     /// - Throws: `unauthenticated` ("session expired or unknown; sign in again").
     public func authenticate(token: String) async throws -> Session {
-        guard let hash = secrets.tokenHash(token) else { throw Self.sessionExpired }
+        guard let hash = secrets.tokenHash(token, kind: .session) else { throw Self.sessionExpired }
         let now = now()
         let found = try await read { r in try self.liveSession(r, tokenHash: hash, at: now) }
         guard let found else { throw Self.sessionExpired }

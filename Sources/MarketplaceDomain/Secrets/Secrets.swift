@@ -82,22 +82,37 @@ public final class Secrets: Sendable {
 
     // MARK: Tokens
 
-    /// A new token of 32 random bytes with its hash and sealed form.
+    /// What a token is for; its text starts with the kind's prefix, so a token
+    /// never begins with "-" (which command lines would take for an option),
+    /// says what it is, and cannot be used as the other kind.
+    public enum TokenKind: String, Sendable {
+        case invitation = "inv_"
+        case session = "ses_"
+    }
+
+    /// A new invitation token of 32 random bytes with its hash and sealed form.
     public func issueToken() -> IssuedToken {
         let raw = Sodium.randomBytes(Self.tokenBytes)
-        return IssuedToken(token: Base64URL.encode(raw), hash: Sodium.sha256(raw), sealed: seal(raw))
+        return IssuedToken(token: Self.text(raw, .invitation), hash: Sodium.sha256(raw), sealed: seal(raw))
     }
 
-    /// A new bearer token of 32 random bytes with its hash (not sealed).
+    /// A new session (bearer) token of 32 random bytes with its hash (not sealed).
     public func issueBearerToken() -> BearerToken {
         let raw = Sodium.randomBytes(Self.tokenBytes)
-        return BearerToken(token: Base64URL.encode(raw), hash: Sodium.sha256(raw))
+        return BearerToken(token: Self.text(raw, .session), hash: Sodium.sha256(raw))
     }
 
-    /// The lookup hash of a presented token, or `nil` if it cannot be one of ours.
-    public func tokenHash(_ token: String) -> [UInt8]? {
-        guard let raw = Base64URL.decode(token), raw.count == Self.tokenBytes else { return nil }
+    /// The lookup hash of a presented token of `kind`, or `nil` if it cannot be
+    /// one of ours.
+    public func tokenHash(_ token: String, kind: TokenKind) -> [UInt8]? {
+        guard token.hasPrefix(kind.rawValue),
+              let raw = Base64URL.decode(String(token.dropFirst(kind.rawValue.count))), raw.count == Self.tokenBytes
+        else { return nil }
         return Sodium.sha256(raw)
+    }
+
+    private static func text(_ raw: [UInt8], _ kind: TokenKind) -> String {
+        kind.rawValue + Base64URL.encode(raw)
     }
 
     /// Whether `hash` equals the stored `storedHash`, compared in constant time.
@@ -128,7 +143,7 @@ public final class Secrets: Sendable {
         guard result == 0 else {
             throw DomainError(.internal, "stored invitation token cannot be unsealed with this service's key file")
         }
-        return Base64URL.encode(raw)
+        return Self.text(raw, .invitation)
     }
 
     private func seal(_ raw: [UInt8]) -> [UInt8] {
