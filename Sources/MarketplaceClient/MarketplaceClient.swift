@@ -102,6 +102,10 @@ public final class MarketplaceClient: Sendable {
         do {
             return try await promise.futureResult.get()
         } catch let error as RPCError {
+            // Whoever meets UNAVAILABLE needs to know which socket was tried.
+            if error.code == .unavailable, !error.message.contains(socketPath) {
+                throw RPCError(.unavailable, "\(error.message) (socket \(socketPath))")
+            }
             throw error
         } catch {
             throw RPCError(.unavailable, "call on \(socketPath) failed: \(error)")
