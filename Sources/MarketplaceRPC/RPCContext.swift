@@ -15,7 +15,15 @@ public struct RPCContext: Sendable {
     /// The connection's peer, from SO_PEERCRED.
     public var peer: PeerCredentials
     /// A logger tagged with the method and stream id.
-    public var logger: Logger
+    public var logger: Logger {
+        get { taggedLogger ?? Self.tagged(baseLogger, service: service, method: method, streamID: streamID) }
+        set { taggedLogger = newValue }
+    }
+    /// The connection's logger, tagged on first use of `logger`: setting
+    /// metadata re-renders it (StreamLogHandler), which cost more than the
+    /// rest of a Health/Check call, and most calls never log.
+    private var baseLogger: Logger
+    private var taggedLogger: Logger?
     /// Who the call acts as; set by the router's interceptor, `.anonymous` until then.
     public var caller: Caller = .anonymous
 
@@ -29,6 +37,30 @@ public struct RPCContext: Sendable {
         self.metadata = metadata
         self.deadline = deadline
         self.peer = peer
-        self.logger = logger
+        self.baseLogger = logger
+        self.taggedLogger = logger
+    }
+
+    /// A context whose `logger` is `connectionLogger` tagged with the method
+    /// and stream id, the tagging done only if the logger is used.
+    public init(
+        service: String, method: String, streamID: UInt32, metadata: Metadata,
+        deadline: ContinuousClock.Instant?, peer: PeerCredentials, connectionLogger: Logger
+    ) {
+        self.service = service
+        self.method = method
+        self.streamID = streamID
+        self.metadata = metadata
+        self.deadline = deadline
+        self.peer = peer
+        self.baseLogger = connectionLogger
+        self.taggedLogger = nil
+    }
+
+    private static func tagged(_ logger: Logger, service: String, method: String, streamID: UInt32) -> Logger {
+        var logger = logger
+        logger[metadataKey: "rpc.method"] = "\(service)/\(method)"
+        logger[metadataKey: "rpc.stream"] = "\(streamID)"
+        return logger
     }
 }

@@ -6,11 +6,13 @@ import MarketplaceDomain
 /// mode with `synchronous=FULL` (an acknowledged write survives `kill -9` and
 /// power loss), foreign keys on, a busy timeout, and the numbered migrations
 /// applied at open. Reads run concurrently on GRDB's reader pool, writes are
-/// serialised on its writer queue; neither runs on the caller's thread.
+/// serialised on its writer queue, and writes that arrive together share one
+/// transaction and one fsync (group commit); neither runs on the caller's thread.
 public final class SQLiteStore: Store {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
+    private let writer: GroupCommitWriter
 
     /// Opens (creating if needed) `<dataDirectory>/users.sqlite`.
     ///
@@ -40,6 +42,9 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // One process at a time opens and migrates the file (see StartupLock).
+        let startupLock = try StartupLock(databasePath: path, timeout: busyTimeout)
+        defer { startupLock.release() }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             let migrator = Schema.migrator
@@ -56,6 +61,7 @@ public final class SQLiteStore: Store {
         } catch {
             throw StorageErrors.map(error)
         }
+        writer = GroupCommitWriter(pool: pool)
     }
 
     /// The identifiers of the migrations this binary knows, in order.
@@ -69,11 +75,35 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Runs `body` in a write transaction shared with the bodies of other
+    /// callers that arrive meanwhile (group commit, ``GroupCommitWriter``):
+    /// each body in its own savepoint, so it commits or rolls back alone, and
+    /// the caller is answered once the transaction is durably committed.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        do {
-            return try await pool.write { db in try body(SQLiteAccess(db)) }
-        } catch {
-            throw StorageErrors.map(error)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            writer.submit(GroupCommitWriter.Job(
+                run: { db in
+                    let outcome: Result<T, any Error>
+                    do {
+                        var value: T?
+                        try db.inSavepoint {
+                            value = try body(SQLiteAccess(db))
+                            return .commit
+                        }
+                        outcome = .success(value!)
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    return { commitFailure in
+                        switch (outcome, commitFailure) {
+                        case (.failure(let error), _), (.success, .some(let error)):
+                            continuation.resume(throwing: StorageErrors.map(error))
+                        case (.success(let value), .none):
+                            continuation.resume(returning: value)
+                        }
+                    }
+                },
+                abandon: { error in continuation.resume(throwing: StorageErrors.map(error)) }))
         }
     }
 

@@ -11,6 +11,19 @@ struct SQLiteAccess: StoreWriter {
         self.db = db
     }
 
+    /// A prepared statement from the connection's cache, so hot paths skip
+    /// SQLite's parsing and planning. SQL with long `IN` lists (over 64
+    /// placeholders: pages over 63 rows) is prepared afresh instead, which
+    /// keeps the cache small.
+    private func statement(_ sql: String) throws -> Statement {
+        var placeholders = 0
+        for byte in sql.utf8 where byte == UInt8(ascii: "?") {
+            placeholders += 1
+            if placeholders > 64 { return try db.makeStatement(sql: sql) }
+        }
+        return try db.cachedStatement(sql: sql)
+    }
+
     // MARK: Row decoding
 
     private static func date(_ ms: Int64?) -> Date? { ms.map(Date.init(millisecondsSince1970:)) }
@@ -44,6 +57,7 @@ struct SQLiteAccess: StoreWriter {
 
     private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
 
+    /// Decoded by position in `member(_:groups:)`: keep the two in step.
     private static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
@@ -51,35 +65,36 @@ struct SQLiteAccess: StoreWriter {
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
+    /// A membership from a row of `memberSelect`, by column position (a
+    /// lookup by name costs a case-insensitive search per column, which was a
+    /// tenth of a 50-row page's time).
     private static func member(_ row: Row, groups: [GroupSummary]) -> AccountUser {
         AccountUser(
-            id: row["id"], accountID: row["account_id"],
+            id: row[0], accountID: row[1],
             user: UserSummary(
-                id: row["user_id"], firstName: row["first_name"], lastName: row["last_name"], email: row["email"],
-                status: User.Status(rawValue: row["user_status"]) ?? .deleted, lastSignInAt: date(row["last_sign_in_at"])),
-            groups: groups, status: MembershipStatus(rawValue: row["status"]) ?? .disabled,
-            invitedAt: Date(millisecondsSince1970: row["invited_at"]), joinedAt: date(row["joined_at"]),
-            lastAccessAt: date(row["last_access_at"]), blockedAt: date(row["blocked_at"]),
-            invitationExpiresAt: date(row["invitation_expires_at"]), invitedBy: row["invited_by"])
+                id: row[2], firstName: row[10], lastName: row[11], email: row[12],
+                status: User.Status(rawValue: row[13]) ?? .deleted, lastSignInAt: date(row[14])),
+            groups: groups, status: MembershipStatus(rawValue: row[3]) ?? .disabled,
+            invitedAt: Date(millisecondsSince1970: row[4]), joinedAt: date(row[5]),
+            lastAccessAt: date(row[6]), blockedAt: date(row[7]),
+            invitationExpiresAt: date(row[8]), invitedBy: row[9])
     }
 
     /// Memberships for `rows`, with their groups fetched in one query.
     private func members(_ rows: [Row]) throws -> [AccountUser] {
         guard !rows.isEmpty else { return [] }
-        let ids: [String] = rows.map { $0["id"] }
+        let ids: [String] = rows.map { $0[0] }
         var groups: [String: [GroupSummary]] = [:]
         let placeholders = databaseQuestionMarks(count: ids.count)
-        let groupRows = try Row.fetchAll(
-            db,
-            sql: """
+        let groupRows = try Row.fetchAll(try statement("""
                 SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
                 WHERE aug.account_user_id IN (\(placeholders)) ORDER BY g.name, g.id
-                """,
+                """),
             arguments: StatementArguments(ids))
         for row in groupRows {
-            groups[row["account_user_id"], default: []].append(GroupSummary(id: row["id"], name: row["name"]))
+            groups[row[0], default: []].append(GroupSummary(id: row[1], name: row[2]))
         }
-        return rows.map { Self.member($0, groups: groups[$0["id"]] ?? []) }
+        return rows.map { Self.member($0, groups: groups[$0[0]] ?? []) }
     }
 
     private static func invitation(_ row: Row) -> InvitationRecord {
@@ -103,71 +118,68 @@ struct SQLiteAccess: StoreWriter {
     // MARK: StoreReader
 
     func account(id: String) throws -> Account? {
-        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(Self.account)
+        try Row.fetchOne(try statement("SELECT * FROM accounts WHERE id = ?"), arguments: [id]).map(Self.account)
     }
 
     func accounts(after afterID: String?, limit: Int) throws -> [Account] {
-        try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID ?? "", limit])
+        try Row.fetchAll(try statement("SELECT * FROM accounts WHERE id > ? ORDER BY id LIMIT ?"), arguments: [afterID ?? "", limit])
             .map(Self.account)
     }
 
     func group(id: String) throws -> Group? {
-        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE id = ?", arguments: [id]).map(Self.group)
+        try Row.fetchOne(try statement("SELECT * FROM groups WHERE id = ?"), arguments: [id]).map(Self.group)
     }
 
     func groups(ids: [String]) throws -> [Group] {
         guard !ids.isEmpty else { return [] }
-        return try Row.fetchAll(
-            db, sql: "SELECT * FROM groups WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+        return try Row.fetchAll(try statement("SELECT * FROM groups WHERE id IN (\(databaseQuestionMarks(count: ids.count)))"),
             arguments: StatementArguments(ids)
         ).map(Self.group)
     }
 
     func groups(accountID: String, after afterID: String?, limit: Int) throws -> [Group] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM groups WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?",
+        try Row.fetchAll(try statement("SELECT * FROM groups WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"),
             arguments: [accountID, afterID ?? "", limit]
         ).map(Self.group)
     }
 
     func administratorsGroup(accountID: String) throws -> Group? {
-        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE account_id = ? AND is_administrators = 1", arguments: [accountID])
+        try Row.fetchOne(try statement("SELECT * FROM groups WHERE account_id = ? AND is_administrators = 1"), arguments: [accountID])
             .map(Self.group)
     }
 
     func defaultGroup(accountID: String) throws -> Group? {
-        try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE account_id = ? AND is_default = 1", arguments: [accountID])
+        try Row.fetchOne(try statement("SELECT * FROM groups WHERE account_id = ? AND is_default = 1"), arguments: [accountID])
             .map(Self.group)
     }
 
     func user(id: String) throws -> User? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE id = ?", arguments: [id]).map(Self.user)
+        try Row.fetchOne(try statement("SELECT \(Self.userColumns) FROM users WHERE id = ?"), arguments: [id]).map(Self.user)
     }
 
     func user(email: String) throws -> User? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.userColumns) FROM users WHERE email = ?", arguments: [email]).map(Self.user)
+        try Row.fetchOne(try statement("SELECT \(Self.userColumns) FROM users WHERE email = ?"), arguments: [email]).map(Self.user)
     }
 
     func users(after afterID: String?, limit: Int) throws -> [User] {
-        try Row.fetchAll(
-            db, sql: "SELECT \(Self.userColumns) FROM users WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID ?? "", limit]
+        try Row.fetchAll(try statement("SELECT \(Self.userColumns) FROM users WHERE id > ? ORDER BY id LIMIT ?"), arguments: [afterID ?? "", limit]
         ).map(Self.user)
     }
 
     func passwordHash(userID: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT password_hash FROM users WHERE id = ?", arguments: [userID])
+        try String.fetchOne(try statement("SELECT password_hash FROM users WHERE id = ?"), arguments: [userID])
     }
 
     func accountUser(id: String) throws -> AccountUser? {
-        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.id = ?", arguments: [id])).first
+        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.id = ?"), arguments: [id])).first
     }
 
     func accountUser(accountID: String, userID: String) throws -> AccountUser? {
-        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?", arguments: [accountID, userID])).first
+        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?"), arguments: [accountID, userID])).first
     }
 
     func accountUsers(userID: String) throws -> [AccountUser] {
-        try members(Row.fetchAll(db, sql: "\(Self.memberSelect) WHERE au.user_id = ? ORDER BY au.id", arguments: [userID]))
+        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.user_id = ? ORDER BY au.id"), arguments: [userID]))
     }
 
     func accountUsers(_ query: AccountUserQuery) throws -> [AccountUser] {
@@ -238,24 +250,21 @@ struct SQLiteAccess: StoreWriter {
                 LIMIT ?
                 """
         }
-        return try members(Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
+        return try members(Row.fetchAll(try statement(sql), arguments: StatementArguments(arguments)))
     }
 
     func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM invitations WHERE token_hash = ?", arguments: [Data(tokenHash)])
+        try Row.fetchOne(try statement("SELECT * FROM invitations WHERE token_hash = ?"), arguments: [Data(tokenHash)])
             .map(Self.invitation)
     }
 
     func pendingInvitation(accountUserID: String) throws -> InvitationRecord? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM invitations WHERE account_user_id = ? AND state = 'pending'", arguments: [accountUserID]
+        try Row.fetchOne(try statement("SELECT * FROM invitations WHERE account_user_id = ? AND state = 'pending'"), arguments: [accountUserID]
         ).map(Self.invitation)
     }
 
     func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent] {
-        try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM audit_events WHERE account_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?",
+        try Row.fetchAll(try statement("SELECT * FROM audit_events WHERE account_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?"),
             arguments: [accountID, beforeSequence ?? Int64.max, limit]
         ).map { row in
             AuditEvent(
@@ -266,7 +275,7 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?"), arguments: [limit]).map { row in
             let sealed: Data? = row["sealed_token"]
             return OutboxEntry(
                 message: OutboxMessage(
@@ -278,17 +287,17 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func session(tokenHash: [UInt8]) throws -> SessionRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)]).map(Self.session)
+        try Row.fetchOne(try statement("SELECT * FROM sessions WHERE token_hash = ?"), arguments: [Data(tokenHash)]).map(Self.session)
     }
 
     func session(id: String) throws -> SessionRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map(Self.session)
+        try Row.fetchOne(try statement("SELECT * FROM sessions WHERE id = ?"), arguments: [id]).map(Self.session)
     }
 
     // MARK: StoreWriter
 
     private func execute(_ sql: String, _ arguments: StatementArguments) throws {
-        try StorageErrors.conflictMapped { try db.execute(sql: sql, arguments: arguments) }
+        try StorageErrors.conflictMapped { try statement(sql).execute(arguments: arguments) }
     }
 
     func insert(_ account: Account) throws {

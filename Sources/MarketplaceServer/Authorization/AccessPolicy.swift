@@ -3,9 +3,22 @@
 /// a rule.
 struct AccessPolicy: Sendable {
     let rules: [String: AccessRule]
+    /// The same rules by service, then method: looked up on every call
+    /// without building a `service/method` string.
+    private let byService: [String: [String: AccessRule]]
+
+    init(rules: [String: AccessRule]) {
+        self.rules = rules
+        var byService: [String: [String: AccessRule]] = [:]
+        for (name, rule) in rules {
+            guard let slash = name.lastIndex(of: "/") else { continue }
+            byService[String(name[..<slash]), default: [:]][String(name[name.index(after: slash)...])] = rule
+        }
+        self.byService = byService
+    }
 
     func rule(service: String, method: String) -> AccessRule? {
-        rules["\(service)/\(method)"]
+        byService[service]?[method]
     }
 
     static let standard = AccessPolicy(rules: [

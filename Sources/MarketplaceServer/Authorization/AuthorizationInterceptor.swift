@@ -16,7 +16,7 @@ struct AuthorizationInterceptor: RPCInterceptor {
     let operators: OperatorPolicy
 
     func intercept(request: any ProtoMessage, context: inout RPCContext) async throws {
-        let name = "\(context.service)/\(context.method)"
+        var name: String { "\(context.service)/\(context.method)" }  // for messages only
         guard let rule = policy.rule(service: context.service, method: context.method) else {
             throw RPCError(.permissionDenied, "\(name) has no access rule; refused")
         }

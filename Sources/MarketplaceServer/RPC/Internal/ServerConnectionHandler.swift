@@ -4,9 +4,11 @@ import NIOCore
 
 /// One accepted connection: frames in, calls dispatched, responses out.
 ///
-/// Runs on the connection's event loop. Calls run as tasks off the loop and
-/// their responses come back to the loop to be written, so the loop never waits
-/// on a handler, the disk or a hash.
+/// Runs on the connection's event loop. Each call runs as a task whose
+/// executor is that same loop (`EventLoopTaskExecutor`), so a cheap call costs
+/// no thread hop; storage and hashing run on their own threads and the task
+/// resumes on the loop when they answer, so the loop never waits on the disk
+/// or a hash.
 final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -107,13 +109,29 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let executor = self.executor
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
-        Task {
+        // The call's task runs on this connection's loop (no hop to the
+        // cooperative pool and back); it yields the loop whenever it awaits.
+        Task(executorPreference: taskExecutor(loop)) {
             let result = await executor.run(call)
-            loop.execute {
+            if loop.inEventLoop {
                 let (handler, context) = bound.value
                 handler.callFinished(streamID: streamID, result: result, context: context)
+            } else {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.callFinished(streamID: streamID, result: result, context: context)
+                }
             }
         }
+    }
+
+    private var loopExecutor: EventLoopTaskExecutor?
+
+    private func taskExecutor(_ loop: any EventLoop) -> EventLoopTaskExecutor {
+        if let loopExecutor { return loopExecutor }
+        let created = EventLoopTaskExecutor(loop)
+        loopExecutor = created
+        return created
     }
 
     private func callFinished(streamID: UInt32, result: Result<[UInt8], RPCError>, context: ChannelHandlerContext) {
@@ -123,13 +141,30 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             respond(streamID: streamID, result, context: context)
         }
         if draining && inFlight == 0 {
+            context.flush()
             context.close(promise: nil)
         }
     }
 
+    /// Whether a flush is already scheduled for the responses written in this
+    /// turn of the loop.
+    private var flushScheduled = false
+
+    /// Writes a response. The flush (one `write` syscall) is shared by every
+    /// response written before the loop runs its next task: under load many
+    /// calls finish in one turn of the loop; a lone call is flushed at once
+    /// after the task that answered it.
     private func respond(streamID: UInt32, _ result: Result<[UInt8], RPCError>, context: ChannelHandlerContext) {
         let frame = Envelope.responseFrame(streamID: streamID, result: result, allocator: context.channel.allocator)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.flushScheduled = false
+            context.flush()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

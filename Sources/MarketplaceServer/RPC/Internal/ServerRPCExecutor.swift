@@ -30,10 +30,11 @@ struct ServerRPCExecutor: Sendable {
             return .failure(RPCError(.invalidArgument, "frame body is not a valid ttrpc Request: \(error)"))
         }
         guard let method = router.method(service: request.service, method: request.method) else {
+            let service = Self.shortened(request.service), name = Self.shortened(request.method)
             if router.hasService(request.service) {
-                return .failure(RPCError(.unimplemented, "unknown method \(request.method) of service \(request.service)"))
+                return .failure(RPCError(.unimplemented, "unknown method \(name) of service \(service)"))
             }
-            return .failure(RPCError(.unimplemented, "unknown service \(request.service.isEmpty ? "\"\"" : request.service)"))
+            return .failure(RPCError(.unimplemented, "unknown service \(request.service.isEmpty ? "\"\"" : service)"))
         }
         var metadata = Metadata()
         for entry in request.metadata { metadata.add(entry.key, entry.value) }
@@ -41,15 +42,19 @@ struct ServerRPCExecutor: Sendable {
         if request.timeoutNano > 0 {
             deadline = ContinuousClock.now.advanced(by: .nanoseconds(request.timeoutNano))
         }
-        var callLogger = logger
-        callLogger[metadataKey: "rpc.method"] = "\(request.service)/\(request.method)"
-        callLogger[metadataKey: "rpc.stream"] = "\(streamID)"
         let context = RPCContext(
             service: request.service, method: request.method, streamID: streamID, metadata: metadata,
-            deadline: deadline, peer: peer, logger: callLogger)
+            deadline: deadline, peer: peer, connectionLogger: logger)
         var payload = ByteBuffer()
         payload.writeBytes(request.payload)
         return .success(Call(method: method, payload: payload, context: context))
+    }
+
+    /// A name the peer sent, cut for an error message: an answer never echoes a
+    /// huge input back (a 4 MiB name would otherwise make a 4 MiB answer).
+    static func shortened(_ name: String, limit: Int = 256) -> String {
+        guard name.utf8.count > limit else { return name }
+        return "\(name.prefix(limit))... (\(name.utf8.count) bytes)"
     }
 
     /// Runs the handler within the call's deadline and maps its outcome to a status.
