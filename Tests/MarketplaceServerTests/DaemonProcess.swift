@@ -1,0 +1,125 @@
+import Foundation
+import MarketplaceClient
+import MarketplaceTestSupport
+import Testing
+
+/// The real `marketplace-usersd` binary, run as a child process: started,
+/// signalled (SIGKILL, SIGTERM), waited for, restarted on the same data.
+final class DaemonProcess: @unchecked Sendable {
+    // @unchecked: `process` is set once in init; Process itself is thread-safe
+    // for the calls made here (pid, termination status after exit).
+    let socketPath: String
+    let dataDirectory: String
+    let logPath: String
+    private let process: Process
+
+    static var executable: String { builtProductsDirectory + "/marketplace-usersd" }
+
+    /// Fast password hashing, so that accepts are cheap.
+    static let fastHashing = ["--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"]
+
+    /// Starts the daemon; does not wait for it to be ready (see `waitUntilReady`).
+    init(socketPath: String, dataDirectory: String, logPath: String, arguments: [String] = []) throws {
+        self.socketPath = socketPath
+        self.dataDirectory = dataDirectory
+        self.logPath = logPath
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// A daemon a failed test left running is killed, never leaked.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the daemon answers a health check; false when it exits first
+    /// or `seconds` pass.
+    func waitUntilReady(seconds: Double = 30) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { return false }
+            let ok = (try? await MarketplaceClient.withClient(socketPath: socketPath) { client in
+                try await client.health.check(options: CallOptions(timeout: .seconds(2)))
+            })?.status == .serving
+            if ok { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to exit, at most `seconds`; its exit status, or nil
+    /// if it is still running (then it is killed).
+    func waitForExit(seconds: Double = 30) async -> Int32? {
+        let process = self.process
+        let exited = (try? await onThread { () -> Bool in
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            return !process.isRunning
+        }) ?? false
+        guard exited else {
+            kill(process.processIdentifier, SIGKILL)
+            _ = try? await onThread { process.waitUntilExit() }
+            return nil
+        }
+        _ = try? await onThread { process.waitUntilExit() }
+        return process.terminationStatus
+    }
+}
+
+/// Runs `sql` on `database` with the system sqlite3 shell, read-only; its output.
+func sqlite(_ database: String, _ sql: String) async throws -> String {
+    let result = try await runProcess("/usr/bin/sqlite3", ["-readonly", "-batch", "-cmd", ".timeout 5000", database, sql])
+    guard result.status == 0 else {
+        throw RPCError(.internal, "sqlite3 failed (\(result.status)): \(result.stderr)")
+    }
+    return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Consistency of a users database, checked from outside the service: SQLite's
+/// own integrity and foreign-key checks, then the invariants no half-done
+/// operation may break. Returns one line per violation.
+func storageViolations(_ database: String) async throws -> [String] {
+    var violations: [String] = []
+    let integrity = try await sqlite(database, "PRAGMA integrity_check")
+    if integrity != "ok" { violations.append("integrity_check: \(integrity)") }
+    let foreignKeys = try await sqlite(database, "PRAGMA foreign_key_check")
+    if !foreignKeys.isEmpty { violations.append("foreign_key_check: \(foreignKeys)") }
+    let invariants: [(String, String)] = [
+        ("an invited membership without a pending invitation",
+         "SELECT count(*) FROM account_users au WHERE au.status = 'invited' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.account_user_id = au.id AND i.state = 'pending')"),
+        ("an invitation without its outbox message",
+         "SELECT count(*) FROM invitations i WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.account_user_id = i.account_user_id)"),
+        ("a membership without a group",
+         "SELECT count(*) FROM account_users au WHERE au.status IN ('invited', 'active') AND NOT EXISTS (SELECT 1 FROM account_user_groups g WHERE g.account_user_id = au.id)"),
+        ("an active membership whose user has no password",
+         "SELECT count(*) FROM account_users au JOIN users u ON u.id = au.user_id WHERE au.status = 'active' AND u.password_hash IS NULL"),
+        ("an accepted invitation whose membership is not active",
+         "SELECT count(*) FROM invitations i JOIN account_users au ON au.id = i.account_user_id WHERE i.state = 'accepted' AND au.status = 'invited'"),
+        ("an active membership without an accepted invitation",
+         "SELECT count(*) FROM account_users au WHERE au.status = 'active' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.account_user_id = au.id AND i.state = 'accepted')"),
+        ("more than one pending invitation for a membership",
+         "SELECT count(*) FROM (SELECT account_user_id FROM invitations WHERE state = 'pending' GROUP BY account_user_id HAVING count(*) > 1)"),
+    ]
+    for (name, query) in invariants {
+        let count = try await sqlite(database, query)
+        if count != "0" { violations.append("\(name): \(count) rows") }
+    }
+    return violations
+}
