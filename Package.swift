@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "MarketplaceServer", targets: ["MarketplaceServer"]),
         .executable(name: "marketplace-usersd", targets: ["marketplace-usersd"]),
         .executable(name: "marketplace-users", targets: ["marketplace-users"]),
+        .executable(name: "marketplace-bench", targets: ["marketplace-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -105,6 +106,13 @@ let package = Package(
                 "MarketplaceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+
+        // Benchmarks (Scripts/bench, BENCHMARKS.md): seeds a database through the
+        // store layer and drives load through the client library. Not shipped.
+        .executableTarget(
+            name: "marketplace-bench",
+            dependencies: ["MarketplaceClient", "MarketplaceDomain", "MarketplaceSQLite"],
             swiftSettings: strict),
 
         // Test support: temporary sockets, a started server, a connected client.
