@@ -59,7 +59,16 @@ public final class SQLiteStore: Store {
             }
             try migrator.migrate(pool)
         } catch {
-            throw StorageErrors.map(error)
+            // At start there is no caller to protect from details: say which
+            // file failed and SQLite's reason (e.g. a read-only file system).
+            let mapped = StorageErrors.map(error)
+            if let domain = mapped as? DomainError, domain.kind == .unavailable || domain.kind == .internal,
+               let database = error as? DatabaseError {
+                throw DomainError(
+                    domain.kind,
+                    "cannot open database \(path): \(domain.message); SQLite says: \(database.message ?? "\(database.resultCode)")")
+            }
+            throw mapped
         }
         writer = GroupCommitWriter(pool: pool)
     }

@@ -96,9 +96,7 @@ struct StorageFaultTests {
                 let message = "\(error)"
                 print("read-only database refused: \(message)")
                 #expect(message.contains("read-only") || message.contains("cannot be accessed") || message.contains("cannot be opened"), "\(message)")
-                withKnownIssue("MarketplaceSQLite's StorageErrors drop the path and the cause (EROFS) at open; reported to the storage owner") {
-                    #expect(message.contains(readOnly), "the message does not name the database: \(message)")
-                }
+                #expect(message.contains(readOnly), "the message does not name the database: \(message)")
             }
         }
         // Untouched: the mount guarantees no byte changed; the data is all there.
