@@ -14,9 +14,39 @@ private final class StartedCalls: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
-/// A router with test methods: echo metadata and peer, sleep.
-private func testRouter(started: StartedCalls = StartedCalls()) -> RPCRouter {
+/// Holds calls of the Wait method until the test opens it: a deterministic way
+/// to keep calls in flight, whatever the machine's load.
+private final class Gate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.isOpen { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+}
+
+/// A router with test methods: echo metadata and peer, sleep, wait at a gate.
+private func testRouter(started: StartedCalls = StartedCalls(), gate: Gate = Gate()) -> RPCRouter {
     var router = RPCRouter()
+    router.register(service: "test.Echo", method: "Wait") { (request: TTRPCKeyValue, context) in
+        await gate.wait()
+        return request
+    }
     router.register(service: "test.Echo", method: "Echo") { (request: TTRPCKeyValue, context) in
         switch request.key {
         case "metadata": TTRPCKeyValue(key: "metadata", value: context.metadata.values(for: request.value).joined(separator: ","))
@@ -99,11 +129,16 @@ struct RPCServerTests {
 
     @Test("responses come back in completion order, matched by stream id")
     func outOfOrder() async throws {
-        try await withRPCServer(router: testRouter()) { server, _ in
+        let gate = Gate()
+        defer { gate.open() }
+        try await withRPCServer(router: testRouter(gate: gate)) { server, _ in
             let raw = try RawConnection(path: server.socketPath)
-            try await raw.sendRequest(streamID: 1, service: "test.Echo", method: "Sleep", payload: TTRPCKeyValue(key: "slow", value: "400").serializedBytes())
+            // Stream 1 waits until the test has the answer to stream 3: a server
+            // that answered in arrival order would never answer at all.
+            try await raw.sendRequest(streamID: 1, service: "test.Echo", method: "Wait", payload: TTRPCKeyValue(key: "slow").serializedBytes())
             try await raw.sendRequest(streamID: 3, service: "test.Echo", method: "Echo", payload: TTRPCKeyValue(key: "fast").serializedBytes())
             let first = try await raw.readFrame()
+            gate.open()
             let second = try await raw.readFrame()
             #expect(first.streamID == 3)
             #expect(first.type == 2)
@@ -122,7 +157,7 @@ struct RPCServerTests {
                 payload: TTRPCKeyValue(value: "5000").serializedBytes(), timeoutNano: 100_000_000)
             let response = try await raw.readFrame().response()
             #expect(response.status?.code == StatusCode.deadlineExceeded.rawValue)
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(4))  // the handler would take 5 s
         }
     }
 
@@ -231,12 +266,15 @@ struct RPCServerTests {
 
     @Test("calls past the per-connection limit answer RESOURCE_EXHAUSTED")
     func inFlightLimit() async throws {
-        try await withRPCServer(router: testRouter(), configure: { $0.maxConcurrentCallsPerConnection = 2 }) { server, _ in
+        let gate = Gate()
+        defer { gate.open() }
+        try await withRPCServer(router: testRouter(gate: gate), configure: { $0.maxConcurrentCallsPerConnection = 2 }) { server, _ in
             let raw = try RawConnection(path: server.socketPath)
             for id in [1, 3, 5] as [UInt32] {
-                try await raw.sendRequest(streamID: id, service: "test.Echo", method: "Sleep", payload: TTRPCKeyValue(value: "500").serializedBytes())
+                try await raw.sendRequest(streamID: id, service: "test.Echo", method: "Wait", payload: TTRPCKeyValue().serializedBytes())
             }
             let first = try await raw.readFrame()
+            gate.open()
             #expect(first.streamID == 5)
             #expect(try first.response().status?.code == StatusCode.resourceExhausted.rawValue)
             let others = [try await raw.readFrame(), try await raw.readFrame()]
