@@ -63,6 +63,19 @@ struct CLISessionTests {
         }
     }
 
+    @Test("sign-out on another socket leaves that socket's session alone")
+    func signOutOtherSocket() async throws {
+        try await withUsersServer { server, _ in
+            let cli = CLI(server)
+            let contents = #"{"email":"x@example.com","socket":"/elsewhere/other.sock","token":"ses_t"}"#
+            #expect(FileManager.default.createFile(atPath: cli.sessionFile, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]))
+            let run = try await cli(["sign-out"])
+            #expect(run.status == 0)
+            #expect(run.stdout.hasPrefix("Not signed in on "), "\(run.stdout)")
+            #expect(FileManager.default.fileExists(atPath: cli.sessionFile))
+        }
+    }
+
     @Test("a session file others can read is refused")
     func looseSessionFile() async throws {
         try await withUsersServer { server, _ in

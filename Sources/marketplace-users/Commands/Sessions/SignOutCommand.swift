@@ -16,9 +16,18 @@ struct SignOutCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        guard (try? SessionFile.load(for: connection.socket)) ?? nil != nil else {
+        let saved: SessionFile?
+        do {
+            saved = try SessionFile.load(for: connection.socket)
+        } catch {
+            // A damaged file, or one others can read, is no use to anyone.
             SessionFile.remove()
-            print("Not signed in.")
+            print("Removed an unusable session file: \(error.message)")
+            return
+        }
+        guard saved != nil else {
+            // Nothing for this socket; a session saved for another socket stays.
+            print("Not signed in on \(connection.socket).")
             return
         }
         defer { SessionFile.remove() }
