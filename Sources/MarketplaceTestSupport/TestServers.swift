@@ -27,16 +27,8 @@ public func withUsersServer<T>(
     configuration.passwordParameters = .minimum
     configure(&configuration)
     let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
-    let client = MarketplaceClient(socketPath: configuration.rpc.socketPath)
-    do {
-        let result = try await body(server, client)
-        await client.close()
-        await server.shutdownGracefully()
-        return result
-    } catch {
-        await client.close()
-        await server.shutdownGracefully()
-        throw error
+    return try await run(body, server, MarketplaceClient(socketPath: configuration.rpc.socketPath)) {
+        await $0.shutdownGracefully()
     }
 }
 
@@ -52,15 +44,24 @@ public func withRPCServer<T>(
     var configuration = RPCServerConfiguration(socketPath: directory.appending("s.sock"))
     configure(&configuration)
     let server = try await RPCServer.start(configuration: configuration, router: router, logger: silentLogger)
-    let client = MarketplaceClient(socketPath: configuration.socketPath)
-    do {
-        let result = try await body(server, client)
-        await client.close()
-        await server.shutdownGracefully()
-        return result
-    } catch {
-        await client.close()
-        await server.shutdownGracefully()
-        throw error
+    return try await run(body, server, MarketplaceClient(socketPath: configuration.socketPath)) {
+        await $0.shutdownGracefully()
     }
+}
+
+/// Runs `body`, then closes the client and shuts the server down, whether
+/// `body` returned or threw.
+private func run<Server, T>(
+    _ body: (Server, MarketplaceClient) async throws -> T, _ server: Server, _ client: MarketplaceClient,
+    shutdown: (Server) async -> Void
+) async throws -> T {
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(server, client))
+    } catch {
+        result = .failure(error)
+    }
+    await client.close()
+    await shutdown(server)
+    return try result.get()
 }
