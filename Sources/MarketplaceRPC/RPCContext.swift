@@ -27,17 +27,14 @@ public struct RPCContext: Sendable {
     /// Who the call acts as; set by the router's interceptor, `.anonymous` until then.
     public var caller: Caller = .anonymous
 
+    /// A context whose `logger` is `logger`, as it is.
     public init(
         service: String, method: String, streamID: UInt32, metadata: Metadata,
         deadline: ContinuousClock.Instant?, peer: PeerCredentials, logger: Logger
     ) {
-        self.service = service
-        self.method = method
-        self.streamID = streamID
-        self.metadata = metadata
-        self.deadline = deadline
-        self.peer = peer
-        self.baseLogger = logger
+        self.init(
+            service: service, method: method, streamID: streamID, metadata: metadata, deadline: deadline,
+            peer: peer, connectionLogger: logger)
         self.taggedLogger = logger
     }
 
