@@ -54,7 +54,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         } catch {
             logger.warning("closing connection: cannot frame input", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
+            flushAndClose(context)
         }
     }
 
@@ -141,9 +141,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             respond(streamID: streamID, result, context: context)
         }
         if draining && inFlight == 0 {
-            context.flush()
-            context.close(promise: nil)
+            flushAndClose(context)
         }
+    }
+
+    /// Closes the connection after flushing: responses are written at once but
+    /// flushed once per loop turn, so a close must not discard one already
+    /// written (a call that finished just before a shutdown drain).
+    private func flushAndClose(_ context: ChannelHandlerContext) {
+        context.flush()
+        context.close(promise: nil)
     }
 
     /// Whether a flush is already scheduled for the responses written in this
@@ -174,13 +181,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         if skippingOversizedBody || processor.unprocessedBytes > 0 {
             logger.notice("closing connection: peer stopped in the middle of a frame")
-            context.close(promise: nil)
+            flushAndClose(context)
         } else if !context.channel.isWritable {
             logger.notice("closing connection: peer does not read its responses")
-            context.close(promise: nil)
+            flushAndClose(context)
         } else if inFlight == 0, NIODeadline.now() - lastActivity >= configuration.idleConnectionTimeout {
             logger.debug("closing idle connection")
-            context.close(promise: nil)
+            flushAndClose(context)
         }
     }
 
@@ -213,6 +220,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func startDraining() {
         guard let context, !draining else { return }
         draining = true
-        if inFlight == 0 { context.close(promise: nil) }
+        if inFlight == 0 { flushAndClose(context) }
     }
 }
