@@ -33,8 +33,10 @@ public func runProcess(
                 let input = Pipe()
                 process.standardInput = input
                 try process.run()
-                if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-                try input.fileHandleForWriting.close()
+                // A child may exit without reading its input: the throwing
+                // write reports EPIPE instead of trapping like write(_:) does.
+                if let stdin, !stdin.isEmpty { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
+                try? input.fileHandleForWriting.close()
                 process.waitUntilExit()
                 return ProcessResult(
                     status: process.terminationStatus,
