@@ -138,7 +138,8 @@ import Testing
             await expectDomainError(.invalidArgument) { try await f.directory.setGroups(accountUserID: active.id, groupIDs: [], actor: Fixture.admin) }
             // Block / unblock.
             #expect(try await f.directory.block(accountUserID: active.id, actor: Fixture.admin).status == .blocked)
-            await expectDomainError(.failedPrecondition) { try await f.directory.block(accountUserID: active.id, actor: Fixture.admin) }
+            // Blocking a blocked member is a no-op success (issue 15).
+            #expect(try await f.directory.block(accountUserID: active.id, actor: Fixture.admin).status == .blocked)
             #expect(try await f.directory.unblock(accountUserID: active.id, actor: Fixture.admin).status == .active)
             await expectDomainError(.failedPrecondition) { try await f.directory.unblock(accountUserID: active.id, actor: Fixture.admin) }
             // Remove: disabled, removal email, user untouched.

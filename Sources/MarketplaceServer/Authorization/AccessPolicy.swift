@@ -28,6 +28,7 @@ struct AccessPolicy: Sendable {
         "marketplace.users.v1.Sessions/SignOut": .signedInUser,
         "marketplace.users.v1.Sessions/ListMyAccounts": .signedInUser,
         "marketplace.users.v1.Sessions/SwitchAccount": .signedInUser,
+        "marketplace.users.v1.Sessions/WhoAmI": .everyone,
 
         "marketplace.users.v1.Profile/GetProfile": .signedInUser,
         "marketplace.users.v1.Profile/UpdateProfile": .signedInUser,
@@ -49,6 +50,8 @@ struct AccessPolicy: Sendable {
         "marketplace.users.v1.AccountUsers/ListAccountUsers": .accountAdministrator,
         "marketplace.users.v1.AccountUsers/GetAccountUser": .accountAdministrator,
         "marketplace.users.v1.AccountUsers/UpdateAccountUserGroups": .accountAdministrator,
+        "marketplace.users.v1.AccountUsers/AddAccountUserGroups": .accountAdministrator,
+        "marketplace.users.v1.AccountUsers/RemoveAccountUserGroups": .accountAdministrator,
         "marketplace.users.v1.AccountUsers/RemoveAccountUser": .accountAdministrator,
         "marketplace.users.v1.AccountUsers/GetInvitationLink": .accountAdministrator,
         "marketplace.users.v1.AccountUsers/ResendInvitation": .accountAdministrator,
