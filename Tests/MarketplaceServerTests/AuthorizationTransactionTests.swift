@@ -87,5 +87,21 @@ struct AuthorizationTransactionTests {
         try await interceptor.intercept(request: revoke, context: &revokeContext)
         _ = try await service.revokeInvitation(revoke, context: revokeContext)
         #expect(store.transactions == (reads: 1, writes: 1), "RevokeInvitation: \(store.transactions)")
+
+        // Fail closed: a handler reached without the interceptor having
+        // established an administrator's access refuses, before any transaction.
+        var bypassed = context("GetAccountUser")
+        bypassed.caller = .user(UserSession(userID: ada.accountUser.user.id, sessionID: "S", currentAccountID: account.id))
+        store.reset()
+        await #expect(throws: RPCError.self) { _ = try await service.getAccountUser(get, context: bypassed) }
+        await #expect(throws: RPCError.self) { _ = try await service.getAccountUser(get, context: context("GetAccountUser")) }
+        #expect(store.transactions == (reads: 0, writes: 0))
+
+        // A request of another type than the method's accessor reads is refused.
+        var mismatched = context("GetAccountUser")
+        await #expect(throws: RPCError.self) {
+            try await interceptor.intercept(request: ListAccountUsersRequest(accountId: account.id), context: &mismatched)
+        }
+        #expect(mismatched.accessTarget == nil)
     }
 }
