@@ -47,7 +47,7 @@ struct GroupEditTests {
             await expectRPCError(.invalidArgument, "group_ids") {
                 try await client.accountUsers.addAccountUserGroups(.init(accountUserId: member.id, groupIds: []))
             }
-            await expectRPCError(.invalidArgument, "does not belong to account") {
+            await expectRPCError(.notFound, "not found in account") {
                 try await client.accountUsers.addAccountUserGroups(.init(accountUserId: member.id, groupIds: [otherAdmins.id]))
             }
             await expectRPCError(.notFound, "UGR-9999-9999") {

@@ -8,12 +8,13 @@ extension UserDirectory {
     /// Groups added that the member holds, or removed that they do not, change
     /// nothing.
     ///
-    /// - Throws: `invalidArgument` for a malformed id, no group to add or
-    ///   remove, or an added group of another account; `notFound` for an unknown
-    ///   membership or added group; `failedPrecondition` when the membership is
+    /// - Throws: `invalidArgument` for a malformed id or no group to add or
+    ///   remove; `notFound` for an unknown membership (or one outside the
+    ///   caller's account) or an added group not of its account; `failedPrecondition` when the membership is
     ///   `disabled` or `deleted`, or when no group would remain.
     public func editGroups(
-        accountUserID: String, adding: [String] = [], removing: [String] = [], actor: Actor
+        accountUserID: String, adding: [String] = [], removing: [String] = [], actor: Actor,
+        access: AccessRequirement
     ) async throws -> AccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         guard !adding.isEmpty || !removing.isEmpty else {
@@ -23,7 +24,7 @@ extension UserDirectory {
         let removing = removing.isEmpty ? [] : try Validation.groupIDs(removing)
         let now = now()
         return try await write("edit groups") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
+            var member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             guard member.status.allowsGroupChanges else {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot change groups: the membership is \(member.status.apiName)")
             }

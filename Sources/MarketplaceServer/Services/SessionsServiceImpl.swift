@@ -46,7 +46,9 @@ struct SessionsServiceImpl: SessionsService {
             response.kind = .user
             response.user = User(try await directory.profile(userID: session.userID))
             if let accountID = session.currentAccountID {
-                response.currentAccount = Account(try await directory.account(id: accountID))
+                // One of the user's own accounts: read as ListMyAccounts does.
+                let mine = try await directory.myAccounts(userID: session.userID)
+                response.currentAccount = mine.first { $0.account.id == accountID }.map { Account($0.account) }
             }
             response.session = SessionInfo(try await directory.session(id: session.sessionID))
         }
