@@ -89,7 +89,8 @@ public enum Envelope {
         }
         let status = response.status ?? TTRPCStatus()
         if status.code == 0 { return .success(response.payload) }
-        return .failure(RPCError(StatusCode(rawValue: status.code), status.message))
+        let details = status.details.map { RPCError.Detail(typeURL: $0.typeUrl, value: $0.value) }
+        return .failure(RPCError(StatusCode(rawValue: status.code), status.message, details: details, cause: nil))
     }
 }
 

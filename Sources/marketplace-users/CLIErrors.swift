@@ -24,6 +24,7 @@ enum CLIErrors {
         static let conflict: Int32 = 5        // ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED
         static let invalid: Int32 = 6         // INVALID_ARGUMENT, OUT_OF_RANGE
         static let unavailable: Int32 = 7     // socket missing, server down, UNAVAILABLE, DEADLINE_EXCEEDED
+        static let throttled: Int32 = 8       // RESOURCE_EXHAUSTED: too many attempts, wait and retry
         static let failure: Int32 = 1         // anything else (INTERNAL, ...)
     }
 
@@ -37,6 +38,7 @@ enum CLIErrors {
           5   conflict: already exists, or the state does not allow it
           6   invalid argument (the server rejected a value)
           7   service unavailable: socket missing, server down, or timed out
+          8   throttled: too many attempts (e.g. sign-in); wait as the message says
           64  usage error: bad flags, or a confirmation needed (--yes)
         """
 
@@ -46,7 +48,8 @@ enum CLIErrors {
         case .permissionDenied, .unauthenticated: ExitStatus.refused
         case .alreadyExists, .failedPrecondition, .aborted: ExitStatus.conflict
         case .invalidArgument, .outOfRange: ExitStatus.invalid
-        case .unavailable, .deadlineExceeded, .resourceExhausted: ExitStatus.unavailable
+        case .unavailable, .deadlineExceeded: ExitStatus.unavailable
+        case .resourceExhausted: ExitStatus.throttled
         default: ExitStatus.failure
         }
     }
@@ -70,24 +73,47 @@ enum CLIErrors {
     }
 
     /// The one line for an RPC error: the server's message, what to do, and the code.
+    /// One hint per situation: advice the message already gives is not repeated.
     static func line(for error: RPCError, socket: String, hint: String?) -> String {
         var line = "marketplace-users: \(error.message)"
         var advice = hint
         switch error.code {
         case .unavailable:
             if !error.message.contains(socket) { line += " (socket \(socket))" }
-            advice = advice ?? "start the server (marketplace-usersd --socket \(socket)) or pass --socket / MARKETPLACE_USERS_SOCKET"
+            switch (error.cause as? ConnectError)?.reason {
+            case .permissionDenied?:
+                advice = "your Unix user may not open \(socket): ask for access to it (its group or mode), or pass another --socket"
+            case .pathTooLong?:
+                advice = "use a shorter --socket path (at most 107 bytes; a relative path counts from the working directory)"
+            default:
+                advice = advice ?? "start the server (marketplace-usersd --socket \(socket)) or pass --socket / MARKETPLACE_USERS_SOCKET"
+            }
         case .deadlineExceeded:
             advice = advice ?? "the server at \(socket) did not answer in time; retry, or raise --timeout"
         case .unimplemented:
             advice = advice ?? "the server at \(socket) does not offer this operation; is it an older version?"
-        case .permissionDenied:
-            advice = advice ?? "operator commands need a Unix user the server accepts as an operator"
+        case .permissionDenied, .unauthenticated:
+            if let identity = SessionFile.actingAs {
+                advice = advice ?? "you acted as \(identity) (saved sign-in); pass --no-session to act as your Unix user, or sign out"
+            } else if error.code == .permissionDenied {
+                advice = advice ?? "operator commands need a Unix user the server accepts as an operator"
+            }
         default:
             break
         }
-        if let advice { line += "; \(advice)" }
+        if let advice, !repeats(advice, in: error.message) { line += "; \(advice)" }
         return line + " [\(error.code.name)]"
+    }
+
+    /// Whether `message` already gives `advice`: same text, or the same first
+    /// words ("ask the account administrator...", "try again in ...").
+    static func repeats(_ advice: String, in message: String) -> Bool {
+        let message = message.lowercased(), advice = advice.lowercased()
+        if message.contains(advice) { return true }
+        let words = advice.split(separator: " ").prefix(4).joined(separator: " ")
+        if words.count >= 12, message.contains(words) { return true }
+        return ["try again", "retry"].contains { message.contains($0) && advice.contains($0) }
+            || (message.contains("wait") && advice.hasPrefix("wait"))
     }
 
     /// Hints shared by commands about one account user.
@@ -95,6 +121,8 @@ enum CLIErrors {
         { error in
             let message = error.message
             switch error.code {
+            case .notFound where message.contains("group"):
+                return "list the account's groups with `marketplace-users groups list --account ACC-...`"
             case .notFound:
                 return "check the id with `marketplace-users users list --account ACC-...`"
             case .failedPrecondition where message.contains("expired"):

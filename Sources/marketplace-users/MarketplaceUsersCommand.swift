@@ -1,4 +1,5 @@
 import ArgumentParser
+import MarketplaceClient
 
 /// `marketplace-users`: the operators' tool, built only on the client library.
 @main
@@ -26,9 +27,11 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
 
             \(CLIErrors.helpText)
             """,
+        version: ClientVersion.current,
         subcommands: [
             AccountsCommand.self, GroupsCommand.self, UsersCommand.self, InvitationsCommand.self,
             AuditCommand.self, OutboxCommand.self, HealthCommand.self,
-            SignInCommand.self, SignOutCommand.self, SwitchAccountCommand.self, ProfileCommand.self,
+            SignInCommand.self, SignOutCommand.self, SwitchAccountCommand.self, WhoAmICommand.self, ProfileCommand.self,
+            CallCommand.self,
         ])
 }

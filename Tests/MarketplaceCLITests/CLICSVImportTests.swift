@@ -121,3 +121,45 @@ struct CLICSVImportTests {
         }
     }
 }
+
+@Suite("CLI: a bulk invite when the server goes away")
+struct CLICSVServerGoneTests {
+    @Test("the import stops at once with exit 7, says how to resume, and resuming invites the rest")
+    func serverGoesAway() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.appending("many.csv")
+        let (socket, accountID, rows): (String, String, Int) = try await withUsersServer(in: directory) { server, client in
+            let cli = CLI(server)
+            let fixture = try await Fixture.make(client)
+            let rows = 3_000
+            var text = "email,first_name,last_name,groups\n"
+            for i in 0..<rows { text += "person\(i)@example.com,Person,Number \(i),\(fixture.salesGroupID)\n" }
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            let run = Task { try await cli(["users", "invite", "--account", fixture.accountID, "--csv", file]) }
+            // Once some rows are in, the server goes away.
+            while try await client.accountUsers.listAccountUsers(.init(accountId: fixture.accountID, pageSize: 30)).accountUsers.count < 30 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            await client.close()
+            await server.shutdownGracefully()
+            let result = try await run.value
+            #expect(result.status == 7, "\(result.stderr.suffix(800))")
+            #expect(result.stderr.contains("the server stopped answering"), "\(result.stderr.suffix(800))")
+            #expect(result.stderr.contains("running the same command again"), "\(result.stderr.suffix(800))")
+            let refused = result.stderr.components(separatedBy: "refused").count - 1
+            #expect(refused < 20, "it stopped at once, not row after row: \(refused) refusals")
+            return (server.configuration.rpc.socketPath, fixture.accountID, rows)
+        }
+        // Resume: the same command, once the server is back on the same data.
+        try await withUsersServer(in: directory) { server, client in
+            let run = try await CLI(server)(["users", "invite", "--account", accountID, "--csv", file, "--json"])
+            #expect(run.status == 0, "\(run.stderr.suffix(500))")
+            let summary = try #require(try parseJSON(run.stdout).object("summary"))
+            let invited = summary["invited"] as? Int ?? -1, already = summary["alreadyMember"] as? Int ?? -1
+            #expect(invited + already == rows && already >= 30, "\(summary)")
+            _ = socket
+            _ = client
+        }
+    }
+}

@@ -141,7 +141,8 @@ import Testing
             await expectDomainError(.invalidArgument) { try await f.directory.setGroups(accountUserID: active.id, groupIDs: [], actor: Fixture.admin, access: Fixture.operatorAccess) }
             // Block / unblock.
             #expect(try await f.directory.block(accountUserID: active.id, actor: Fixture.admin, access: Fixture.operatorAccess).status == .blocked)
-            await expectDomainError(.failedPrecondition) { try await f.directory.block(accountUserID: active.id, actor: Fixture.admin, access: Fixture.operatorAccess) }
+            // Blocking a blocked member is a no-op success (issue 15).
+            #expect(try await f.directory.block(accountUserID: active.id, actor: Fixture.admin, access: Fixture.operatorAccess).status == .blocked)
             #expect(try await f.directory.unblock(accountUserID: active.id, actor: Fixture.admin, access: Fixture.operatorAccess).status == .active)
             await expectDomainError(.failedPrecondition) { try await f.directory.unblock(accountUserID: active.id, actor: Fixture.admin, access: Fixture.operatorAccess) }
             // Remove: disabled, removal email, user untouched.

@@ -32,6 +32,12 @@ private let adminCalls: [String: AdminCall] = [
     "AccountUsers/UpdateAccountUserGroups": { c, o, t in
         _ = try await c.accountUsers.updateAccountUserGroups(.init(accountUserId: t.accountUser, groupIds: [t.group]), options: o)
     },
+    "AccountUsers/AddAccountUserGroups": { c, o, t in
+        _ = try await c.accountUsers.addAccountUserGroups(.init(accountUserId: t.accountUser, groupIds: [t.group]), options: o)
+    },
+    "AccountUsers/RemoveAccountUserGroups": { c, o, t in
+        _ = try await c.accountUsers.removeAccountUserGroups(.init(accountUserId: t.accountUser, groupIds: [t.group]), options: o)
+    },
     "AccountUsers/RemoveAccountUser": { c, o, t in _ = try await c.accountUsers.removeAccountUser(.init(accountUserId: t.accountUser), options: o) },
     "AccountUsers/GetInvitationLink": { c, o, t in _ = try await c.accountUsers.getInvitationLink(.init(accountUserId: t.accountUser), options: o) },
     "AccountUsers/ResendInvitation": { c, o, t in _ = try await c.accountUsers.resendInvitation(.init(accountUserId: t.accountUser), options: o) },
@@ -101,6 +107,9 @@ struct CrossTenantTests {
                 }),
                 ("AccountUsers/UpdateAccountUserGroups", { group in
                     _ = try await client.accountUsers.updateAccountUserGroups(.init(accountUserId: aTarget.id, groupIds: [group]), options: admin)
+                }),
+                ("AccountUsers/AddAccountUserGroups", { group in
+                    _ = try await client.accountUsers.addAccountUserGroups(.init(accountUserId: aTarget.id, groupIds: [group]), options: admin)
                 }),
             ]
             for (method, call) in groupCalls {

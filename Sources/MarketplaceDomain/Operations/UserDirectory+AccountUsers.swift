@@ -330,15 +330,17 @@ extension UserDirectory {
         }
     }
 
-    /// Blocks an `active` member's access to the account.
+    /// Blocks an `active` member's access to the account. A member already
+    /// `blocked` is returned as they are, with no audit event: blocking twice
+    /// is a no-op success.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
-    ///   membership; `failedPrecondition` unless the membership is `active`.
+    ///   membership; `failedPrecondition` unless the membership is `active` or `blocked`.
     public func block(accountUserID: String, reason: String = "", actor: Actor, access: AccessRequirement) async throws -> AccountUser {
         let reason = try Validation.optionalText(reason, field: "reason", maxLength: 500)
         return try await transition(
             accountUserID, .block, verb: "block", action: .userBlocked, actor: actor, access: access,
-            details: reason.isEmpty ? "" : "reason: \(reason)"
+            details: reason.isEmpty ? "" : "reason: \(reason)", alreadyIn: .blocked
         ) { member, now in
             member.blockedAt = now
         }
@@ -356,12 +358,14 @@ extension UserDirectory {
 
     private func transition(
         _ id: String, _ event: MembershipStatus.Event, verb: String, action: AuditEvent.Action, actor: Actor,
-        access: AccessRequirement, details: String = "", _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
+        access: AccessRequirement, details: String = "", alreadyIn noOpStatus: MembershipStatus? = nil,
+        _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
     ) async throws -> AccountUser {
         try EntityKind.accountUser.validate(id, field: "account_user_id")
         let now = now()
         return try await write(verb) { w in
             var member = try Self.requireMembership(w, id, now: now, in: Self.authorize(w, access, target: id))
+            if let noOpStatus, member.status == noOpStatus { return member }
             guard let next = member.status.applying(event) else {
                 throw DomainError.failedPrecondition("account_user \(id): cannot \(verb): the membership is \(member.status.apiName)")
             }

@@ -14,6 +14,8 @@ extension AccessPolicy {
         .init("marketplace.users.v1.AccountUsers", "ListAccountUsers", .accountAdministrator(AccessTarget(field: "account_id", of: ListAccountUsersRequest.self) { $0.accountId })),
         .init("marketplace.users.v1.AccountUsers", "GetAccountUser", .accountAdministrator(AccessTarget(field: "account_user_id", of: GetAccountUserRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "UpdateAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: UpdateAccountUserGroupsRequest.self) { $0.accountUserId })),
+        .init("marketplace.users.v1.AccountUsers", "AddAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: AddAccountUserGroupsRequest.self) { $0.accountUserId })),
+        .init("marketplace.users.v1.AccountUsers", "RemoveAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: RemoveAccountUserGroupsRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "RemoveAccountUser", .accountAdministrator(AccessTarget(field: "account_user_id", of: RemoveAccountUserRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "GetInvitationLink", .accountAdministrator(AccessTarget(field: "account_user_id", of: GetInvitationLinkRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "ResendInvitation", .accountAdministrator(AccessTarget(field: "account_user_id", of: ResendInvitationRequest.self) { $0.accountUserId })),
@@ -47,6 +49,7 @@ extension AccessPolicy {
         .init("marketplace.users.v1.Sessions", "SignOut", .signedInUser),
         .init("marketplace.users.v1.Sessions", "ListMyAccounts", .signedInUser),
         .init("marketplace.users.v1.Sessions", "SwitchAccount", .signedInUser),
+        .init("marketplace.users.v1.Sessions", "WhoAmI", .everyone),
         // marketplace/users/v1/users.proto
         .init("marketplace.users.v1.Users", "GetUser", .operatorOnly),
         .init("marketplace.users.v1.Users", "FindUserByEmail", .operatorOnly),

@@ -46,6 +46,26 @@ struct AccountUsersServiceImpl: AccountUsersService {
         return UpdateAccountUserGroupsResponse(accountUser: AccountUser(member))
     }
 
+    func addAccountUserGroups(
+        _ request: AddAccountUserGroupsRequest, context: RPCContext
+    ) async throws -> AddAccountUserGroupsResponse {
+        if request.groupIds.isEmpty { throw RPCError(.invalidArgument, "group_ids: at least one group to add is required") }
+        let member = try await directory.editGroups(
+            accountUserID: request.accountUserId, adding: request.groupIds, actor: context.actor,
+            access: try context.accessRequirement())
+        return AddAccountUserGroupsResponse(accountUser: AccountUser(member))
+    }
+
+    func removeAccountUserGroups(
+        _ request: RemoveAccountUserGroupsRequest, context: RPCContext
+    ) async throws -> RemoveAccountUserGroupsResponse {
+        if request.groupIds.isEmpty { throw RPCError(.invalidArgument, "group_ids: at least one group to remove is required") }
+        let member = try await directory.editGroups(
+            accountUserID: request.accountUserId, removing: request.groupIds, actor: context.actor,
+            access: try context.accessRequirement())
+        return RemoveAccountUserGroupsResponse(accountUser: AccountUser(member))
+    }
+
     func removeAccountUser(_ request: RemoveAccountUserRequest, context: RPCContext) async throws -> RemoveAccountUserResponse {
         let member = try await directory.remove(accountUserID: request.accountUserId, actor: context.actor, access: try context.accessRequirement())
         return RemoveAccountUserResponse(accountUser: AccountUser(member))

@@ -34,6 +34,26 @@ struct SessionsServiceImpl: SessionsService {
         let switched = try await directory.switchAccount(sessionID: session.sessionID, accountID: request.accountId)
         return SwitchAccountResponse(session: SessionInfo(switched))
     }
+
+    func whoAmI(_ request: WhoAmIRequest, context: RPCContext) async throws -> WhoAmIResponse {
+        var response = WhoAmIResponse(peerUid: context.peer.uid)
+        switch context.caller {
+        case .anonymous:
+            response.kind = .anonymous
+        case .operator:
+            response.kind = .operator
+        case .user(let session):
+            response.kind = .user
+            response.user = User(try await directory.profile(userID: session.userID))
+            if let accountID = session.currentAccountID {
+                // One of the user's own accounts: read as ListMyAccounts does.
+                let mine = try await directory.myAccounts(userID: session.userID)
+                response.currentAccount = mine.first { $0.account.id == accountID }.map { Account($0.account) }
+            }
+            response.session = SessionInfo(try await directory.session(id: session.sessionID))
+        }
+        return response
+    }
 }
 
 extension SessionInfo {

@@ -23,20 +23,24 @@ enum Output {
     }
 
     /// An aligned table as text, one line per row, ending with a newline.
-    static func table(_ headers: [String], _ rows: [[String]]) -> String {
+    /// Widths are display widths (a wide character counts 2); when
+    /// `maxTableWidth` is set, long cells are cut with "…" so that each line fits.
+    static func table(_ headers: [String], _ rows: [[String]], limit: Int? = Output.maxTableWidth) -> String {
         let all = [headers.map { $0.uppercased() }] + rows.map { $0.map(singleLine) }
-        var widths = [Int](repeating: 0, count: headers.count)
+        var natural = [Int](repeating: 0, count: headers.count)
         for row in all {
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
+            for (index, cell) in row.enumerated() where index < natural.count {
+                natural[index] = max(natural[index], DisplayWidth.of(cell))
             }
         }
+        let widths = fitted(natural, headers: headers.map { DisplayWidth.of($0) }, limit: limit)
         var text = ""
         for row in all {
             var line = ""
             for (index, cell) in row.enumerated() where index < widths.count {
                 let last = index == widths.count - 1
-                line += last ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+                let shown = DisplayWidth.truncate(cell, to: widths[index])
+                line += last ? shown : DisplayWidth.pad(shown, to: widths[index] + 2)
             }
             while line.hasSuffix(" ") { line.removeLast() }
             text += line + "\n"

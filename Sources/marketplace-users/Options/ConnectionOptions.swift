@@ -8,7 +8,9 @@ import MarketplaceClient
 /// Operators are recognised by the server from their Unix uid, so operator
 /// commands send no credentials. After `sign-in`, every command acts as that
 /// person (the session file's token is sent), until `sign-out` or with
-/// `--no-session`.
+/// `--no-session`. So that an operator (root, or the socket's owner) never acts
+/// as someone else without knowing, each such command says on stderr whose
+/// identity it uses; `whoami` shows it too.
 struct ConnectionOptions: ParsableArguments {
     /// The server's default socket, relative to the working directory.
     static let defaultSocket = "./marketplace-users.sock"
@@ -38,10 +40,23 @@ struct ConnectionOptions: ParsableArguments {
     func callOptions() throws(CLIFailure) -> CallOptions {
         let timeout = Duration.milliseconds(Int64(timeout * 1000))
         if !noSession, let session = try SessionFile.load(for: socket) {
+            if Self.mayBeOperator(socket: socket) {
+                Output.note("marketplace-users: acting as \(session.email) (saved sign-in); --no-session acts as your Unix user")
+            }
             return .bearer(session.token, timeout: timeout)
         }
         return CallOptions(timeout: timeout)
     }
+
+    /// Whether this Unix user is likely an operator of the server at `socket`:
+    /// root, or the owner of the socket (the server's own user).
+    static func mayBeOperator(socket: String) -> Bool {
+        var st = stat()
+        return getuid() == 0 || (stat(socket, &st) == 0 && st.st_uid == getuid())
+    }
+
+    @Flag(name: .long, help: "Show full values in tables instead of cutting them to the terminal's width.")
+    var wide = false
 
     /// Runs `body` with a connected client, closing it afterwards.
     func withClient<T>(_ body: (MarketplaceClient) async throws -> T) async throws -> T {
@@ -50,6 +65,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Runs `body` with a client; failures become one line on stderr and an exit code.
     func run(hint: CLIErrors.Hint? = nil, _ body: (MarketplaceClient) async throws -> Void) async throws {
+        Output.setTableWidth(wide ? nil : Output.terminalColumns())
         try await CLIErrors.reporting(socket: socket, hint: hint) {
             try await withClient(body)
         }

@@ -1,12 +1,15 @@
 import Foundation
+import Synchronization
 
 /// The signed-in person's session, kept between commands in a file only its
 /// owner can read (mode 0600, in a 0700 directory).
 ///
 /// Location: `MARKETPLACE_USERS_SESSION_FILE`, else
-/// `$XDG_CONFIG_HOME/marketplace-users/session.json`, else
-/// `~/.config/marketplace-users/session.json`. The session is used only with
-/// the socket it was signed in on.
+/// `$XDG_STATE_HOME/marketplace-users/session.json`, else
+/// `$HOME/.local/state/marketplace-users/session.json` (a session is state, not
+/// configuration). A file at the former place,
+/// `$XDG_CONFIG_HOME` (or `$HOME/.config`)`/marketplace-users/session.json`, is
+/// still read. The session is used only with the socket it was signed in on.
 struct SessionFile: Codable, Equatable {
     /// The absolute socket path the session belongs to.
     var socket: String
@@ -14,12 +17,31 @@ struct SessionFile: Codable, Equatable {
     var email: String
     var expiresAt: Date?
 
+    /// The email of the saved session this run sends, once `load` found one.
+    private static let used = Mutex<String?>(nil)
+    static var actingAs: String? { used.withLock { $0 } }
+
+    /// `$HOME`, else the password database's home directory.
+    static var home: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        return NSHomeDirectory()
+    }
+
     static var path: String {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["MARKETPLACE_USERS_SESSION_FILE"], !explicit.isEmpty { return explicit }
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.config")
-        return base + "/marketplace-users/session.json"
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home + "/.local/state")
+        let path = state + "/marketplace-users/session.json"
+        if access(path, F_OK) != 0, access(legacyPath, F_OK) == 0 { return legacyPath }
+        return path
+    }
+
+    /// Where versions before XDG_STATE_HOME kept the session.
+    static var legacyPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home + "/.config")
+        return config + "/marketplace-users/session.json"
     }
 
     static func absolute(_ socket: String) -> String {
@@ -42,11 +64,14 @@ struct SessionFile: Codable, Equatable {
         else {
             throw CLIFailure("the session file \(path) is damaged; run marketplace-users sign-out", exitStatus: CLIErrors.ExitStatus.failure)
         }
-        return session.socket == absolute(socket) ? session : nil
+        guard session.socket == absolute(socket) else { return nil }
+        used.withLock { $0 = session.email }
+        return session
     }
 
     /// Writes the session with mode 0600 (the directory 0700), replacing any other.
     func save() throws {
+        if Self.path == Self.legacyPath { Self.remove() }
         let path = Self.path
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(

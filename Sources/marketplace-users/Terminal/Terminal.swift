@@ -36,6 +36,20 @@ enum Terminal {
         return readLineWithoutEcho(prompt: prompt) ?? ""
     }
 
+    /// A new password typed twice without echo; when the two differ it says so
+    /// and asks again, up to 3 times.
+    /// - Throws: `CLIFailure` (exit 64) after 3 mismatches or at end of input.
+    static func readNewPassword(prompt: String, attempts: Int = 3) throws(CLIFailure) -> String {
+        for attempt in 1...attempts {
+            guard let first = readLineWithoutEcho(prompt: prompt),
+                  let second = readLineWithoutEcho(prompt: "Type it again: ")
+            else { break }
+            if first == second { return first }
+            if attempt < attempts { write("The two passwords differ; try again.\n") }
+        }
+        throw CLIFailure("the passwords typed did not match; nothing was changed", exitStatus: CLIErrors.ExitStatus.usage)
+    }
+
     /// Reads one line with echo turned off (a password on a terminal).
     static func readLineWithoutEcho(prompt: String) -> String? {
         write(prompt)

@@ -58,7 +58,9 @@ struct InvitationsAcceptCommand: AsyncParsableCommand {
             default: TokenArgument.hint(error)
             }
         }) { client in
-            let password = try await readPassword(client)
+            // The view names the account (shown after accepting) and says whether a login exists.
+            let view = try await client.invitations.showInvitation(.init(token: token.token)).invitation ?? InvitationView()
+            let password = try readPassword(view)
             let request = AcceptInvitationRequest(
                 token: token.token, firstName: firstName, lastName: lastName,
                 phone: phone ?? "", password: password, acceptTerms: true)
@@ -66,27 +68,22 @@ struct InvitationsAcceptCommand: AsyncParsableCommand {
             if connection.json {
                 try Output.printJSON(member)
             } else {
-                print("Welcome, \(firstName)! You are now a member of account \(member.accountId) (\(member.id)).")
+                let account = view.accountName.isEmpty ? member.accountId : "\(view.accountName) (\(member.accountId))"
+                print("Welcome, \(firstName)! You are now a member of \(account) as \(member.id).")
             }
         }
     }
 
-    private func readPassword(_ client: MarketplaceClient) async throws -> String {
+    private func readPassword(_ view: InvitationView) throws -> String {
         if passwordStdin {
             guard let line = Terminal.readLine(), !line.isEmpty else {
                 throw CLIFailure("--password-stdin: stdin is empty; write the password on its first line", exitStatus: CLIErrors.ExitStatus.usage)
             }
             return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
-        let view = try await client.invitations.showInvitation(.init(token: token.token)).invitation ?? InvitationView()
         if view.hasLogin {
             return Terminal.readLineWithoutEcho(prompt: "Password of the existing login \(view.email): ") ?? ""
         }
-        let first = Terminal.readLineWithoutEcho(prompt: "Choose a password for \(view.email): ") ?? ""
-        let second = Terminal.readLineWithoutEcho(prompt: "Type it again: ") ?? ""
-        guard first == second else {
-            throw CLIFailure("the two passwords differ; nothing was changed", exitStatus: CLIErrors.ExitStatus.usage)
-        }
-        return first
+        return try Terminal.readNewPassword(prompt: "Choose a password for \(view.email): ")
     }
 }

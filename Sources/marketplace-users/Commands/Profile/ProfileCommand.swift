@@ -89,18 +89,14 @@ struct ProfilePasswordCommand: AsyncParsableCommand {
     var passwordStdin = false
 
     func run() async throws {
-        let current = try Terminal.readPassword(fromStdin: passwordStdin, prompt: "Current password: ")
-        let new = try Terminal.readPassword(fromStdin: passwordStdin, prompt: "New password: ")
-        if !passwordStdin {
-            let again = try Terminal.readPassword(fromStdin: false, prompt: "New password again: ")
-            guard again == new else {
-                throw CLIFailure("the two new passwords differ; nothing was changed", exitStatus: CLIErrors.ExitStatus.usage)
-            }
-        }
         try await connection.run(hint: { error in
             error.code == .invalidArgument
                 ? "use at least 8 characters with a lowercase and an uppercase letter, a digit and a special character" : nil
         }) { client in
+            let current = try Terminal.readPassword(fromStdin: passwordStdin, prompt: "Current password: ")
+            let new = try passwordStdin
+                ? Terminal.readPassword(fromStdin: true, prompt: "")
+                : Terminal.readNewPassword(prompt: "New password: ")
             _ = try await client.profile.changePassword(.init(currentPassword: current, newPassword: new))
             print("Password changed; your other sessions have ended.")
         }

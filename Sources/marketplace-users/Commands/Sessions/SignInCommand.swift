@@ -10,7 +10,11 @@ struct SignInCommand: AsyncParsableCommand {
             The password is read without echo on a terminal, or from the first line
             of stdin with --password-stdin; never from an argument. The session token
             is kept in a file only you can read (mode 0600):
-            MARKETPLACE_USERS_SESSION_FILE, or ~/.config/marketplace-users/session.json.
+            MARKETPLACE_USERS_SESSION_FILE, else
+            $XDG_STATE_HOME/marketplace-users/session.json, else
+            $HOME/.local/state/marketplace-users/session.json.
+            Too many failed attempts are throttled: exit 8, and the message says
+            when to try again.
             Operators need no sign-in: the server knows them by their Unix user.
             JSON: {"user": User, "session": SessionInfo} (the token is never printed).
             Examples:
@@ -27,12 +31,10 @@ struct SignInCommand: AsyncParsableCommand {
     var passwordStdin = false
 
     func run() async throws {
-        let password = try Terminal.readPassword(fromStdin: passwordStdin, prompt: "Password for \(email): ")
         var signOnly = connection
         signOnly.noSession = true
-        try await signOnly.run(hint: { error in
-            error.code == .resourceExhausted ? "wait before trying again" : nil
-        }) { client in
+        try await signOnly.run { client in
+            let password = try Terminal.readPassword(fromStdin: passwordStdin, prompt: "Password for \(email): ")
             let response = try await client.sessions.signIn(.init(email: email, password: password))
             try SessionFile(
                 socket: SessionFile.absolute(connection.socket), token: response.token,

@@ -221,6 +221,17 @@ struct BulkInvite {
             }
             for _ in 0..<width where !addNext() { break }
             while let result = try await group.next() {
+                if result.result == .refused, result.code == "UNAVAILABLE" || result.code == "DEADLINE_EXCEEDED" {
+                    // The server went away: every later row would fail the same way.
+                    group.cancelAll()
+                    let invited = results.filter { $0.result == .invited }.count
+                    throw CLIFailure(
+                        "the server stopped answering at line \(result.line) (\(result.reason ?? "unavailable")); "
+                            + "\(invited) rows were invited before that, rows in flight may or may not have been. "
+                            + "Nothing else was tried. Resume by running the same command again once the server is back: "
+                            + "rows already invited are reported as already members, the rest are invited",
+                        exitStatus: CLIErrors.ExitStatus.unavailable)
+                }
                 results.append(result)
                 done += 1
                 switch result.result {

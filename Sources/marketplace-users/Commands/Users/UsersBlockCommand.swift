@@ -7,7 +7,8 @@ struct UsersBlockCommand: AsyncParsableCommand {
         abstract: "Restrict an active member's access to the account.",
         discussion: """
             The reason is recorded in the audit trail. Asks for confirmation on a
-            terminal; pass --yes in scripts. Undo with `users unblock`.
+            terminal; pass --yes in scripts. Undo with `users unblock`. Blocking a
+            member who is already blocked changes nothing and succeeds (exit 0).
             JSON: the AccountUser after the change.
             Examples:
               marketplace-users users block AUSR-1234-5678-9012 --reason "terms violation"

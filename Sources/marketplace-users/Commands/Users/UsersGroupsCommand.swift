@@ -7,7 +7,10 @@ struct UsersGroupsCommand: AsyncParsableCommand {
         abstract: "Show or change the groups an account user holds.",
         discussion: """
             Without options, lists the groups. --add and --remove change the current
-            set; --set replaces it. At least one group must remain.
+            set on the server in one step (AddAccountUserGroups,
+            RemoveAccountUserGroups), so two administrators editing one member at
+            once both take effect; --set replaces the whole set. At least one group
+            must remain.
             JSON: the AccountUser (after the change).
             Examples:
               marketplace-users users groups AUSR-1234-5678-9012
@@ -40,18 +43,23 @@ struct UsersGroupsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.run(hint: CLIErrors.accountUserHint(accountUserID)) { client in
-            var member = try await client.accountUsers.getAccountUser(.init(accountUserId: accountUserID)).accountUser ?? AccountUser()
-            if !(add.isEmpty && remove.isEmpty && set.isEmpty) {
-                var groups = set.isEmpty ? member.groups.map(\.id) : set
-                for group in add where !groups.contains(group) { groups.append(group) }
-                groups.removeAll { remove.contains($0) }
-                guard !groups.isEmpty else {
-                    throw CLIFailure(
-                        "\(accountUserID) must keep at least one group; add another with --add before removing the last",
-                        exitStatus: CLIErrors.ExitStatus.usage)
-                }
+            var member: AccountUser
+            if !set.isEmpty {
                 member = try await client.accountUsers.updateAccountUserGroups(
-                    .init(accountUserId: accountUserID, groupIds: groups)).accountUser ?? AccountUser()
+                    .init(accountUserId: accountUserID, groupIds: set)).requiredAccountUser
+            } else if add.isEmpty && remove.isEmpty {
+                member = try await client.accountUsers.getAccountUser(.init(accountUserId: accountUserID)).requiredAccountUser
+            } else {
+                // Added first, so that swapping a member's only group never leaves none.
+                member = AccountUser()
+                if !add.isEmpty {
+                    member = try await client.accountUsers.addAccountUserGroups(
+                        .init(accountUserId: accountUserID, groupIds: add)).requiredAccountUser
+                }
+                if !remove.isEmpty {
+                    member = try await client.accountUsers.removeAccountUserGroups(
+                        .init(accountUserId: accountUserID, groupIds: remove)).requiredAccountUser
+                }
             }
             if connection.json {
                 try Output.printJSON(member)

@@ -367,6 +367,186 @@ void   marketplace__users__v1__update_account_user_groups_response__free_unpacke
   assert(message->base.descriptor == &marketplace__users__v1__update_account_user_groups_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__users__v1__add_account_user_groups_request__init
+                     (Marketplace__Users__V1__AddAccountUserGroupsRequest         *message)
+{
+  static const Marketplace__Users__V1__AddAccountUserGroupsRequest init_value = MARKETPLACE__USERS__V1__ADD_ACCOUNT_USER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__add_account_user_groups_request__get_packed_size
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__add_account_user_groups_request__pack
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__add_account_user_groups_request__pack_to_buffer
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__AddAccountUserGroupsRequest *
+       marketplace__users__v1__add_account_user_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__AddAccountUserGroupsRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__add_account_user_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__add_account_user_groups_request__free_unpacked
+                     (Marketplace__Users__V1__AddAccountUserGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__add_account_user_groups_response__init
+                     (Marketplace__Users__V1__AddAccountUserGroupsResponse         *message)
+{
+  static const Marketplace__Users__V1__AddAccountUserGroupsResponse init_value = MARKETPLACE__USERS__V1__ADD_ACCOUNT_USER_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__add_account_user_groups_response__get_packed_size
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__add_account_user_groups_response__pack
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__add_account_user_groups_response__pack_to_buffer
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__AddAccountUserGroupsResponse *
+       marketplace__users__v1__add_account_user_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__AddAccountUserGroupsResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__add_account_user_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__add_account_user_groups_response__free_unpacked
+                     (Marketplace__Users__V1__AddAccountUserGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__add_account_user_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__remove_account_user_groups_request__init
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsRequest         *message)
+{
+  static const Marketplace__Users__V1__RemoveAccountUserGroupsRequest init_value = MARKETPLACE__USERS__V1__REMOVE_ACCOUNT_USER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__remove_account_user_groups_request__get_packed_size
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__remove_account_user_groups_request__pack
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__remove_account_user_groups_request__pack_to_buffer
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__RemoveAccountUserGroupsRequest *
+       marketplace__users__v1__remove_account_user_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__RemoveAccountUserGroupsRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__remove_account_user_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__remove_account_user_groups_request__free_unpacked
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__remove_account_user_groups_response__init
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsResponse         *message)
+{
+  static const Marketplace__Users__V1__RemoveAccountUserGroupsResponse init_value = MARKETPLACE__USERS__V1__REMOVE_ACCOUNT_USER_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__remove_account_user_groups_response__get_packed_size
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__remove_account_user_groups_response__pack
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__remove_account_user_groups_response__pack_to_buffer
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__RemoveAccountUserGroupsResponse *
+       marketplace__users__v1__remove_account_user_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__RemoveAccountUserGroupsResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__remove_account_user_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__remove_account_user_groups_response__free_unpacked
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__remove_account_user_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   marketplace__users__v1__remove_account_user_request__init
                      (Marketplace__Users__V1__RemoveAccountUserRequest         *message)
 {
@@ -1496,6 +1676,184 @@ const ProtobufCMessageDescriptor marketplace__users__v1__update_account_user_gro
   (ProtobufCMessageInit) marketplace__users__v1__update_account_user_groups_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor marketplace__users__v1__add_account_user_groups_request__field_descriptors[2] =
+{
+  {
+    "account_user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__AddAccountUserGroupsRequest, account_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Marketplace__Users__V1__AddAccountUserGroupsRequest, n_group_ids),
+    offsetof(Marketplace__Users__V1__AddAccountUserGroupsRequest, group_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__add_account_user_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = account_user_id */
+  1,   /* field[1] = group_ids */
+};
+static const ProtobufCIntRange marketplace__users__v1__add_account_user_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__add_account_user_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.AddAccountUserGroupsRequest",
+  "AddAccountUserGroupsRequest",
+  "Marketplace__Users__V1__AddAccountUserGroupsRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__AddAccountUserGroupsRequest),
+  2,
+  marketplace__users__v1__add_account_user_groups_request__field_descriptors,
+  marketplace__users__v1__add_account_user_groups_request__field_indices_by_name,
+  1,  marketplace__users__v1__add_account_user_groups_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__add_account_user_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__add_account_user_groups_response__field_descriptors[1] =
+{
+  {
+    "account_user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__AddAccountUserGroupsResponse, account_user),
+    &marketplace__users__v1__account_user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__add_account_user_groups_response__field_indices_by_name[] = {
+  0,   /* field[0] = account_user */
+};
+static const ProtobufCIntRange marketplace__users__v1__add_account_user_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__add_account_user_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.AddAccountUserGroupsResponse",
+  "AddAccountUserGroupsResponse",
+  "Marketplace__Users__V1__AddAccountUserGroupsResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__AddAccountUserGroupsResponse),
+  1,
+  marketplace__users__v1__add_account_user_groups_response__field_descriptors,
+  marketplace__users__v1__add_account_user_groups_response__field_indices_by_name,
+  1,  marketplace__users__v1__add_account_user_groups_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__add_account_user_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__remove_account_user_groups_request__field_descriptors[2] =
+{
+  {
+    "account_user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__RemoveAccountUserGroupsRequest, account_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Marketplace__Users__V1__RemoveAccountUserGroupsRequest, n_group_ids),
+    offsetof(Marketplace__Users__V1__RemoveAccountUserGroupsRequest, group_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__remove_account_user_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = account_user_id */
+  1,   /* field[1] = group_ids */
+};
+static const ProtobufCIntRange marketplace__users__v1__remove_account_user_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.RemoveAccountUserGroupsRequest",
+  "RemoveAccountUserGroupsRequest",
+  "Marketplace__Users__V1__RemoveAccountUserGroupsRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__RemoveAccountUserGroupsRequest),
+  2,
+  marketplace__users__v1__remove_account_user_groups_request__field_descriptors,
+  marketplace__users__v1__remove_account_user_groups_request__field_indices_by_name,
+  1,  marketplace__users__v1__remove_account_user_groups_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__remove_account_user_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__remove_account_user_groups_response__field_descriptors[1] =
+{
+  {
+    "account_user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__RemoveAccountUserGroupsResponse, account_user),
+    &marketplace__users__v1__account_user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__remove_account_user_groups_response__field_indices_by_name[] = {
+  0,   /* field[0] = account_user */
+};
+static const ProtobufCIntRange marketplace__users__v1__remove_account_user_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.RemoveAccountUserGroupsResponse",
+  "RemoveAccountUserGroupsResponse",
+  "Marketplace__Users__V1__RemoveAccountUserGroupsResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__RemoveAccountUserGroupsResponse),
+  1,
+  marketplace__users__v1__remove_account_user_groups_response__field_descriptors,
+  marketplace__users__v1__remove_account_user_groups_response__field_indices_by_name,
+  1,  marketplace__users__v1__remove_account_user_groups_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__remove_account_user_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor marketplace__users__v1__remove_account_user_request__field_descriptors[1] =
 {
   {
@@ -2101,12 +2459,14 @@ const ProtobufCEnumDescriptor marketplace__users__v1__account_user_sort__descrip
   marketplace__users__v1__account_user_sort__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__account_users__method_descriptors[11] =
+static const ProtobufCMethodDescriptor marketplace__users__v1__account_users__method_descriptors[13] =
 {
   { "InviteUser", &marketplace__users__v1__invite_user_request__descriptor, &marketplace__users__v1__invite_user_response__descriptor },
   { "ListAccountUsers", &marketplace__users__v1__list_account_users_request__descriptor, &marketplace__users__v1__list_account_users_response__descriptor },
   { "GetAccountUser", &marketplace__users__v1__get_account_user_request__descriptor, &marketplace__users__v1__get_account_user_response__descriptor },
   { "UpdateAccountUserGroups", &marketplace__users__v1__update_account_user_groups_request__descriptor, &marketplace__users__v1__update_account_user_groups_response__descriptor },
+  { "AddAccountUserGroups", &marketplace__users__v1__add_account_user_groups_request__descriptor, &marketplace__users__v1__add_account_user_groups_response__descriptor },
+  { "RemoveAccountUserGroups", &marketplace__users__v1__remove_account_user_groups_request__descriptor, &marketplace__users__v1__remove_account_user_groups_response__descriptor },
   { "RemoveAccountUser", &marketplace__users__v1__remove_account_user_request__descriptor, &marketplace__users__v1__remove_account_user_response__descriptor },
   { "GetInvitationLink", &marketplace__users__v1__get_invitation_link_request__descriptor, &marketplace__users__v1__get_invitation_link_response__descriptor },
   { "ResendInvitation", &marketplace__users__v1__resend_invitation_request__descriptor, &marketplace__users__v1__resend_invitation_response__descriptor },
@@ -2116,16 +2476,18 @@ static const ProtobufCMethodDescriptor marketplace__users__v1__account_users__me
   { "UnblockAccountUser", &marketplace__users__v1__unblock_account_user_request__descriptor, &marketplace__users__v1__unblock_account_user_response__descriptor },
 };
 const unsigned marketplace__users__v1__account_users__method_indices_by_name[] = {
-  9,        /* BlockAccountUser */
+  4,        /* AddAccountUserGroups */
+  11,        /* BlockAccountUser */
   2,        /* GetAccountUser */
-  5,        /* GetInvitationLink */
+  7,        /* GetInvitationLink */
   0,        /* InviteUser */
   1,        /* ListAccountUsers */
-  4,        /* RemoveAccountUser */
-  7,        /* RenewInvitation */
-  6,        /* ResendInvitation */
-  8,        /* RevokeInvitation */
-  10,        /* UnblockAccountUser */
+  6,        /* RemoveAccountUser */
+  5,        /* RemoveAccountUserGroups */
+  9,        /* RenewInvitation */
+  8,        /* ResendInvitation */
+  10,        /* RevokeInvitation */
+  12,        /* UnblockAccountUser */
   3         /* UpdateAccountUserGroups */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__account_users__descriptor =
@@ -2135,7 +2497,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__account_users__descript
   "AccountUsers",
   "Marketplace__Users__V1__AccountUsers",
   "marketplace.users.v1",
-  11,
+  13,
   marketplace__users__v1__account_users__method_descriptors,
   marketplace__users__v1__account_users__method_indices_by_name
 };
@@ -2171,13 +2533,29 @@ void marketplace__users__v1__account_users__update_account_user_groups(ProtobufC
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void marketplace__users__v1__account_users__add_account_user_groups(ProtobufCService *service,
+                                                                    const Marketplace__Users__V1__AddAccountUserGroupsRequest *input,
+                                                                    Marketplace__Users__V1__AddAccountUserGroupsResponse_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__account_users__remove_account_user_groups(ProtobufCService *service,
+                                                                       const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *input,
+                                                                       Marketplace__Users__V1__RemoveAccountUserGroupsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void marketplace__users__v1__account_users__remove_account_user(ProtobufCService *service,
                                                                 const Marketplace__Users__V1__RemoveAccountUserRequest *input,
                                                                 Marketplace__Users__V1__RemoveAccountUserResponse_Closure closure,
                                                                 void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__get_invitation_link(ProtobufCService *service,
                                                                 const Marketplace__Users__V1__GetInvitationLinkRequest *input,
@@ -2185,7 +2563,7 @@ void marketplace__users__v1__account_users__get_invitation_link(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__resend_invitation(ProtobufCService *service,
                                                               const Marketplace__Users__V1__ResendInvitationRequest *input,
@@ -2193,7 +2571,7 @@ void marketplace__users__v1__account_users__resend_invitation(ProtobufCService *
                                                               void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__renew_invitation(ProtobufCService *service,
                                                              const Marketplace__Users__V1__RenewInvitationRequest *input,
@@ -2201,7 +2579,7 @@ void marketplace__users__v1__account_users__renew_invitation(ProtobufCService *s
                                                              void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__revoke_invitation(ProtobufCService *service,
                                                               const Marketplace__Users__V1__RevokeInvitationRequest *input,
@@ -2209,7 +2587,7 @@ void marketplace__users__v1__account_users__revoke_invitation(ProtobufCService *
                                                               void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__block_account_user(ProtobufCService *service,
                                                                const Marketplace__Users__V1__BlockAccountUserRequest *input,
@@ -2217,7 +2595,7 @@ void marketplace__users__v1__account_users__block_account_user(ProtobufCService 
                                                                void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__unblock_account_user(ProtobufCService *service,
                                                                  const Marketplace__Users__V1__UnblockAccountUserRequest *input,
@@ -2225,7 +2603,7 @@ void marketplace__users__v1__account_users__unblock_account_user(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__account_users__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__account_users__init (Marketplace__Users__V1__AccountUsers_Service *service,
                                                   Marketplace__Users__V1__AccountUsers_ServiceDestroy destroy)

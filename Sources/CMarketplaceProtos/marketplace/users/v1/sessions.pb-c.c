@@ -457,6 +457,96 @@ void   marketplace__users__v1__switch_account_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__switch_account_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__users__v1__who_am_irequest__init
+                     (Marketplace__Users__V1__WhoAmIRequest         *message)
+{
+  static const Marketplace__Users__V1__WhoAmIRequest init_value = MARKETPLACE__USERS__V1__WHO_AM_IREQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__who_am_irequest__get_packed_size
+                     (const Marketplace__Users__V1__WhoAmIRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__who_am_irequest__pack
+                     (const Marketplace__Users__V1__WhoAmIRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__who_am_irequest__pack_to_buffer
+                     (const Marketplace__Users__V1__WhoAmIRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_irequest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__WhoAmIRequest *
+       marketplace__users__v1__who_am_irequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__WhoAmIRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__who_am_irequest__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__who_am_irequest__free_unpacked
+                     (Marketplace__Users__V1__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_irequest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__who_am_iresponse__init
+                     (Marketplace__Users__V1__WhoAmIResponse         *message)
+{
+  static const Marketplace__Users__V1__WhoAmIResponse init_value = MARKETPLACE__USERS__V1__WHO_AM_IRESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__who_am_iresponse__get_packed_size
+                     (const Marketplace__Users__V1__WhoAmIResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__who_am_iresponse__pack
+                     (const Marketplace__Users__V1__WhoAmIResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__who_am_iresponse__pack_to_buffer
+                     (const Marketplace__Users__V1__WhoAmIResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__WhoAmIResponse *
+       marketplace__users__v1__who_am_iresponse__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__WhoAmIResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__who_am_iresponse__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__who_am_iresponse__free_unpacked
+                     (Marketplace__Users__V1__WhoAmIResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__who_am_iresponse__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor marketplace__users__v1__sign_in_request__field_descriptors[2] =
 {
   {
@@ -894,18 +984,160 @@ const ProtobufCMessageDescriptor marketplace__users__v1__switch_account_response
   (ProtobufCMessageInit) marketplace__users__v1__switch_account_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__sessions__method_descriptors[4] =
+#define marketplace__users__v1__who_am_irequest__field_descriptors NULL
+#define marketplace__users__v1__who_am_irequest__field_indices_by_name NULL
+#define marketplace__users__v1__who_am_irequest__number_ranges NULL
+const ProtobufCMessageDescriptor marketplace__users__v1__who_am_irequest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.WhoAmIRequest",
+  "WhoAmIRequest",
+  "Marketplace__Users__V1__WhoAmIRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__WhoAmIRequest),
+  0,
+  marketplace__users__v1__who_am_irequest__field_descriptors,
+  marketplace__users__v1__who_am_irequest__field_indices_by_name,
+  0,  marketplace__users__v1__who_am_irequest__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__who_am_irequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__who_am_iresponse__field_descriptors[5] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__WhoAmIResponse, kind),
+    &marketplace__users__v1__caller_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "peer_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__WhoAmIResponse, peer_uid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__WhoAmIResponse, user),
+    &marketplace__users__v1__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current_account",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__WhoAmIResponse, current_account),
+    &marketplace__users__v1__account__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__WhoAmIResponse, session),
+    &marketplace__users__v1__session_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__who_am_iresponse__field_indices_by_name[] = {
+  3,   /* field[3] = current_account */
+  0,   /* field[0] = kind */
+  1,   /* field[1] = peer_uid */
+  4,   /* field[4] = session */
+  2,   /* field[2] = user */
+};
+static const ProtobufCIntRange marketplace__users__v1__who_am_iresponse__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__who_am_iresponse__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.WhoAmIResponse",
+  "WhoAmIResponse",
+  "Marketplace__Users__V1__WhoAmIResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__WhoAmIResponse),
+  5,
+  marketplace__users__v1__who_am_iresponse__field_descriptors,
+  marketplace__users__v1__who_am_iresponse__field_indices_by_name,
+  1,  marketplace__users__v1__who_am_iresponse__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__who_am_iresponse__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue marketplace__users__v1__caller_kind__enum_values_by_number[4] =
+{
+  { "CALLER_KIND_UNSPECIFIED", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_UNSPECIFIED", 0 },
+  { "CALLER_KIND_ANONYMOUS", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_ANONYMOUS", 1 },
+  { "CALLER_KIND_OPERATOR", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_OPERATOR", 2 },
+  { "CALLER_KIND_USER", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_USER", 3 },
+};
+static const ProtobufCIntRange marketplace__users__v1__caller_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex marketplace__users__v1__caller_kind__enum_values_by_name[4] =
+{
+  { "CALLER_KIND_ANONYMOUS", 1 },
+  { "CALLER_KIND_OPERATOR", 2 },
+  { "CALLER_KIND_UNSPECIFIED", 0 },
+  { "CALLER_KIND_USER", 3 },
+};
+const ProtobufCEnumDescriptor marketplace__users__v1__caller_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.CallerKind",
+  "CallerKind",
+  "Marketplace__Users__V1__CallerKind",
+  "marketplace.users.v1",
+  4,
+  marketplace__users__v1__caller_kind__enum_values_by_number,
+  4,
+  marketplace__users__v1__caller_kind__enum_values_by_name,
+  1,
+  marketplace__users__v1__caller_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor marketplace__users__v1__sessions__method_descriptors[5] =
 {
   { "SignIn", &marketplace__users__v1__sign_in_request__descriptor, &marketplace__users__v1__sign_in_response__descriptor },
   { "SignOut", &marketplace__users__v1__sign_out_request__descriptor, &marketplace__users__v1__sign_out_response__descriptor },
   { "ListMyAccounts", &marketplace__users__v1__list_my_accounts_request__descriptor, &marketplace__users__v1__list_my_accounts_response__descriptor },
   { "SwitchAccount", &marketplace__users__v1__switch_account_request__descriptor, &marketplace__users__v1__switch_account_response__descriptor },
+  { "WhoAmI", &marketplace__users__v1__who_am_irequest__descriptor, &marketplace__users__v1__who_am_iresponse__descriptor },
 };
 const unsigned marketplace__users__v1__sessions__method_indices_by_name[] = {
   2,        /* ListMyAccounts */
   0,        /* SignIn */
   1,        /* SignOut */
-  3         /* SwitchAccount */
+  3,        /* SwitchAccount */
+  4         /* WhoAmI */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__sessions__descriptor =
 {
@@ -914,7 +1146,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__sessions__descriptor =
   "Sessions",
   "Marketplace__Users__V1__Sessions",
   "marketplace.users.v1",
-  4,
+  5,
   marketplace__users__v1__sessions__method_descriptors,
   marketplace__users__v1__sessions__method_indices_by_name
 };
@@ -949,6 +1181,14 @@ void marketplace__users__v1__sessions__switch_account(ProtobufCService *service,
 {
   assert(service->descriptor == &marketplace__users__v1__sessions__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__sessions__who_am_i(ProtobufCService *service,
+                                                const Marketplace__Users__V1__WhoAmIRequest *input,
+                                                Marketplace__Users__V1__WhoAmIResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__sessions__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__sessions__init (Marketplace__Users__V1__Sessions_Service *service,
                                              Marketplace__Users__V1__Sessions_ServiceDestroy destroy)

@@ -25,6 +25,10 @@ typedef struct Marketplace__Users__V1__GetAccountUserRequest Marketplace__Users_
 typedef struct Marketplace__Users__V1__GetAccountUserResponse Marketplace__Users__V1__GetAccountUserResponse;
 typedef struct Marketplace__Users__V1__UpdateAccountUserGroupsRequest Marketplace__Users__V1__UpdateAccountUserGroupsRequest;
 typedef struct Marketplace__Users__V1__UpdateAccountUserGroupsResponse Marketplace__Users__V1__UpdateAccountUserGroupsResponse;
+typedef struct Marketplace__Users__V1__AddAccountUserGroupsRequest Marketplace__Users__V1__AddAccountUserGroupsRequest;
+typedef struct Marketplace__Users__V1__AddAccountUserGroupsResponse Marketplace__Users__V1__AddAccountUserGroupsResponse;
+typedef struct Marketplace__Users__V1__RemoveAccountUserGroupsRequest Marketplace__Users__V1__RemoveAccountUserGroupsRequest;
+typedef struct Marketplace__Users__V1__RemoveAccountUserGroupsResponse Marketplace__Users__V1__RemoveAccountUserGroupsResponse;
 typedef struct Marketplace__Users__V1__RemoveAccountUserRequest Marketplace__Users__V1__RemoveAccountUserRequest;
 typedef struct Marketplace__Users__V1__RemoveAccountUserResponse Marketplace__Users__V1__RemoveAccountUserResponse;
 typedef struct Marketplace__Users__V1__GetInvitationLinkRequest Marketplace__Users__V1__GetInvitationLinkRequest;
@@ -197,6 +201,62 @@ struct  Marketplace__Users__V1__UpdateAccountUserGroupsResponse
 };
 #define MARKETPLACE__USERS__V1__UPDATE_ACCOUNT_USER_GROUPS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__update_account_user_groups_response__descriptor) \
+    , NULL }
+
+
+struct  Marketplace__Users__V1__AddAccountUserGroupsRequest
+{
+  ProtobufCMessage base;
+  char *account_user_id;
+  /*
+   * The groups to add; at least one.
+   */
+  size_t n_group_ids;
+  char **group_ids;
+};
+#define MARKETPLACE__USERS__V1__ADD_ACCOUNT_USER_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__add_account_user_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Marketplace__Users__V1__AddAccountUserGroupsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The member with every group they now hold.
+   */
+  Marketplace__Users__V1__AccountUser *account_user;
+};
+#define MARKETPLACE__USERS__V1__ADD_ACCOUNT_USER_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__add_account_user_groups_response__descriptor) \
+    , NULL }
+
+
+struct  Marketplace__Users__V1__RemoveAccountUserGroupsRequest
+{
+  ProtobufCMessage base;
+  char *account_user_id;
+  /*
+   * The groups to remove; at least one.
+   */
+  size_t n_group_ids;
+  char **group_ids;
+};
+#define MARKETPLACE__USERS__V1__REMOVE_ACCOUNT_USER_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__remove_account_user_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Marketplace__Users__V1__RemoveAccountUserGroupsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The member with every group they still hold.
+   */
+  Marketplace__Users__V1__AccountUser *account_user;
+};
+#define MARKETPLACE__USERS__V1__REMOVE_ACCOUNT_USER_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__remove_account_user_groups_response__descriptor) \
     , NULL }
 
 
@@ -501,6 +561,82 @@ Marketplace__Users__V1__UpdateAccountUserGroupsResponse *
 void   marketplace__users__v1__update_account_user_groups_response__free_unpacked
                      (Marketplace__Users__V1__UpdateAccountUserGroupsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__AddAccountUserGroupsRequest methods */
+void   marketplace__users__v1__add_account_user_groups_request__init
+                     (Marketplace__Users__V1__AddAccountUserGroupsRequest         *message);
+size_t marketplace__users__v1__add_account_user_groups_request__get_packed_size
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest   *message);
+size_t marketplace__users__v1__add_account_user_groups_request__pack
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__add_account_user_groups_request__pack_to_buffer
+                     (const Marketplace__Users__V1__AddAccountUserGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__AddAccountUserGroupsRequest *
+       marketplace__users__v1__add_account_user_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__add_account_user_groups_request__free_unpacked
+                     (Marketplace__Users__V1__AddAccountUserGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__AddAccountUserGroupsResponse methods */
+void   marketplace__users__v1__add_account_user_groups_response__init
+                     (Marketplace__Users__V1__AddAccountUserGroupsResponse         *message);
+size_t marketplace__users__v1__add_account_user_groups_response__get_packed_size
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse   *message);
+size_t marketplace__users__v1__add_account_user_groups_response__pack
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__add_account_user_groups_response__pack_to_buffer
+                     (const Marketplace__Users__V1__AddAccountUserGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__AddAccountUserGroupsResponse *
+       marketplace__users__v1__add_account_user_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__add_account_user_groups_response__free_unpacked
+                     (Marketplace__Users__V1__AddAccountUserGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__RemoveAccountUserGroupsRequest methods */
+void   marketplace__users__v1__remove_account_user_groups_request__init
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsRequest         *message);
+size_t marketplace__users__v1__remove_account_user_groups_request__get_packed_size
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest   *message);
+size_t marketplace__users__v1__remove_account_user_groups_request__pack
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__remove_account_user_groups_request__pack_to_buffer
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__RemoveAccountUserGroupsRequest *
+       marketplace__users__v1__remove_account_user_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__remove_account_user_groups_request__free_unpacked
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__RemoveAccountUserGroupsResponse methods */
+void   marketplace__users__v1__remove_account_user_groups_response__init
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsResponse         *message);
+size_t marketplace__users__v1__remove_account_user_groups_response__get_packed_size
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse   *message);
+size_t marketplace__users__v1__remove_account_user_groups_response__pack
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__remove_account_user_groups_response__pack_to_buffer
+                     (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__RemoveAccountUserGroupsResponse *
+       marketplace__users__v1__remove_account_user_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__remove_account_user_groups_response__free_unpacked
+                     (Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Marketplace__Users__V1__RemoveAccountUserRequest methods */
 void   marketplace__users__v1__remove_account_user_request__init
                      (Marketplace__Users__V1__RemoveAccountUserRequest         *message);
@@ -793,6 +929,18 @@ typedef void (*Marketplace__Users__V1__UpdateAccountUserGroupsRequest_Closure)
 typedef void (*Marketplace__Users__V1__UpdateAccountUserGroupsResponse_Closure)
                  (const Marketplace__Users__V1__UpdateAccountUserGroupsResponse *message,
                   void *closure_data);
+typedef void (*Marketplace__Users__V1__AddAccountUserGroupsRequest_Closure)
+                 (const Marketplace__Users__V1__AddAccountUserGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__AddAccountUserGroupsResponse_Closure)
+                 (const Marketplace__Users__V1__AddAccountUserGroupsResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__RemoveAccountUserGroupsRequest_Closure)
+                 (const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__RemoveAccountUserGroupsResponse_Closure)
+                 (const Marketplace__Users__V1__RemoveAccountUserGroupsResponse *message,
+                  void *closure_data);
 typedef void (*Marketplace__Users__V1__RemoveAccountUserRequest_Closure)
                  (const Marketplace__Users__V1__RemoveAccountUserRequest *message,
                   void *closure_data);
@@ -858,6 +1006,14 @@ struct Marketplace__Users__V1__AccountUsers_Service
                                      const Marketplace__Users__V1__UpdateAccountUserGroupsRequest *input,
                                      Marketplace__Users__V1__UpdateAccountUserGroupsResponse_Closure closure,
                                      void *closure_data);
+  void (*add_account_user_groups)(Marketplace__Users__V1__AccountUsers_Service *service,
+                                  const Marketplace__Users__V1__AddAccountUserGroupsRequest *input,
+                                  Marketplace__Users__V1__AddAccountUserGroupsResponse_Closure closure,
+                                  void *closure_data);
+  void (*remove_account_user_groups)(Marketplace__Users__V1__AccountUsers_Service *service,
+                                     const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *input,
+                                     Marketplace__Users__V1__RemoveAccountUserGroupsResponse_Closure closure,
+                                     void *closure_data);
   void (*remove_account_user)(Marketplace__Users__V1__AccountUsers_Service *service,
                               const Marketplace__Users__V1__RemoveAccountUserRequest *input,
                               Marketplace__Users__V1__RemoveAccountUserResponse_Closure closure,
@@ -898,6 +1054,8 @@ void marketplace__users__v1__account_users__init (Marketplace__Users__V1__Accoun
       function_prefix__ ## list_account_users,\
       function_prefix__ ## get_account_user,\
       function_prefix__ ## update_account_user_groups,\
+      function_prefix__ ## add_account_user_groups,\
+      function_prefix__ ## remove_account_user_groups,\
       function_prefix__ ## remove_account_user,\
       function_prefix__ ## get_invitation_link,\
       function_prefix__ ## resend_invitation,\
@@ -920,6 +1078,14 @@ void marketplace__users__v1__account_users__get_account_user(ProtobufCService *s
 void marketplace__users__v1__account_users__update_account_user_groups(ProtobufCService *service,
                                                                        const Marketplace__Users__V1__UpdateAccountUserGroupsRequest *input,
                                                                        Marketplace__Users__V1__UpdateAccountUserGroupsResponse_Closure closure,
+                                                                       void *closure_data);
+void marketplace__users__v1__account_users__add_account_user_groups(ProtobufCService *service,
+                                                                    const Marketplace__Users__V1__AddAccountUserGroupsRequest *input,
+                                                                    Marketplace__Users__V1__AddAccountUserGroupsResponse_Closure closure,
+                                                                    void *closure_data);
+void marketplace__users__v1__account_users__remove_account_user_groups(ProtobufCService *service,
+                                                                       const Marketplace__Users__V1__RemoveAccountUserGroupsRequest *input,
+                                                                       Marketplace__Users__V1__RemoveAccountUserGroupsResponse_Closure closure,
                                                                        void *closure_data);
 void marketplace__users__v1__account_users__remove_account_user(ProtobufCService *service,
                                                                 const Marketplace__Users__V1__RemoveAccountUserRequest *input,
@@ -961,6 +1127,10 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__get_account_user
 extern const ProtobufCMessageDescriptor marketplace__users__v1__get_account_user_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__update_account_user_groups_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__update_account_user_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__add_account_user_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__add_account_user_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_groups_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__remove_account_user_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__get_invitation_link_request__descriptor;

@@ -27,10 +27,31 @@ typedef struct Marketplace__Users__V1__MyAccount Marketplace__Users__V1__MyAccou
 typedef struct Marketplace__Users__V1__ListMyAccountsResponse Marketplace__Users__V1__ListMyAccountsResponse;
 typedef struct Marketplace__Users__V1__SwitchAccountRequest Marketplace__Users__V1__SwitchAccountRequest;
 typedef struct Marketplace__Users__V1__SwitchAccountResponse Marketplace__Users__V1__SwitchAccountResponse;
+typedef struct Marketplace__Users__V1__WhoAmIRequest Marketplace__Users__V1__WhoAmIRequest;
+typedef struct Marketplace__Users__V1__WhoAmIResponse Marketplace__Users__V1__WhoAmIResponse;
 
 
 /* --- enums --- */
 
+/*
+ * The kind of caller a call acts as.
+ */
+typedef enum _Marketplace__Users__V1__CallerKind {
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_UNSPECIFIED = 0,
+  /*
+   * No credentials: only the calls open to everyone.
+   */
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_ANONYMOUS = 1,
+  /*
+   * The platform's operations team, recognised by the peer's Unix uid.
+   */
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_OPERATOR = 2,
+  /*
+   * A person, by the session token sent as `authorization: Bearer <token>`.
+   */
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_USER = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__USERS__V1__CALLER_KIND)
+} Marketplace__Users__V1__CallerKind;
 
 /* --- messages --- */
 
@@ -167,6 +188,42 @@ struct  Marketplace__Users__V1__SwitchAccountResponse
 #define MARKETPLACE__USERS__V1__SWITCH_ACCOUNT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__switch_account_response__descriptor) \
     , NULL }
+
+
+struct  Marketplace__Users__V1__WhoAmIRequest
+{
+  ProtobufCMessage base;
+};
+#define MARKETPLACE__USERS__V1__WHO_AM_IREQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__who_am_irequest__descriptor) \
+     }
+
+
+struct  Marketplace__Users__V1__WhoAmIResponse
+{
+  ProtobufCMessage base;
+  Marketplace__Users__V1__CallerKind kind;
+  /*
+   * The Unix uid of the connection's peer (whatever the kind).
+   */
+  uint32_t peer_uid;
+  /*
+   * For a user: who they are. Unset otherwise.
+   */
+  Marketplace__Users__V1__User *user;
+  /*
+   * For a user: the session's current account. Unset for other kinds and for
+   * a user without an account.
+   */
+  Marketplace__Users__V1__Account *current_account;
+  /*
+   * For a user: the session. Unset otherwise.
+   */
+  Marketplace__Users__V1__SessionInfo *session;
+};
+#define MARKETPLACE__USERS__V1__WHO_AM_IRESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__who_am_iresponse__descriptor) \
+    , MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_UNSPECIFIED, 0, NULL, NULL, NULL }
 
 
 /* Marketplace__Users__V1__SignInRequest methods */
@@ -359,6 +416,44 @@ Marketplace__Users__V1__SwitchAccountResponse *
 void   marketplace__users__v1__switch_account_response__free_unpacked
                      (Marketplace__Users__V1__SwitchAccountResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__WhoAmIRequest methods */
+void   marketplace__users__v1__who_am_irequest__init
+                     (Marketplace__Users__V1__WhoAmIRequest         *message);
+size_t marketplace__users__v1__who_am_irequest__get_packed_size
+                     (const Marketplace__Users__V1__WhoAmIRequest   *message);
+size_t marketplace__users__v1__who_am_irequest__pack
+                     (const Marketplace__Users__V1__WhoAmIRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__who_am_irequest__pack_to_buffer
+                     (const Marketplace__Users__V1__WhoAmIRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__WhoAmIRequest *
+       marketplace__users__v1__who_am_irequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__who_am_irequest__free_unpacked
+                     (Marketplace__Users__V1__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__WhoAmIResponse methods */
+void   marketplace__users__v1__who_am_iresponse__init
+                     (Marketplace__Users__V1__WhoAmIResponse         *message);
+size_t marketplace__users__v1__who_am_iresponse__get_packed_size
+                     (const Marketplace__Users__V1__WhoAmIResponse   *message);
+size_t marketplace__users__v1__who_am_iresponse__pack
+                     (const Marketplace__Users__V1__WhoAmIResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__who_am_iresponse__pack_to_buffer
+                     (const Marketplace__Users__V1__WhoAmIResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__WhoAmIResponse *
+       marketplace__users__v1__who_am_iresponse__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__who_am_iresponse__free_unpacked
+                     (Marketplace__Users__V1__WhoAmIResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Marketplace__Users__V1__SignInRequest_Closure)
@@ -391,6 +486,12 @@ typedef void (*Marketplace__Users__V1__SwitchAccountRequest_Closure)
 typedef void (*Marketplace__Users__V1__SwitchAccountResponse_Closure)
                  (const Marketplace__Users__V1__SwitchAccountResponse *message,
                   void *closure_data);
+typedef void (*Marketplace__Users__V1__WhoAmIRequest_Closure)
+                 (const Marketplace__Users__V1__WhoAmIRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__WhoAmIResponse_Closure)
+                 (const Marketplace__Users__V1__WhoAmIResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -414,6 +515,10 @@ struct Marketplace__Users__V1__Sessions_Service
                          const Marketplace__Users__V1__SwitchAccountRequest *input,
                          Marketplace__Users__V1__SwitchAccountResponse_Closure closure,
                          void *closure_data);
+  void (*who_am_i)(Marketplace__Users__V1__Sessions_Service *service,
+                   const Marketplace__Users__V1__WhoAmIRequest *input,
+                   Marketplace__Users__V1__WhoAmIResponse_Closure closure,
+                   void *closure_data);
 };
 typedef void (*Marketplace__Users__V1__Sessions_ServiceDestroy)(Marketplace__Users__V1__Sessions_Service *);
 void marketplace__users__v1__sessions__init (Marketplace__Users__V1__Sessions_Service *service,
@@ -425,7 +530,8 @@ void marketplace__users__v1__sessions__init (Marketplace__Users__V1__Sessions_Se
       function_prefix__ ## sign_in,\
       function_prefix__ ## sign_out,\
       function_prefix__ ## list_my_accounts,\
-      function_prefix__ ## switch_account  }
+      function_prefix__ ## switch_account,\
+      function_prefix__ ## who_am_i  }
 void marketplace__users__v1__sessions__sign_in(ProtobufCService *service,
                                                const Marketplace__Users__V1__SignInRequest *input,
                                                Marketplace__Users__V1__SignInResponse_Closure closure,
@@ -442,9 +548,14 @@ void marketplace__users__v1__sessions__switch_account(ProtobufCService *service,
                                                       const Marketplace__Users__V1__SwitchAccountRequest *input,
                                                       Marketplace__Users__V1__SwitchAccountResponse_Closure closure,
                                                       void *closure_data);
+void marketplace__users__v1__sessions__who_am_i(ProtobufCService *service,
+                                                const Marketplace__Users__V1__WhoAmIRequest *input,
+                                                Marketplace__Users__V1__WhoAmIResponse_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    marketplace__users__v1__caller_kind__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__sign_in_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__session_info__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__sign_in_response__descriptor;
@@ -455,6 +566,8 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__my_account__desc
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_my_accounts_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__switch_account_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__switch_account_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__who_am_irequest__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__who_am_iresponse__descriptor;
 extern const ProtobufCServiceDescriptor marketplace__users__v1__sessions__descriptor;
 
 PROTOBUF_C__END_DECLS

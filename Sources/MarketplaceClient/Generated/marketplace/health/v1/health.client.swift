@@ -16,7 +16,7 @@ public struct HealthClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func check(_ request: HealthCheckRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> HealthCheckResponse {
-        try await client.unary(service: "marketplace.health.v1.Health", method: "Check", request: request, options: options)
+        try await client.unary(service: "marketplace.health.v1.Health", method: "Check", request: request, options: options, idempotency: .noSideEffects)
     }
 
 }

@@ -44,7 +44,7 @@ public struct AccountUsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listAccountUsers(_ request: ListAccountUsersRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListAccountUsersResponse {
-        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "ListAccountUsers", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "ListAccountUsers", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Returns one account user with the user's profile, groups and audit times.
@@ -53,7 +53,7 @@ public struct AccountUsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getAccountUser(_ request: GetAccountUserRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetAccountUserResponse {
-        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "GetAccountUser", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "GetAccountUser", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Replaces the groups a user holds in the account (at least one remains).
@@ -64,7 +64,34 @@ public struct AccountUsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func updateAccountUserGroups(_ request: UpdateAccountUserGroupsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> UpdateAccountUserGroupsResponse {
-        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "UpdateAccountUserGroups", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "UpdateAccountUserGroups", request: request, options: options, idempotency: .idempotent)
+    }
+
+    /// Adds groups to the ones a user holds, in one step on the server: two
+    /// administrators adding (or removing) groups of one member at once both take
+    /// effect, unlike a read-then-UpdateAccountUserGroups. Groups already held are
+    /// kept as they are.
+    ///
+    /// Errors: INVALID_ARGUMENT for no group ids or a malformed one; NOT_FOUND for
+    /// an unknown account user or a group that is not of its account;
+    /// FAILED_PRECONDITION when the membership is DISABLED or DELETED.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func addAccountUserGroups(_ request: AddAccountUserGroupsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> AddAccountUserGroupsResponse {
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "AddAccountUserGroups", request: request, options: options, idempotency: .idempotent)
+    }
+
+    /// Removes groups from the ones a user holds, in one step on the server (see
+    /// AddAccountUserGroups). Groups the user does not hold are ignored.
+    ///
+    /// Errors: INVALID_ARGUMENT for no group ids or a malformed one; NOT_FOUND for
+    /// an unknown account user; FAILED_PRECONDITION when the membership is
+    /// DISABLED or DELETED, or when no group would remain (a member holds at
+    /// least one).
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func removeAccountUserGroups(_ request: RemoveAccountUserGroupsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> RemoveAccountUserGroupsResponse {
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUserGroups", request: request, options: options, idempotency: .idempotent)
     }
 
     /// Removes a user from the account: the membership becomes DISABLED, a
@@ -85,7 +112,7 @@ public struct AccountUsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getInvitationLink(_ request: GetInvitationLinkRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetInvitationLinkResponse {
-        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "GetInvitationLink", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "GetInvitationLink", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Emails the same, still valid, link again.
@@ -120,9 +147,12 @@ public struct AccountUsersClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "RevokeInvitation", request: request, options: options)
     }
 
-    /// Restricts an active member's access to the account.
+    /// Restricts an active member's access to the account. Blocking a member who
+    /// is already BLOCKED changes nothing and answers the member as they are (no
+    /// second audit event), so a retried or repeated block succeeds.
     ///
-    /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE.
+    /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE or
+    /// BLOCKED.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func blockAccountUser(_ request: BlockAccountUserRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> BlockAccountUserResponse {
@@ -143,4 +173,147 @@ public struct AccountUsersClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.AccountUsers`.
     public var accountUsers: AccountUsersClient { AccountUsersClient(client: self) }
+}
+
+extension InviteUserResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.InviteUserResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension GetAccountUserResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.GetAccountUserResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension UpdateAccountUserGroupsResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.UpdateAccountUserGroupsResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension AddAccountUserGroupsResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.AddAccountUserGroupsResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension RemoveAccountUserGroupsResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.RemoveAccountUserGroupsResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension RemoveAccountUserResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.RemoveAccountUserResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension ResendInvitationResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.ResendInvitationResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension RenewInvitationResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.RenewInvitationResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension RevokeInvitationResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.RevokeInvitationResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension BlockAccountUserResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.BlockAccountUserResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension UnblockAccountUserResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.UnblockAccountUserResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

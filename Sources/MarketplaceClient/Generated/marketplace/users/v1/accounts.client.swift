@@ -28,7 +28,7 @@ public struct AccountsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getAccount(_ request: GetAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetAccountResponse {
-        try await client.unary(service: "marketplace.users.v1.Accounts", method: "GetAccount", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Accounts", method: "GetAccount", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Lists accounts by id, a page at a time.
@@ -38,7 +38,7 @@ public struct AccountsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listAccounts(_ request: ListAccountsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListAccountsResponse {
-        try await client.unary(service: "marketplace.users.v1.Accounts", method: "ListAccounts", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Accounts", method: "ListAccounts", request: request, options: options, idempotency: .noSideEffects)
     }
 
 }
@@ -46,4 +46,30 @@ public struct AccountsClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Accounts`.
     public var accounts: AccountsClient { AccountsClient(client: self) }
+}
+
+extension CreateAccountResponse {
+    /// `account`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccount: Account {
+        get throws(RPCError) {
+            guard let value = self.account else {
+                throw RPCError(.internal, "marketplace.users.v1.CreateAccountResponse: the answer has no account, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension GetAccountResponse {
+    /// `account`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccount: Account {
+        get throws(RPCError) {
+            guard let value = self.account else {
+                throw RPCError(.internal, "marketplace.users.v1.GetAccountResponse: the answer has no account, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

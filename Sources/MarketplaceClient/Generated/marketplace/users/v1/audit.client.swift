@@ -23,7 +23,7 @@ public struct AuditClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listAuditEvents(_ request: ListAuditEventsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListAuditEventsResponse {
-        try await client.unary(service: "marketplace.users.v1.Audit", method: "ListAuditEvents", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Audit", method: "ListAuditEvents", request: request, options: options, idempotency: .noSideEffects)
     }
 
 }

@@ -34,7 +34,7 @@ public struct GroupsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getGroup(_ request: GetGroupRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetGroupResponse {
-        try await client.unary(service: "marketplace.users.v1.Groups", method: "GetGroup", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Groups", method: "GetGroup", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Lists an account's groups by name, a page at a time.
@@ -44,7 +44,7 @@ public struct GroupsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listGroups(_ request: ListGroupsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListGroupsResponse {
-        try await client.unary(service: "marketplace.users.v1.Groups", method: "ListGroups", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Groups", method: "ListGroups", request: request, options: options, idempotency: .noSideEffects)
     }
 
 }
@@ -52,4 +52,30 @@ public struct GroupsClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Groups`.
     public var groups: GroupsClient { GroupsClient(client: self) }
+}
+
+extension CreateGroupResponse {
+    /// `group`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredGroup: Group {
+        get throws(RPCError) {
+            guard let value = self.group else {
+                throw RPCError(.internal, "marketplace.users.v1.CreateGroupResponse: the answer has no group, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension GetGroupResponse {
+    /// `group`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredGroup: Group {
+        get throws(RPCError) {
+            guard let value = self.group else {
+                throw RPCError(.internal, "marketplace.users.v1.GetGroupResponse: the answer has no group, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

@@ -17,7 +17,7 @@ public struct InvitationsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func showInvitation(_ request: ShowInvitationRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ShowInvitationResponse {
-        try await client.unary(service: "marketplace.users.v1.Invitations", method: "ShowInvitation", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Invitations", method: "ShowInvitation", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Accepts a pending invitation: the membership becomes ACTIVE and `joined` is
@@ -54,4 +54,43 @@ public struct InvitationsClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Invitations`.
     public var invitations: InvitationsClient { InvitationsClient(client: self) }
+}
+
+extension ShowInvitationResponse {
+    /// `invitation`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredInvitation: InvitationView {
+        get throws(RPCError) {
+            guard let value = self.invitation else {
+                throw RPCError(.internal, "marketplace.users.v1.ShowInvitationResponse: the answer has no invitation, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension AcceptInvitationResponse {
+    /// `account_user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccountUser: AccountUser {
+        get throws(RPCError) {
+            guard let value = self.accountUser else {
+                throw RPCError(.internal, "marketplace.users.v1.AcceptInvitationResponse: the answer has no account_user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension DeclineInvitationResponse {
+    /// `invitation`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredInvitation: InvitationView {
+        get throws(RPCError) {
+            guard let value = self.invitation else {
+                throw RPCError(.internal, "marketplace.users.v1.DeclineInvitationResponse: the answer has no invitation, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

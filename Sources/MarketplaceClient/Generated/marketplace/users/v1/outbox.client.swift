@@ -15,7 +15,7 @@ public struct OutboxClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listPendingMessages(_ request: ListPendingMessagesRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListPendingMessagesResponse {
-        try await client.unary(service: "marketplace.users.v1.Outbox", method: "ListPendingMessages", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Outbox", method: "ListPendingMessages", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
@@ -26,7 +26,7 @@ public struct OutboxClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func markMessagesSent(_ request: MarkMessagesSentRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> MarkMessagesSentResponse {
-        try await client.unary(service: "marketplace.users.v1.Outbox", method: "MarkMessagesSent", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Outbox", method: "MarkMessagesSent", request: request, options: options, idempotency: .idempotent)
     }
 
 }

@@ -16,7 +16,7 @@ public struct ProfileClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getProfile(_ request: GetProfileRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetProfileResponse {
-        try await client.unary(service: "marketplace.users.v1.Profile", method: "GetProfile", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Profile", method: "GetProfile", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Changes the fields named in `fields` (all of them when empty).
@@ -47,4 +47,30 @@ public struct ProfileClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Profile`.
     public var profile: ProfileClient { ProfileClient(client: self) }
+}
+
+extension GetProfileResponse {
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.GetProfileResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension UpdateProfileResponse {
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.UpdateProfileResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

@@ -43,7 +43,7 @@ public struct SessionsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listMyAccounts(_ request: ListMyAccountsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListMyAccountsResponse {
-        try await client.unary(service: "marketplace.users.v1.Sessions", method: "ListMyAccounts", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Sessions", method: "ListMyAccounts", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Makes another of the user's accounts the session's current account,
@@ -55,7 +55,17 @@ public struct SessionsClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func switchAccount(_ request: SwitchAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> SwitchAccountResponse {
-        try await client.unary(service: "marketplace.users.v1.Sessions", method: "SwitchAccount", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Sessions", method: "SwitchAccount", request: request, options: options, idempotency: .idempotent)
+    }
+
+    /// Says who the call acts as: anonymous, an operator (by Unix uid), or a
+    /// signed-in user with the session's current account. Callable by everyone.
+    ///
+    /// Errors: UNAUTHENTICATED for a bad or expired bearer token.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func whoAmI(_ request: WhoAmIRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> WhoAmIResponse {
+        try await client.unary(service: "marketplace.users.v1.Sessions", method: "WhoAmI", request: request, options: options, idempotency: .noSideEffects)
     }
 
 }
@@ -63,4 +73,41 @@ public struct SessionsClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Sessions`.
     public var sessions: SessionsClient { SessionsClient(client: self) }
+}
+
+extension SignInResponse {
+    /// `session`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredSession: SessionInfo {
+        get throws(RPCError) {
+            guard let value = self.session else {
+                throw RPCError(.internal, "marketplace.users.v1.SignInResponse: the answer has no session, which the contract guarantees")
+            }
+            return value
+        }
+    }
+
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.SignInResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension SwitchAccountResponse {
+    /// `session`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredSession: SessionInfo {
+        get throws(RPCError) {
+            guard let value = self.session else {
+                throw RPCError(.internal, "marketplace.users.v1.SwitchAccountResponse: the answer has no session, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

@@ -15,7 +15,7 @@ public struct UsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getUser(_ request: GetUserRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetUserResponse {
-        try await client.unary(service: "marketplace.users.v1.Users", method: "GetUser", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Users", method: "GetUser", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Finds the user with an email address (case-insensitive).
@@ -24,7 +24,7 @@ public struct UsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func findUserByEmail(_ request: FindUserByEmailRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> FindUserByEmailResponse {
-        try await client.unary(service: "marketplace.users.v1.Users", method: "FindUserByEmail", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Users", method: "FindUserByEmail", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Lists users by id, a page at a time.
@@ -33,7 +33,7 @@ public struct UsersClient: Sendable {
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listUsers(_ request: ListUsersRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListUsersResponse {
-        try await client.unary(service: "marketplace.users.v1.Users", method: "ListUsers", request: request, options: options)
+        try await client.unary(service: "marketplace.users.v1.Users", method: "ListUsers", request: request, options: options, idempotency: .noSideEffects)
     }
 
     /// Deletes a user: personal data erased, every membership DELETED, the email
@@ -51,4 +51,43 @@ public struct UsersClient: Sendable {
 extension MarketplaceClient {
     /// Calls of service `marketplace.users.v1.Users`.
     public var users: UsersClient { UsersClient(client: self) }
+}
+
+extension GetUserResponse {
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.GetUserResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension FindUserByEmailResponse {
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.FindUserByEmailResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension DeleteUserResponse {
+    /// `user`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredUser: User {
+        get throws(RPCError) {
+            guard let value = self.user else {
+                throw RPCError(.internal, "marketplace.users.v1.DeleteUserResponse: the answer has no user, which the contract guarantees")
+            }
+            return value
+        }
+    }
 }

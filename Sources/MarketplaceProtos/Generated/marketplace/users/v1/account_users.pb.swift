@@ -399,6 +399,180 @@ extension UpdateAccountUserGroupsResponse: CBridgedMessage {
     }
 }
 
+/// `marketplace.users.v1.AddAccountUserGroupsRequest`
+public struct AddAccountUserGroupsRequest: ProtoMessage {
+    public var accountUserId: String = ""
+    /// The groups to add; at least one.
+    public var groupIds: [String] = []
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountUserId: String = "", groupIds: [String] = []) {
+        self.accountUserId = accountUserId
+        self.groupIds = groupIds
+    }
+}
+
+extension AddAccountUserGroupsRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__AddAccountUserGroupsRequest
+    static let protoName = "marketplace.users.v1.AddAccountUserGroupsRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__add_account_user_groups_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__add_account_user_groups_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__add_account_user_groups_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__add_account_user_groups_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__add_account_user_groups_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_user_id = arena.cString(self.accountUserId)
+        c.pointee.n_group_ids = self.groupIds.count
+        c.pointee.group_ids = arena.array(self.groupIds.map { Optional(arena.cString($0)) })
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountUserId = try CDecode.string(c.pointee.account_user_id, field: "marketplace.users.v1.AddAccountUserGroupsRequest.account_user_id")
+        self.groupIds = try CDecode.array(c.pointee.group_ids, count: c.pointee.n_group_ids) { (e) throws(ProtoDecodingError) in try CDecode.string(e, field: "marketplace.users.v1.AddAccountUserGroupsRequest.group_ids") }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.AddAccountUserGroupsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.AddAccountUserGroupsResponse`
+public struct AddAccountUserGroupsResponse: ProtoMessage {
+    /// The member with every group they now hold.
+    public var accountUser: AccountUser? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountUser: AccountUser? = nil) {
+        self.accountUser = accountUser
+    }
+}
+
+extension AddAccountUserGroupsResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__AddAccountUserGroupsResponse
+    static let protoName = "marketplace.users.v1.AddAccountUserGroupsResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__add_account_user_groups_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__add_account_user_groups_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__add_account_user_groups_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__add_account_user_groups_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__add_account_user_groups_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_user = self.accountUser.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountUser = try c.pointee.account_user.map { (p) throws(ProtoDecodingError) in try AccountUser(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.AddAccountUserGroupsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.RemoveAccountUserGroupsRequest`
+public struct RemoveAccountUserGroupsRequest: ProtoMessage {
+    public var accountUserId: String = ""
+    /// The groups to remove; at least one.
+    public var groupIds: [String] = []
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountUserId: String = "", groupIds: [String] = []) {
+        self.accountUserId = accountUserId
+        self.groupIds = groupIds
+    }
+}
+
+extension RemoveAccountUserGroupsRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__RemoveAccountUserGroupsRequest
+    static let protoName = "marketplace.users.v1.RemoveAccountUserGroupsRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__remove_account_user_groups_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__remove_account_user_groups_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__remove_account_user_groups_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__remove_account_user_groups_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__remove_account_user_groups_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_user_id = arena.cString(self.accountUserId)
+        c.pointee.n_group_ids = self.groupIds.count
+        c.pointee.group_ids = arena.array(self.groupIds.map { Optional(arena.cString($0)) })
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountUserId = try CDecode.string(c.pointee.account_user_id, field: "marketplace.users.v1.RemoveAccountUserGroupsRequest.account_user_id")
+        self.groupIds = try CDecode.array(c.pointee.group_ids, count: c.pointee.n_group_ids) { (e) throws(ProtoDecodingError) in try CDecode.string(e, field: "marketplace.users.v1.RemoveAccountUserGroupsRequest.group_ids") }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.RemoveAccountUserGroupsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.RemoveAccountUserGroupsResponse`
+public struct RemoveAccountUserGroupsResponse: ProtoMessage {
+    /// The member with every group they still hold.
+    public var accountUser: AccountUser? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountUser: AccountUser? = nil) {
+        self.accountUser = accountUser
+    }
+}
+
+extension RemoveAccountUserGroupsResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__RemoveAccountUserGroupsResponse
+    static let protoName = "marketplace.users.v1.RemoveAccountUserGroupsResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__remove_account_user_groups_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__remove_account_user_groups_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__remove_account_user_groups_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__remove_account_user_groups_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__remove_account_user_groups_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_user = self.accountUser.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountUser = try c.pointee.account_user.map { (p) throws(ProtoDecodingError) in try AccountUser(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.RemoveAccountUserGroupsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
 /// `marketplace.users.v1.RemoveAccountUserRequest`
 public struct RemoveAccountUserRequest: ProtoMessage {
     public var accountUserId: String = ""

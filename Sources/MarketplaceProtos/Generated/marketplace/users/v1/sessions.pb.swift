@@ -429,3 +429,146 @@ extension SwitchAccountResponse: CBridgedMessage {
         self = try CCodec.decode(Self.self, from: bytes)
     }
 }
+
+/// `marketplace.users.v1.WhoAmIRequest`
+public struct WhoAmIRequest: ProtoMessage {
+
+    /// Creates a message with every field at its default.
+    public init() {}
+}
+
+extension WhoAmIRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__WhoAmIRequest
+    static let protoName = "marketplace.users.v1.WhoAmIRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__who_am_irequest__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__who_am_irequest__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__who_am_irequest__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__who_am_irequest__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__who_am_irequest__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        _ = (c, arena)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        _ = c
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.WhoAmIRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.WhoAmIResponse`
+public struct WhoAmIResponse: ProtoMessage {
+    public var kind: CallerKind = .unspecified
+    /// The Unix uid of the connection's peer (whatever the kind).
+    public var peerUid: UInt32 = 0
+    /// For a user: who they are. Unset otherwise.
+    public var user: User? = nil
+    /// For a user: the session's current account. Unset for other kinds and for
+    /// a user without an account.
+    public var currentAccount: Account? = nil
+    /// For a user: the session. Unset otherwise.
+    public var session: SessionInfo? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(kind: CallerKind = .unspecified, peerUid: UInt32 = 0, user: User? = nil, currentAccount: Account? = nil, session: SessionInfo? = nil) {
+        self.kind = kind
+        self.peerUid = peerUid
+        self.user = user
+        self.currentAccount = currentAccount
+        self.session = session
+    }
+}
+
+extension WhoAmIResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__WhoAmIResponse
+    static let protoName = "marketplace.users.v1.WhoAmIResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__who_am_iresponse__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__who_am_iresponse__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__who_am_iresponse__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__who_am_iresponse__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__who_am_iresponse__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.kind = Marketplace__Users__V1__CallerKind(rawValue: .init(truncatingIfNeeded: self.kind.rawValue))
+        c.pointee.peer_uid = self.peerUid
+        c.pointee.user = self.user.map { arena.message($0) }
+        c.pointee.current_account = self.currentAccount.map { arena.message($0) }
+        c.pointee.session = self.session.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.kind = CallerKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
+        self.peerUid = c.pointee.peer_uid
+        self.user = try c.pointee.user.map { (p) throws(ProtoDecodingError) in try User(copying: p) }
+        self.currentAccount = try c.pointee.current_account.map { (p) throws(ProtoDecodingError) in try Account(copying: p) }
+        self.session = try c.pointee.session.map { (p) throws(ProtoDecodingError) in try SessionInfo(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.WhoAmIResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// The kind of caller a call acts as.
+public enum CallerKind: ProtoEnum {
+    /// `CALLER_KIND_UNSPECIFIED` (0)
+    case unspecified
+    /// No credentials: only the calls open to everyone.
+    case anonymous
+    /// The platform's operations team, recognised by the peer's Unix uid.
+    case `operator`
+    /// A person, by the session token sent as `authorization: Bearer <token>`.
+    case user
+    /// A value this version of the contract does not know.
+    case unrecognized(Int32)
+
+    /// Every value this version of the contract knows.
+    public static let knownCases: [CallerKind] = [.unspecified, .anonymous, .`operator`, .user]
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .anonymous
+        case 2: self = .`operator`
+        case 3: self = .user
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .anonymous: 1
+        case .`operator`: 2
+        case .user: 3
+        case .unrecognized(let value): value
+        }
+    }
+
+    /// The value's name in the .proto file, e.g. `CALLER_KIND_UNSPECIFIED`.
+    public var protoName: String {
+        switch self {
+        case .unspecified: "CALLER_KIND_UNSPECIFIED"
+        case .anonymous: "CALLER_KIND_ANONYMOUS"
+        case .`operator`: "CALLER_KIND_OPERATOR"
+        case .user: "CALLER_KIND_USER"
+        case .unrecognized(let value): String(value)
+        }
+    }
+}

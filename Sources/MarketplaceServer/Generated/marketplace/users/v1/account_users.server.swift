@@ -45,6 +45,23 @@ public protocol AccountUsersService: Sendable {
     /// user or a group that is not of its account; FAILED_PRECONDITION when
     /// the membership is DISABLED or DELETED.
     func updateAccountUserGroups(_ request: UpdateAccountUserGroupsRequest, context: RPCContext) async throws -> UpdateAccountUserGroupsResponse
+    /// Adds groups to the ones a user holds, in one step on the server: two
+    /// administrators adding (or removing) groups of one member at once both take
+    /// effect, unlike a read-then-UpdateAccountUserGroups. Groups already held are
+    /// kept as they are.
+    ///
+    /// Errors: INVALID_ARGUMENT for no group ids or a malformed one; NOT_FOUND for
+    /// an unknown account user or a group that is not of its account;
+    /// FAILED_PRECONDITION when the membership is DISABLED or DELETED.
+    func addAccountUserGroups(_ request: AddAccountUserGroupsRequest, context: RPCContext) async throws -> AddAccountUserGroupsResponse
+    /// Removes groups from the ones a user holds, in one step on the server (see
+    /// AddAccountUserGroups). Groups the user does not hold are ignored.
+    ///
+    /// Errors: INVALID_ARGUMENT for no group ids or a malformed one; NOT_FOUND for
+    /// an unknown account user; FAILED_PRECONDITION when the membership is
+    /// DISABLED or DELETED, or when no group would remain (a member holds at
+    /// least one).
+    func removeAccountUserGroups(_ request: RemoveAccountUserGroupsRequest, context: RPCContext) async throws -> RemoveAccountUserGroupsResponse
     /// Removes a user from the account: the membership becomes DISABLED, a
     /// pending invitation stops working, and a removal email is queued. The user
     /// and their other memberships are untouched; they can be invited again.
@@ -73,9 +90,12 @@ public protocol AccountUsersService: Sendable {
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when the membership is not INVITED
     /// or INVITATION_EXPIRED.
     func revokeInvitation(_ request: RevokeInvitationRequest, context: RPCContext) async throws -> RevokeInvitationResponse
-    /// Restricts an active member's access to the account.
+    /// Restricts an active member's access to the account. Blocking a member who
+    /// is already BLOCKED changes nothing and answers the member as they are (no
+    /// second audit event), so a retried or repeated block succeeds.
     ///
-    /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE.
+    /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE or
+    /// BLOCKED.
     func blockAccountUser(_ request: BlockAccountUserRequest, context: RPCContext) async throws -> BlockAccountUserResponse
     /// Restores a blocked member's access.
     ///
@@ -100,6 +120,12 @@ extension AccountUsersService {
         }
         router.register(service: "marketplace.users.v1.AccountUsers", method: "UpdateAccountUserGroups") { (request: UpdateAccountUserGroupsRequest, context) in
             try await self.updateAccountUserGroups(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.AccountUsers", method: "AddAccountUserGroups") { (request: AddAccountUserGroupsRequest, context) in
+            try await self.addAccountUserGroups(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUserGroups") { (request: RemoveAccountUserGroupsRequest, context) in
+            try await self.removeAccountUserGroups(request, context: context)
         }
         router.register(service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUser") { (request: RemoveAccountUserRequest, context) in
             try await self.removeAccountUser(request, context: context)

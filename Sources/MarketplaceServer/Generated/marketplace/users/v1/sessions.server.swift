@@ -36,6 +36,11 @@ public protocol SessionsService: Sendable {
     /// user has no active membership there (or is blocked there); INVALID_ARGUMENT
     /// for a malformed account id.
     func switchAccount(_ request: SwitchAccountRequest, context: RPCContext) async throws -> SwitchAccountResponse
+    /// Says who the call acts as: anonymous, an operator (by Unix uid), or a
+    /// signed-in user with the session's current account. Callable by everyone.
+    ///
+    /// Errors: UNAUTHENTICATED for a bad or expired bearer token.
+    func whoAmI(_ request: WhoAmIRequest, context: RPCContext) async throws -> WhoAmIResponse
 }
 
 extension SessionsService {
@@ -55,6 +60,9 @@ extension SessionsService {
         }
         router.register(service: "marketplace.users.v1.Sessions", method: "SwitchAccount") { (request: SwitchAccountRequest, context) in
             try await self.switchAccount(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.Sessions", method: "WhoAmI") { (request: WhoAmIRequest, context) in
+            try await self.whoAmI(request, context: context)
         }
     }
 }
