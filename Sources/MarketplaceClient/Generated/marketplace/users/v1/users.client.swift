@@ -36,8 +36,9 @@ public struct UsersClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Users", method: "ListUsers", request: request, options: options)
     }
 
-    /// Deletes a user: personal data erased, every membership DELETED, the email
-    /// free to be invited again. Terminal.
+    /// Deletes a user: personal data erased, every membership DELETED, every
+    /// pending invitation revoked, every unsent email about their memberships
+    /// withdrawn from the outbox, the email free to be invited again. Terminal.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already deleted.
     ///

@@ -21,8 +21,8 @@ public protocol AccountUsersService: Sendable {
     /// FAILED_PRECONDITION when the account is disabled.
     func inviteUser(_ request: InviteUserRequest, context: RPCContext) async throws -> InviteUserResponse
     /// Lists an account's users: filter by status, group and a text query over
-    /// id, name and email; sort by name, email, joined or last sign-in; pages are
-    /// stable while members are added.
+    /// id, name and email; sort by name, email, joined or last sign-in (see
+    /// AccountUserSort); pages are stable while members are added.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account or group id, a bad page
     /// size, or a page token not issued for this same query; NOT_FOUND when the
@@ -39,8 +39,9 @@ public protocol AccountUsersService: Sendable {
     /// the membership is DISABLED or DELETED.
     func updateAccountUserGroups(_ request: UpdateAccountUserGroupsRequest, context: RPCContext) async throws -> UpdateAccountUserGroupsResponse
     /// Removes a user from the account: the membership becomes DISABLED, a
-    /// pending invitation stops working, and a removal email is queued. The user
-    /// and their other memberships are untouched; they can be invited again.
+    /// pending invitation stops working (its unsent emails are withdrawn from the
+    /// outbox), and a removal email is queued. The user and their other
+    /// memberships are untouched; they can be invited again.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already DISABLED or DELETED.
     func removeAccountUser(_ request: RemoveAccountUserRequest, context: RPCContext) async throws -> RemoveAccountUserResponse
@@ -55,18 +56,22 @@ public protocol AccountUsersService: Sendable {
     /// new one) or the membership is not INVITED.
     func resendInvitation(_ request: ResendInvitationRequest, context: RPCContext) async throws -> ResendInvitationResponse
     /// Sends a new invitation after the old one expired: a new link valid for the
-    /// full lifetime from now; the old link stops working.
+    /// full lifetime from now; the old link stops working and its unsent emails
+    /// are withdrawn from the outbox.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is
     /// INVITATION_EXPIRED (a pending invitation is resent instead).
     func renewInvitation(_ request: RenewInvitationRequest, context: RPCContext) async throws -> RenewInvitationResponse
     /// Withdraws an invitation that was not answered (pending or expired): the
-    /// link stops working and the membership becomes DISABLED.
+    /// link stops working, its unsent emails (invitation, reminders) are
+    /// withdrawn from the outbox, and the membership becomes DISABLED.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when the membership is not INVITED
     /// or INVITATION_EXPIRED.
     func revokeInvitation(_ request: RevokeInvitationRequest, context: RPCContext) async throws -> RevokeInvitationResponse
-    /// Restricts an active member's access to the account.
+    /// Restricts an active member's access to the account. The outbox is not
+    /// touched: an active member has no pending invitation whose emails could
+    /// still be waiting.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE.
     func blockAccountUser(_ request: BlockAccountUserRequest, context: RPCContext) async throws -> BlockAccountUserResponse

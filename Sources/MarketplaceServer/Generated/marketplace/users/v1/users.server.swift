@@ -19,8 +19,9 @@ public protocol UsersService: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a bad page size or token.
     func listUsers(_ request: ListUsersRequest, context: RPCContext) async throws -> ListUsersResponse
-    /// Deletes a user: personal data erased, every membership DELETED, the email
-    /// free to be invited again. Terminal.
+    /// Deletes a user: personal data erased, every membership DELETED, every
+    /// pending invitation revoked, every unsent email about their memberships
+    /// withdrawn from the outbox, the email free to be invited again. Terminal.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already deleted.
     func deleteUser(_ request: DeleteUserRequest, context: RPCContext) async throws -> DeleteUserResponse
