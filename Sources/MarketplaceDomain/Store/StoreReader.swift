@@ -38,6 +38,10 @@ public protocol StoreReader {
 
     /// An account's audit events, newest first, older than `beforeSequence`.
     func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
+    /// An account's audit events matching `filter`, newest first, older than `beforeSequence`.
+    func auditEvents(accountID: String, filter: AuditFilter, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
+    /// Unsent outbox messages with an id above `afterID`, oldest first.
+    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry]
     /// Unsent outbox messages, oldest first.
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry]
 

@@ -293,8 +293,43 @@ struct SQLiteAccess: StoreWriter {
         }
     }
 
+    func auditEvents(accountID: String, filter: AuditFilter, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent] {
+        var conditions = ["account_id = ?", "sequence < ?"]
+        var arguments: [any DatabaseValueConvertible] = [accountID, beforeSequence ?? Int64.max]
+        if let action = filter.action {
+            conditions.append("action = ?")
+            arguments.append(action.rawValue)
+        }
+        if let actor = filter.actor {
+            conditions.append("actor = ?")
+            arguments.append(actor)
+        }
+        if let since = filter.since {
+            conditions.append("at >= ?")
+            arguments.append(since.millisecondsSince1970)
+        }
+        if let until = filter.until {
+            conditions.append("at < ?")
+            arguments.append(until.millisecondsSince1970)
+        }
+        arguments.append(limit)
+        return try Row.fetchAll(
+            try statement("SELECT * FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence DESC LIMIT ?"),
+            arguments: StatementArguments(arguments)
+        ).map { row in
+            AuditEvent(
+                sequence: row["sequence"], accountID: row["account_id"], at: Date(millisecondsSince1970: row["at"]),
+                actor: row["actor"], action: AuditEvent.Action(rawValue: row["action"]) ?? .accountCreated,
+                targetID: row["target_id"], details: row["details"])
+        }
+    }
+
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?"), arguments: [limit]).map { row in
+        try pendingOutboxEntries(afterID: 0, limit: limit)
+    }
+
+    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]).map { row in
             let sealed: Data? = row["sealed_token"]
             return OutboxEntry(
                 message: OutboxMessage(

@@ -47,4 +47,26 @@ struct OutboxConformanceTests {
             }
         }
     }
+
+    // contract: marketplace.users.v1.Outbox/ListPendingMessages ORDER INVALID_ARGUMENT
+    @Test("ListPendingMessages pages: each page after the last of the previous; sent ones skipped; foreign tokens refused")
+    func paging() async throws {
+        try await withUsersServer { _, client in
+            let f = Fixture(client: client)
+            let (acme, _, staff) = try await f.accountWithGroups()
+            for i in 0..<5 { _ = try await f.invite(acme, "u\(i)@example.com", groups: [staff]) }
+            let everything = try await client.outbox.listPendingMessages(.init(limit: 500))
+            #expect(everything.messages.count == 5 && everything.nextPageToken.isEmpty)
+            let first = try await client.outbox.listPendingMessages(.init(limit: 2))
+            #expect(first.messages.map(\.id) == everything.messages.prefix(2).map(\.id) && !first.nextPageToken.isEmpty)
+            // A message of the next page is marked sent meanwhile: it is skipped.
+            _ = try await client.outbox.markMessagesSent(.init(messageIds: [everything.messages[2].id]))
+            let second = try await client.outbox.listPendingMessages(.init(limit: 2, pageToken: first.nextPageToken))
+            #expect(second.messages.map(\.id) == [everything.messages[3].id, everything.messages[4].id])
+            #expect(second.nextPageToken.isEmpty)
+            await expectRPCError(.invalidArgument, "page_token") { try await client.outbox.listPendingMessages(.init(pageToken: "garbage")) }
+            let groupsToken = try await client.groups.listGroups(.init(accountId: acme.id, pageSize: 1)).nextPageToken
+            await expectRPCError(.invalidArgument, "page_token") { try await client.outbox.listPendingMessages(.init(pageToken: groupsToken)) }
+        }
+    }
 }

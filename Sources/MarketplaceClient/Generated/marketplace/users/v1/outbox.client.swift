@@ -19,9 +19,12 @@ import MarketplaceRPC
 public struct OutboxClient: Sendable {
     let client: MarketplaceClient
 
-    /// Returns pending messages, oldest first.
+    /// Returns pending messages, oldest first, `limit` at a time: the next page
+    /// starts after the last message of this one (messages marked sent or
+    /// withdrawn meanwhile are skipped, newer ones come on later pages).
     ///
-    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50).
+    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50) or a
+    /// page token this list did not issue.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listPendingMessages(_ request: ListPendingMessagesRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListPendingMessagesResponse {

@@ -17,9 +17,12 @@ import MarketplaceRPC
 ///
 /// Service `marketplace.users.v1.Outbox`: implement this protocol and register it with an `RPCRouter`.
 public protocol OutboxService: Sendable {
-    /// Returns pending messages, oldest first.
+    /// Returns pending messages, oldest first, `limit` at a time: the next page
+    /// starts after the last message of this one (messages marked sent or
+    /// withdrawn meanwhile are skipped, newer ones come on later pages).
     ///
-    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50).
+    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50) or a
+    /// page token this list did not issue.
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse
     /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
     /// unknown, are ignored and not counted.
