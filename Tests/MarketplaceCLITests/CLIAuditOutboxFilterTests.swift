@@ -44,4 +44,29 @@ struct CLIAuditOutboxFilterTests {
             #expect(all.objects("messages").compactMap { $0.string("accountUserId") } == [members[1], members[2]])
         }
     }
+
+    @Test("users show USR lists the user's memberships; --memberships --json gives them to scripts")
+    func memberships() async throws {
+        try await withUsersServer { server, client in
+            let cli = CLI(server)
+            var memberIDs: [String] = []
+            var userID = ""
+            for name in ["Acme", "Globex"] {
+                let account = try #require(try await client.accounts.createAccount(.init(name: name, type: .client)).account)
+                let staff = try #require(try await client.groups.createGroup(.init(accountId: account.id, name: "Staff")).group)
+                let member = try #require(try await client.accountUsers.inviteUser(.init(
+                    accountId: account.id, email: "ada@example.com", firstName: "Ada", lastName: "L", groupIds: [staff.id])).accountUser)
+                memberIDs.append(member.id)
+                userID = member.user?.id ?? ""
+            }
+            let text = try await cli(["users", "show", userID])
+            #expect(text.status == 0 && text.stdout.contains("Memberships:"), "\(text.stderr)")
+            #expect(memberIDs.allSatisfy { text.stdout.contains($0) }, "\(text.stdout)")
+            let json = try await cli.json(["users", "show", userID, "--memberships"])
+            #expect((json["user"] as? [String: Any])?["id"] as? String == userID)
+            #expect(json.objects("accountUsers").compactMap { $0.string("id") } == memberIDs.sorted())
+            let plain = try await cli.json(["users", "show", userID])
+            #expect(plain.string("id") == userID)
+        }
+    }
 }

@@ -85,6 +85,7 @@ private let calls: [(method: String, rule: String, call: Call)] = [
     ("Users/GetUser", "operator", { c, w, _, o in _ = try await c.users.getUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Users/FindUserByEmail", "operator", { c, _, _, o in _ = try await c.users.findUserByEmail(.init(email: "target@a.example"), options: o) }),
     ("Users/ListUsers", "operator", { c, _, _, o in _ = try await c.users.listUsers(.init(), options: o) }),
+    ("Users/ListUserAccountUsers", "operator", { c, w, _, o in _ = try await c.users.listUserAccountUsers(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Users/DeleteUser", "operator", { c, w, _, o in _ = try await c.users.deleteUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Outbox/ListPendingMessages", "operator", { c, _, _, o in _ = try await c.outbox.listPendingMessages(.init(), options: o) }),
     ("Outbox/MarkMessagesSent", "operator", { c, _, _, o in _ = try await c.outbox.markMessagesSent(.init(messageIds: ["1"]), options: o) }),

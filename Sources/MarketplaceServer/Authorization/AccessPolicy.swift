@@ -63,6 +63,7 @@ struct AccessPolicy: Sendable {
         "marketplace.users.v1.Users/FindUserByEmail": .operatorOnly,
         "marketplace.users.v1.Users/ListUsers": .operatorOnly,
         "marketplace.users.v1.Users/DeleteUser": .operatorOnly,
+        "marketplace.users.v1.Users/ListUserAccountUsers": .operatorOnly,
 
         "marketplace.users.v1.Outbox/ListPendingMessages": .operatorOnly,
         "marketplace.users.v1.Outbox/MarkMessagesSent": .operatorOnly,

@@ -66,4 +66,27 @@ struct UsersConformanceTests {
             #expect(try await f.invite(acme, "ada@example.com", groups: [staff]).accountUser?.user?.id != userID)
         }
     }
+
+    // contract: marketplace.users.v1.Users/ListUserAccountUsers ORDER INVALID_ARGUMENT NOT_FOUND
+    @Test("ListUserAccountUsers: every membership of the user in any status, by id; refusals for malformed and unknown")
+    func memberships() async throws {
+        try await withUsersServer { _, client in
+            let f = Fixture(client: client)
+            let (acme, _, acmeStaff) = try await f.accountWithGroups("Acme")
+            let (globex, _, globexStaff) = try await f.accountWithGroups("Globex")
+            let (initech, _, initechStaff) = try await f.accountWithGroups("Initech")
+            let a = try await f.accept(try await f.invite(acme, "ada@example.com", groups: [acmeStaff]).invitationLink)
+            let g = try #require(try await f.invite(globex, "ada@example.com", groups: [globexStaff]).accountUser)
+            let i = try #require(try await f.invite(initech, "ada@example.com", groups: [initechStaff]).accountUser)
+            _ = try await client.accountUsers.revokeInvitation(.init(accountUserId: i.id))
+            _ = try await f.invite(acme, "bob@example.com", groups: [acmeStaff])
+            let userID = try #require(a.user?.id)
+            let listed = try await client.users.listUserAccountUsers(.init(userId: userID)).accountUsers
+            #expect(listed.map(\.id) == [a.id, g.id, i.id].sorted())
+            #expect(Dictionary(uniqueKeysWithValues: listed.map { ($0.accountId, $0.status) }) == [acme.id: .active, globex.id: .invited, initech.id: .disabled])
+            #expect(listed.allSatisfy { $0.user?.id == userID && !$0.groups.isEmpty })
+            await expectRPCError(.invalidArgument, "user_id") { try await client.users.listUserAccountUsers(.init(userId: "ada")) }
+            await expectRPCError(.notFound) { try await client.users.listUserAccountUsers(.init(userId: "USR-0000-0000")) }
+        }
+    }
 }

@@ -19,6 +19,11 @@ public protocol UsersService: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a bad page size or token.
     func listUsers(_ request: ListUsersRequest, context: RPCContext) async throws -> ListUsersResponse
+    /// Lists a user's memberships in every account, in any status, ordered by
+    /// id (the account user id): what `users show USR-...` lists.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no user has it.
+    func listUserAccountUsers(_ request: ListUserAccountUsersRequest, context: RPCContext) async throws -> ListUserAccountUsersResponse
     /// Deletes a user: personal data erased, every membership DELETED, every
     /// pending invitation revoked, every unsent email about their memberships
     /// withdrawn from the outbox, the email free to be invited again. Terminal.
@@ -41,6 +46,9 @@ extension UsersService {
         }
         router.register(service: "marketplace.users.v1.Users", method: "ListUsers") { (request: ListUsersRequest, context) in
             try await self.listUsers(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.Users", method: "ListUserAccountUsers") { (request: ListUserAccountUsersRequest, context) in
+            try await self.listUserAccountUsers(request, context: context)
         }
         router.register(service: "marketplace.users.v1.Users", method: "DeleteUser") { (request: DeleteUserRequest, context) in
             try await self.deleteUser(request, context: context)
