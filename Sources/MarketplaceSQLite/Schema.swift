@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("0001-initial", migrate: migration0001)
         migrator.registerMigration("0002-sessions", migrate: migration0002)
         migrator.registerMigration("0003-member-indexes-cover-status", migrate: migration0003)
+        migrator.registerMigration("0004-contract-values", migrate: migration0004)
         return migrator
     }
 
@@ -158,5 +159,32 @@ enum Schema {
             DROP INDEX account_users_by_email;
             CREATE INDEX account_users_by_email ON account_users(account_id, sort_email, id, user_id, sort_name, status);
             """)
+    }
+
+    /// Stored values in the contract's forms (issue 11): `invited_by` holds the
+    /// inviting user's id or `operator` (recovered from the audit trail of the
+    /// latest invitation), audit actors are `USR-...` / `operator:<uid>` /
+    /// `anonymous`, the name sort key is last name then first name, "never" sorts
+    /// after every time; and an index to withdraw a membership's unsent emails.
+    private static func migration0004(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE account_users SET invited_by = COALESCE((
+                SELECT CASE WHEN e.actor LIKE 'user:%' THEN substr(e.actor, 6) ELSE 'operator' END
+                FROM audit_events e
+                WHERE e.target_id = account_users.id
+                  AND e.action IN ('account_user.invited', 'account_user.reinvited', 'invitation.renewed')
+                ORDER BY e.sequence DESC LIMIT 1), 'operator');
+            UPDATE audit_events SET actor = substr(actor, 6) WHERE actor LIKE 'user:%';
+            UPDATE audit_events SET actor = 'operator:' || substr(actor, 14) WHERE actor LIKE 'operator:uid=%';
+            UPDATE account_users SET sort_joined = \(AccountUserQuery.never) WHERE joined_at IS NULL;
+            UPDATE account_users SET sort_last_sign_in = \(AccountUserQuery.never) WHERE sort_last_sign_in = 0;
+            CREATE INDEX outbox_pending_by_account_user ON outbox(account_user_id) WHERE sent_at IS NULL;
+            """)
+        let rows = try Row.fetchAll(db, sql: "SELECT au.id, u.first_name, u.last_name FROM account_users au JOIN users u ON u.id = au.user_id")
+        let update = try db.makeStatement(sql: "UPDATE account_users SET sort_name = ? WHERE id = ?")
+        for row in rows {
+            let id: String = row[0]
+            try update.execute(arguments: [AccountUserQuery.nameKey(firstName: row[1], lastName: row[2]), id])
+        }
     }
 }

@@ -81,13 +81,11 @@ enum Seed {
                     let blocked = rng.next() % 10 == 0
                     try w.insert(AccountUser(
                         id: memberID(n), accountID: accountID(accountNumber),
-                        user: UserSummary(
-                            id: user.id, firstName: user.firstName, lastName: user.lastName, email: user.email,
-                            status: .active, lastSignInAt: signIn),
+                        user: user,
                         groups: [GroupSummary(id: groupID(accountNumber), name: "Members")],
                         status: blocked ? .blocked : .active, invitedAt: at, joinedAt: at.addingTimeInterval(3_600),
                         lastAccessAt: nil, blockedAt: blocked ? at.addingTimeInterval(7_200) : nil,
-                        invitationExpiresAt: nil, invitedBy: "Operator"))
+                        invitationExpiresAt: nil, invitedBy: "operator"))
                 }
             }
             next = range.upperBound + 1

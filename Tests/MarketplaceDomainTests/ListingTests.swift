@@ -28,7 +28,7 @@ import Testing
                 }
                 let id = try fresh(.accountUser) { id in try w.insert(AccountUser(
                     id: id, accountID: account,
-                    user: UserSummary(id: userID, firstName: name, lastName: "Member", email: "\(name.lowercased())-\(userID.lowercased())@example.com", status: .active, lastSignInAt: nil),
+                    user: User(id: userID, firstName: name, lastName: "Member", email: "\(name.lowercased())-\(userID.lowercased())@example.com", phone: nil, createdAt: now, updatedAt: now),
                     groups: [group], status: i % 3 == 0 ? .invited : .active, invitedAt: now, joinedAt: i % 3 == 0 ? nil : now.addingTimeInterval(Double(i % 50)),
                     lastAccessAt: nil, blockedAt: nil, invitationExpiresAt: i % 3 == 0 ? now.addingTimeInterval(3600) : nil, invitedBy: "seed")) }
                 ids.append(id)
@@ -72,7 +72,8 @@ import Testing
                 ids.append(m.accountUser.id)
             }
             let byName = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .name), access: Fixture.operatorAccess)
-            #expect(byName.items.map(\.user.firstName) == ["adam", "Bea", "Zoe"])
+            // Last name, then first name (the contract's ACCOUNT_USER_SORT_NAME).
+            #expect(byName.items.map(\.user.firstName) == ["Zoe", "Bea", "adam"])
             let byEmailDesc = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .email, descending: true), access: Fixture.operatorAccess)
             #expect(byEmailDesc.items.map(\.user.email) == ["zoe@example.com", "bea@example.com", "adam@example.com"])
             #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(groupID: admins.id), access: Fixture.operatorAccess).items.map(\.user.firstName) == ["Bea"])

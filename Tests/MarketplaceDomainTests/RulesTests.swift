@@ -31,7 +31,7 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_000_000)
         let member = AccountUser(
             id: "AUSR-0000-0000-0001", accountID: "ACC-0000-0001",
-            user: UserSummary(id: "USR-0000-0001", firstName: "A", lastName: "B", email: "a@b.co", status: .active, lastSignInAt: nil),
+            user: User(id: "USR-0000-0001", firstName: "A", lastName: "B", email: "a@b.co", phone: nil, createdAt: now, updatedAt: now),
             groups: [], status: .invited, invitedAt: now, joinedAt: nil, lastAccessAt: nil, blockedAt: nil,
             invitationExpiresAt: now.addingTimeInterval(10), invitedBy: "X")
         #expect(member.resolved(at: now.addingTimeInterval(9.999)).status == .invited)

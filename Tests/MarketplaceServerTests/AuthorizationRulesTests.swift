@@ -220,7 +220,7 @@ struct AuthorizationRulesTests {
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sys.argv[1])
     call(s, 1, "marketplace.health.v1.Health", "Check")
-    call(s, 3, "marketplace.users.v1.Invitations", "ShowInvitation", field(1, b"unknown-token"))
+    call(s, 3, "marketplace.users.v1.Invitations", "ShowInvitation", field(1, b"inv_" + b"A" * 43))
     call(s, 5, "marketplace.users.v1.Accounts", "ListAccounts")
     call(s, 7, "marketplace.users.v1.Users", "ListUsers")
     """#

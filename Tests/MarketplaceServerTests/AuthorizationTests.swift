@@ -88,6 +88,7 @@ private let calls: [(method: String, call: Call)] = [
     ("Users/GetUser", { c, w, _, o in _ = try await c.users.getUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Users/FindUserByEmail", { c, _, _, o in _ = try await c.users.findUserByEmail(.init(email: "target@a.example"), options: o) }),
     ("Users/ListUsers", { c, _, _, o in _ = try await c.users.listUsers(.init(), options: o) }),
+    ("Users/ListUserAccountUsers", { c, w, _, o in _ = try await c.users.listUserAccountUsers(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Users/DeleteUser", { c, w, _, o in _ = try await c.users.deleteUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Outbox/ListPendingMessages", { c, _, _, o in _ = try await c.outbox.listPendingMessages(.init(), options: o) }),
     ("Outbox/MarkMessagesSent", { c, _, _, o in _ = try await c.outbox.markMessagesSent(.init(messageIds: ["1"]), options: o) }),

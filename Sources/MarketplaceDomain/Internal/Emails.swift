@@ -20,7 +20,7 @@ enum Emails {
         let body = """
             Hello,
 
-            \(opening)
+            \(opening.prefix(1).uppercased() + opening.dropFirst())
 
             To accept or decline, open this link:
             \(OutboxEntry.linkPlaceholder)

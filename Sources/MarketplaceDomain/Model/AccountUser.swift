@@ -5,7 +5,8 @@ public struct AccountUser: Sendable, Equatable, Hashable {
     /// `AUSR-dddd-dddd-dddd`.
     public var id: String
     public var accountID: String
-    public var user: UserSummary
+    /// The person, with every field of their user record.
+    public var user: User
     /// The groups held in this account, by name.
     public var groups: [GroupSummary]
     /// The status; `invitationExpired` whenever an `invited` membership's
@@ -18,11 +19,11 @@ public struct AccountUser: Sendable, Equatable, Hashable {
     public var blockedAt: Date?
     /// When the current invitation stops working; `nil` once none is pending.
     public var invitationExpiresAt: Date?
-    /// Who sent the current invitation (a display name).
+    /// Who sent the current invitation: the inviting user's id, or `operator`.
     public var invitedBy: String
 
     public init(
-        id: String, accountID: String, user: UserSummary, groups: [GroupSummary], status: MembershipStatus,
+        id: String, accountID: String, user: User, groups: [GroupSummary], status: MembershipStatus,
         invitedAt: Date, joinedAt: Date?, lastAccessAt: Date?, blockedAt: Date?, invitationExpiresAt: Date?,
         invitedBy: String
     ) {

@@ -64,6 +64,11 @@ public struct UserSummary: Sendable, Equatable, Hashable {
     public var status: User.Status
     public var lastSignInAt: Date?
 
+    /// The summary of `user`.
+    public init(_ user: User) {
+        self.init(id: user.id, firstName: user.firstName, lastName: user.lastName, email: user.email, status: user.status, lastSignInAt: user.lastSignInAt)
+    }
+
     public init(id: String, firstName: String, lastName: String, email: String, status: User.Status, lastSignInAt: Date?) {
         self.id = id
         self.firstName = firstName

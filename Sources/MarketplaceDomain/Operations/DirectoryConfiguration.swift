@@ -4,7 +4,8 @@ public struct DirectoryConfiguration: Sendable {
     public var invitationTTL: Duration
     /// Prefix of every invitation link; the token is appended.
     public var linkBaseURL: String
-    /// Name shown as the inviter when an operator invites.
+    /// Name shown as the inviter when an operator invites (the contract's
+    /// `InvitationView.inviter_name`: "the platform operators").
     public var operatorDisplayName: String
     /// How long a session lasts from sign-in, however it is used (default 12 hours).
     public var sessionLifetime: Duration = .seconds(12 * 3600)
@@ -18,7 +19,7 @@ public struct DirectoryConfiguration: Sendable {
     public init(
         invitationTTL: Duration = .seconds(7 * 86_400),
         linkBaseURL: String = "https://marketplace.example/invitations/",
-        operatorDisplayName: String = "Marketplace Operations",
+        operatorDisplayName: String = "the platform operators",
         sessionLifetime: Duration = .seconds(12 * 3600),
         sessionIdleTimeout: Duration = .seconds(30 * 60),
         sessionTouchInterval: Duration = .seconds(60)

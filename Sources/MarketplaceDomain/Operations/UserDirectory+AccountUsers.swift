@@ -54,7 +54,7 @@ extension UserDirectory {
                         "account \(accountID): \(email) already has a membership (\(existing.id), status \(existing.status.apiName)); only a disabled membership can be invited again")
                 }
                 if let stale = try w.pendingInvitation(accountUserID: existing.id) {
-                    try w.endInvitation(tokenHash: stale.tokenHash, state: .replaced, at: now)
+                    try Self.endInvitation(w, stale, .replaced, at: now)
                 }
                 var updated = existing
                 updated.status = next
@@ -62,7 +62,7 @@ extension UserDirectory {
                 updated.joinedAt = nil
                 updated.blockedAt = nil
                 updated.invitationExpiresAt = expiresAt
-                updated.invitedBy = inviter
+                updated.invitedBy = actor.inviterReference
                 updated.groups = summaries
                 try w.update(updated)
                 try w.setGroups(accountUserID: updated.id, groupIDs: groupIDs)
@@ -72,9 +72,9 @@ extension UserDirectory {
                 member = try Self.withFreshID(.accountUser) { id in
                     let member = AccountUser(
                         id: id, accountID: accountID,
-                        user: UserSummary(id: user.id, firstName: user.firstName, lastName: user.lastName, email: user.email, status: user.status, lastSignInAt: user.lastSignInAt),
+                        user: user,
                         groups: summaries, status: .invited, invitedAt: now, joinedAt: nil, lastAccessAt: nil, blockedAt: nil,
-                        invitationExpiresAt: expiresAt, invitedBy: inviter)
+                        invitationExpiresAt: expiresAt, invitedBy: actor.inviterReference)
                     try w.insert(member)
                     return member
                 }
@@ -185,7 +185,7 @@ extension UserDirectory {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot remove: the membership is already \(member.status.apiName)")
             }
             if let pending = try w.pendingInvitation(accountUserID: accountUserID) {
-                try w.endInvitation(tokenHash: pending.tokenHash, state: .revoked, at: now)
+                try Self.endInvitation(w, pending, .revoked, at: now)
             }
             member.status = next
             member.invitationExpiresAt = nil
@@ -284,7 +284,7 @@ extension UserDirectory {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot send a new invitation: only an expired invitation can be renewed (status \(member.status.apiName))")
             }
             if let old = try w.pendingInvitation(accountUserID: accountUserID) {
-                try w.endInvitation(tokenHash: old.tokenHash, state: .replaced, at: now)
+                try Self.endInvitation(w, old, .replaced, at: now)
             }
             let inviter = try Self.displayName(of: actor, w, configuration: configuration)
             try w.insert(
@@ -294,7 +294,7 @@ extension UserDirectory {
             member.status = next
             member.invitedAt = now
             member.invitationExpiresAt = expiresAt
-            member.invitedBy = inviter
+            member.invitedBy = actor.inviterReference
             try w.update(member)
             let account = try Self.requireAccount(w, member.accountID)
             let mail = Emails.invitation(kind: .newInvitation, accountName: account.name, inviterName: inviter, expiresAt: expiresAt)
@@ -320,7 +320,7 @@ extension UserDirectory {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot revoke: there is no pending or expired invitation (status \(member.status.apiName))")
             }
             if let pending = try w.pendingInvitation(accountUserID: accountUserID) {
-                try w.endInvitation(tokenHash: pending.tokenHash, state: .revoked, at: now)
+                try Self.endInvitation(w, pending, .revoked, at: now)
             }
             member.status = next
             member.invitationExpiresAt = nil

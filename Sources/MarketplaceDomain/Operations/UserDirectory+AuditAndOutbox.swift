@@ -1,14 +1,22 @@
 import Foundation
 
 extension UserDirectory {
-    /// A page of an account's audit trail, newest first.
+    /// A page of an account's audit trail, newest first, of the events that
+    /// match `filter`.
     ///
-    /// - Throws: `invalidArgument` for a malformed id, page size or token;
+    /// - Throws: `invalidArgument` for a malformed id, page size or token (or a
+    ///   token issued for another filter), or `since` not before `until`;
     ///   `notFound` when the account does not exist.
-    public func auditTrail(accountID: String, pageSize: Int = 0, pageToken: String = "", access: AccessRequirement) async throws -> Page<AuditEvent> {
+    public func auditTrail(
+        accountID: String, pageSize: Int = 0, pageToken: String = "", filter: AuditFilter = AuditFilter(),
+        access: AccessRequirement
+    ) async throws -> Page<AuditEvent> {
         try EntityKind.account.validate(accountID, field: "account_id")
         let limit = try Validation.pageSize(pageSize)
-        let tag = "audit:\(accountID)"
+        if let since = filter.since, let until = filter.until, since >= until {
+            throw DomainError.invalidArgument("since: must be before until (\(since.rfc3339) is not before \(until.rfc3339))")
+        }
+        let tag = filter.isEmpty ? "audit:\(accountID)" : "audit:\(accountID):\(filter.tag)"
         var before: Int64?
         if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 1) {
             guard let sequence = Int64(fields[0]), sequence > 0 else {
@@ -20,7 +28,7 @@ extension UserDirectory {
         let rows = try await read { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
-            return try r.auditEvents(accountID: accountID, before: olderThan, limit: limit + 1)
+            return try r.auditEvents(accountID: accountID, filter: filter, before: olderThan, limit: limit + 1)
         }
         return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [String($0.sequence)]) }
     }
@@ -39,6 +47,33 @@ extension UserDirectory {
             }
             return message
         }
+    }
+
+    /// A page of unsent outbox messages, oldest first, after the last message
+    /// of the previous page.
+    ///
+    /// - Throws: `invalidArgument` when `limit` is outside 0...500 (0 means
+    ///   50) or the token was not issued by this listing.
+    public func pendingOutboxPage(limit: Int = 0, pageToken: String = "") async throws -> Page<OutboxMessage> {
+        let limit = try Validation.pageSize(limit, field: "limit")
+        var after: Int64 = 0
+        if let fields = try PageToken.decode(pageToken, tag: "outbox", fieldCount: 1) {
+            guard let id = Int64(fields[0]), id > 0 else {
+                throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
+            }
+            after = id
+        }
+        let start = after
+        let entries = try await read { r in try r.pendingOutboxEntries(afterID: start, limit: limit + 1) }
+        let messages = try entries.map { entry in
+            var message = entry.message
+            if let sealed = entry.sealedToken {
+                let link = link(for: try secrets.unseal(sealed))
+                message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
+            }
+            return message
+        }
+        return Self.page(messages, limit: limit) { PageToken.encode(tag: "outbox", [String($0.id)]) }
     }
 
     /// Marks messages as sent; ids already sent or unknown are ignored.

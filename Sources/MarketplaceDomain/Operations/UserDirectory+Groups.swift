@@ -2,22 +2,27 @@ extension UserDirectory {
     /// Creates a group in an account.
     ///
     /// - Throws: `invalidArgument` for a malformed account id, an empty or long
-    ///   name, a long description or bad permissions; `notFound` when the account
-    ///   does not exist; `alreadyExists` when `isAdministrators` and the account
-    ///   already has an administrators' group, or `isDefault` and it already has
-    ///   a default group.
+    ///   name (1 to 100 characters), a long description or bad permissions;
+    ///   `notFound` when the account does not exist; `alreadyExists` when the
+    ///   account already has a group of that name (ignoring case), when
+    ///   `isAdministrators` and the account already has an administrators'
+    ///   group, or `isDefault` and it already has a default group.
     public func createGroup(
         accountID: String, name: String, description: String = "", permissions: [String] = [],
         isAdministrators: Bool = false, isDefault: Bool = false, actor: Actor, access: AccessRequirement
     ) async throws -> Group {
         try EntityKind.account.validate(accountID, field: "account_id")
-        let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxEntityNameLength)
+        let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxNameLength)
         let description = try Validation.optionalText(description, field: "description", maxLength: 1000)
         let permissions = try Validation.permissions(permissions)
         let now = now()
         return try await write("create group") { w in
             try Self.authorize(w, access, account: accountID)
             _ = try Self.requireAccount(w, accountID)
+            if let taken = try w.group(accountID: accountID, named: name) {
+                throw DomainError.alreadyExists(
+                    "name: \"\(name)\" is taken: account \(accountID) already has the group \"\(taken.name)\" (\(taken.id)); group names are unique within an account, ignoring case")
+            }
             if isAdministrators, let existing = try w.administratorsGroup(accountID: accountID) {
                 throw DomainError.alreadyExists("account \(accountID): already has an administrators' group (\(existing.id))")
             }
@@ -44,7 +49,7 @@ extension UserDirectory {
         return try await read { r in try Self.requireGroup(r, id, in: Self.authorize(r, access, target: id)) }
     }
 
-    /// A page of an account's groups ordered by id.
+    /// A page of an account's groups ordered by name (ignoring case), ties by id.
     ///
     /// - Throws: `invalidArgument` for a malformed id, page size or token;
     ///   `notFound` when the account does not exist.
@@ -52,12 +57,19 @@ extension UserDirectory {
         try EntityKind.account.validate(accountID, field: "account_id")
         let limit = try Validation.pageSize(pageSize)
         let tag = "groups:\(accountID)"
-        let after = try PageToken.decodeID(pageToken, tag: tag, kind: .group)
+        var after: (name: String, id: String)?
+        if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 2) {
+            guard EntityKind.group.isValid(fields[1]) else {
+                throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
+            }
+            after = (fields[0], fields[1])
+        }
+        let cursor = after
         let rows = try await read { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
-            return try r.groups(accountID: accountID, after: after, limit: limit + 1)
+            return try r.groups(accountID: accountID, after: cursor, limit: limit + 1)
         }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [$0.id]) }
+        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [$0.name, $0.id]) }
     }
 }

@@ -2,12 +2,15 @@ import Foundation
 
 extension UserDirectory {
     static let unknownInvitation = DomainError.notFound("invitation: not found")
+    static let malformedToken = DomainError.invalidArgument(
+        "token: is malformed: an invitation token is \"inv_\" followed by 43 letters, digits, \"-\" or \"_\"")
 
     /// Finds the invitation for a presented token: lookup by hash, then a
-    /// constant-time comparison of the hashes.
+    /// constant-time comparison of the hashes. A token that cannot be one of
+    /// ours is `invalidArgument`; a well-formed unknown one `notFound`.
     func invitation(_ r: any StoreReader, token: String) throws -> InvitationRecord {
-        guard let hash = secrets.tokenHash(token, kind: .invitation),
-            let invitation = try r.invitation(tokenHash: hash),
+        guard let hash = secrets.tokenHash(token, kind: .invitation) else { throw Self.malformedToken }
+        guard let invitation = try r.invitation(tokenHash: hash),
             secrets.hashesMatch(hash, invitation.tokenHash)
         else { throw Self.unknownInvitation }
         return invitation
@@ -17,7 +20,8 @@ extension UserDirectory {
     /// expiry, and whether the link is pending, expired, accepted, declined,
     /// revoked or replaced.
     ///
-    /// - Throws: `notFound` for an unknown or malformed token (revealing nothing else).
+    /// - Throws: `invalidArgument` for a malformed token; `notFound` for an
+    ///   unknown one (revealing nothing else).
     public func showInvitation(token: String) async throws -> InvitationView {
         let now = now()
         return try await read { r in
@@ -102,14 +106,14 @@ extension UserDirectory {
                 try w.update(user)
                 try w.setPasswordHash(userID: userID, hash: newHash)
             }
-            try w.endInvitation(tokenHash: invitation.tokenHash, state: .accepted, at: now)
+            try Self.endInvitation(w, invitation, .accepted, at: now)
             guard let next = member.status.applying(.accept) else {
                 throw DomainError.failedPrecondition("account_user \(member.id): cannot accept: the membership is \(member.status.apiName)")
             }
             member.status = next
             member.joinedAt = now
             member.invitationExpiresAt = nil
-            member.user = UserSummary(id: user.id, firstName: user.firstName, lastName: user.lastName, email: user.email, status: user.status, lastSignInAt: user.lastSignInAt)
+            member.user = user
             try w.update(member)
             try Self.audit(w, .invitationAccepted, accountID: member.accountID, target: member.id, actor: .user(userID), at: now)
             return member
@@ -130,7 +134,7 @@ extension UserDirectory {
             guard let next = member.status.applying(.decline) else {
                 throw DomainError.failedPrecondition("account_user \(member.id): cannot decline: the membership is \(member.status.apiName)")
             }
-            try w.endInvitation(tokenHash: invitation.tokenHash, state: .declined, at: now)
+            try Self.endInvitation(w, invitation, .declined, at: now)
             member.status = next
             member.invitationExpiresAt = nil
             try w.update(member)

@@ -44,8 +44,9 @@ extension UserDirectory {
 
     /// Deletes a user (operators): status `deleted`, personal data erased
     /// (names, phone, icon, password), the email replaced by a tombstone so the
-    /// address can be invited again, every membership `deleted` and every
-    /// pending invitation revoked, and every session ended.
+    /// address can be invited again, every membership `deleted`, every
+    /// pending invitation revoked, every unsent email about their memberships
+    /// withdrawn from the outbox, and every session ended.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   user; `failedPrecondition` when the user is already deleted.
@@ -57,8 +58,10 @@ extension UserDirectory {
             guard user.status != .deleted else { throw DomainError.failedPrecondition("user \(id): is already deleted") }
             for var member in try w.accountUsers(userID: id) {
                 if let pending = try w.pendingInvitation(accountUserID: member.id) {
-                    try w.endInvitation(tokenHash: pending.tokenHash, state: .revoked, at: now)
+                    try Self.endInvitation(w, pending, .revoked, at: now)
                 }
+                // Every unsent email about the erased person goes with their data.
+                try w.withdrawPendingMessages(accountUserID: member.id, sealedToken: nil)
                 guard let next = member.status.applying(.deleteUser) else { continue }
                 member.status = next
                 member.invitationExpiresAt = nil

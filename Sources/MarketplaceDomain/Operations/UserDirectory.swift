@@ -133,6 +133,13 @@ extension UserDirectory {
         }
     }
 
+    /// Ends a stored-pending invitation and withdraws its unsent emails in the
+    /// same transaction: the mail sender never mails a link that no longer works.
+    static func endInvitation(_ w: any StoreWriter, _ invitation: InvitationRecord, _ state: InvitationRecord.StoredState, at now: Date) throws {
+        try w.endInvitation(tokenHash: invitation.tokenHash, state: state, at: now)
+        try w.withdrawPendingMessages(accountUserID: invitation.accountUserID, sealedToken: invitation.sealedToken)
+    }
+
     static func audit(
         _ w: any StoreWriter, _ action: AuditEvent.Action, accountID: String?, target: String, actor: Actor, at: Date, details: String = ""
     ) throws {

@@ -5,13 +5,13 @@ import Foundation
 public struct AccountUserQuery: Sendable, Equatable {
     /// The column a listing is sorted by; ties are broken by membership id.
     public enum SortField: String, Sendable, CaseIterable {
-        /// `lowercase(first + " " + last)`.
+        /// ``AccountUserQuery/nameKey(firstName:lastName:)``: last name, then first name.
         case name
         /// The normalised email.
         case email
-        /// `joinedAt` in milliseconds, 0 when not joined.
+        /// `joinedAt` in milliseconds, ``never`` when not joined (last ascending).
         case joined
-        /// The user's `lastSignInAt` in milliseconds, 0 when never.
+        /// The user's `lastSignInAt` in milliseconds, ``never`` when never (last ascending).
         case lastSignIn
     }
 
@@ -61,9 +61,20 @@ public struct AccountUserQuery: Sendable, Equatable {
         self.now = now
     }
 
-    /// The name sort key a backend must store for a user: `lowercase(first + " " + last)`.
+    /// The name sort key a backend must store for a user: the lowercased last
+    /// name, U+0001, the lowercased first name. The separator sorts before any
+    /// character a name may hold, so "Van, Zed" comes before "Van Dyke, Al".
     public static func nameKey(firstName: String, lastName: String) -> String {
-        (firstName + " " + lastName).lowercased()
+        (lastName + "\u{1}" + firstName).lowercased()
+    }
+
+    /// The time sort key a backend stores for "never" (not joined, never signed
+    /// in): after every time, so those come last ascending and first descending.
+    public static let never = Int64.max
+
+    /// The time sort key of `date`.
+    public static func timeKey(_ date: Date?) -> Int64 {
+        date?.millisecondsSince1970 ?? never
     }
 
     /// The sort key of `member` for `field`, matching what backends store.
@@ -71,8 +82,8 @@ public struct AccountUserQuery: Sendable, Equatable {
         switch field {
         case .name: .text(nameKey(firstName: member.user.firstName, lastName: member.user.lastName))
         case .email: .text(member.user.email)
-        case .joined: .time(member.joinedAt?.millisecondsSince1970 ?? 0)
-        case .lastSignIn: .time(member.user.lastSignInAt?.millisecondsSince1970 ?? 0)
+        case .joined: .time(timeKey(member.joinedAt))
+        case .lastSignIn: .time(timeKey(member.user.lastSignInAt))
         }
     }
 }

@@ -9,8 +9,10 @@ public protocol StoreReader {
 
     func group(id: String) throws -> Group?
     func groups(ids: [String]) throws -> [Group]
-    /// Groups of an account ordered by id, after `afterID`.
-    func groups(accountID: String, after afterID: String?, limit: Int) throws -> [Group]
+    /// Groups of an account ordered by name ignoring case, then id, after `after`.
+    func groups(accountID: String, after: (name: String, id: String)?, limit: Int) throws -> [Group]
+    /// The account's group whose name equals `name` ignoring case.
+    func group(accountID: String, named name: String) throws -> Group?
     func administratorsGroup(accountID: String) throws -> Group?
     func defaultGroup(accountID: String) throws -> Group?
 
@@ -36,6 +38,10 @@ public protocol StoreReader {
 
     /// An account's audit events, newest first, older than `beforeSequence`.
     func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
+    /// An account's audit events matching `filter`, newest first, older than `beforeSequence`.
+    func auditEvents(accountID: String, filter: AuditFilter, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
+    /// Unsent outbox messages with an id above `afterID`, oldest first.
+    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry]
     /// Unsent outbox messages, oldest first.
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry]
 
@@ -67,6 +73,10 @@ public protocol StoreWriter: StoreReader {
     @discardableResult func append(_ event: AuditEvent) throws -> Int64
     /// Appends an outbox message; its `id` is assigned by the store and returned.
     @discardableResult func append(_ entry: OutboxEntry) throws -> Int64
+    /// Deletes the unsent messages about a membership: those carrying
+    /// `sealedToken` (an invitation link's emails), or all of them when it is
+    /// `nil`. Returns how many were.
+    @discardableResult func withdrawPendingMessages(accountUserID: String, sealedToken: [UInt8]?) throws -> Int
     /// Marks unsent messages sent; returns how many were.
     func markOutboxSent(ids: [Int64], at date: Date) throws -> Int
 

@@ -54,6 +54,8 @@ public let allMessageTypes: [(protoName: String, type: any ProtoMessage.Type)] =
     ("marketplace.users.v1.ListMyAccountsResponse", ListMyAccountsResponse.self),
     ("marketplace.users.v1.ListPendingMessagesRequest", ListPendingMessagesRequest.self),
     ("marketplace.users.v1.ListPendingMessagesResponse", ListPendingMessagesResponse.self),
+    ("marketplace.users.v1.ListUserAccountUsersRequest", ListUserAccountUsersRequest.self),
+    ("marketplace.users.v1.ListUserAccountUsersResponse", ListUserAccountUsersResponse.self),
     ("marketplace.users.v1.ListUsersRequest", ListUsersRequest.self),
     ("marketplace.users.v1.ListUsersResponse", ListUsersResponse.self),
     ("marketplace.users.v1.MarkMessagesSentRequest", MarkMessagesSentRequest.self),

@@ -61,7 +61,8 @@ struct SQLiteAccess: StoreWriter {
     private static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
-               u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at
+               u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
+               u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
@@ -71,9 +72,12 @@ struct SQLiteAccess: StoreWriter {
     private static func member(_ row: Row, groups: [GroupSummary]) -> AccountUser {
         AccountUser(
             id: row[0], accountID: row[1],
-            user: UserSummary(
-                id: row[2], firstName: row[10], lastName: row[11], email: row[12],
-                status: User.Status(rawValue: row[13]) ?? .deleted, lastSignInAt: date(row[14])),
+            user: User(
+                id: row[2], firstName: row[10], lastName: row[11], email: row[12], phone: row[15],
+                language: row[16], locale: row[17], icon: row[18],
+                status: User.Status(rawValue: row[13]) ?? .deleted, hasPassword: row[19],
+                createdAt: Date(millisecondsSince1970: row[20]), updatedAt: Date(millisecondsSince1970: row[21]),
+                lastSignInAt: date(row[14]), blockedAt: date(row[22])),
             groups: groups, status: MembershipStatus(rawValue: row[3]) ?? .disabled,
             invitedAt: Date(millisecondsSince1970: row[4]), joinedAt: date(row[5]),
             lastAccessAt: date(row[6]), blockedAt: date(row[7]),
@@ -137,10 +141,25 @@ struct SQLiteAccess: StoreWriter {
         ).map(Self.group)
     }
 
-    func groups(accountID: String, after afterID: String?, limit: Int) throws -> [Group] {
-        try Row.fetchAll(try statement("SELECT * FROM groups WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"),
-            arguments: [accountID, afterID ?? "", limit]
+    func groups(accountID: String, after: (name: String, id: String)?, limit: Int) throws -> [Group] {
+        guard let after else {
+            return try Row.fetchAll(try statement("SELECT * FROM groups WHERE account_id = ? ORDER BY name COLLATE NOCASE, id LIMIT ?"),
+                arguments: [accountID, limit]
+            ).map(Self.group)
+        }
+        return try Row.fetchAll(try statement("""
+                SELECT * FROM groups WHERE account_id = ?
+                    AND (name COLLATE NOCASE > ? OR (name COLLATE NOCASE = ? AND id > ?))
+                ORDER BY name COLLATE NOCASE, id LIMIT ?
+                """),
+            arguments: [accountID, after.name, after.name, after.id, limit]
         ).map(Self.group)
+    }
+
+    func group(accountID: String, named name: String) throws -> Group? {
+        let wanted = name.lowercased()
+        return try Row.fetchAll(try statement("SELECT * FROM groups WHERE account_id = ?"), arguments: [accountID])
+            .map(Self.group).first { $0.name.lowercased() == wanted }
     }
 
     func administratorsGroup(accountID: String) throws -> Group? {
@@ -274,8 +293,43 @@ struct SQLiteAccess: StoreWriter {
         }
     }
 
+    func auditEvents(accountID: String, filter: AuditFilter, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent] {
+        var conditions = ["account_id = ?", "sequence < ?"]
+        var arguments: [any DatabaseValueConvertible] = [accountID, beforeSequence ?? Int64.max]
+        if let action = filter.action {
+            conditions.append("action = ?")
+            arguments.append(action.rawValue)
+        }
+        if let actor = filter.actor {
+            conditions.append("actor = ?")
+            arguments.append(actor)
+        }
+        if let since = filter.since {
+            conditions.append("at >= ?")
+            arguments.append(since.millisecondsSince1970)
+        }
+        if let until = filter.until {
+            conditions.append("at < ?")
+            arguments.append(until.millisecondsSince1970)
+        }
+        arguments.append(limit)
+        return try Row.fetchAll(
+            try statement("SELECT * FROM audit_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence DESC LIMIT ?"),
+            arguments: StatementArguments(arguments)
+        ).map { row in
+            AuditEvent(
+                sequence: row["sequence"], accountID: row["account_id"], at: Date(millisecondsSince1970: row["at"]),
+                actor: row["actor"], action: AuditEvent.Action(rawValue: row["action"]) ?? .accountCreated,
+                targetID: row["target_id"], details: row["details"])
+        }
+    }
+
     func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?"), arguments: [limit]).map { row in
+        try pendingOutboxEntries(afterID: 0, limit: limit)
+    }
+
+    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]).map { row in
             let sealed: Data? = row["sealed_token"]
             return OutboxEntry(
                 message: OutboxMessage(
@@ -342,7 +396,7 @@ struct SQLiteAccess: StoreWriter {
         try execute(
             "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ?",
             [AccountUserQuery.nameKey(firstName: user.firstName, lastName: user.lastName), user.email,
-             user.lastSignInAt?.millisecondsSince1970 ?? 0, user.id])
+             AccountUserQuery.timeKey(user.lastSignInAt), user.id])
     }
 
     func setPasswordHash(userID: String, hash: String?) throws {
@@ -360,7 +414,7 @@ struct SQLiteAccess: StoreWriter {
              member.joinedAt?.millisecondsSince1970, member.lastAccessAt?.millisecondsSince1970,
              member.blockedAt?.millisecondsSince1970, member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy,
              AccountUserQuery.nameKey(firstName: member.user.firstName, lastName: member.user.lastName), member.user.email,
-             member.joinedAt?.millisecondsSince1970 ?? 0, member.user.lastSignInAt?.millisecondsSince1970 ?? 0])
+             AccountUserQuery.timeKey(member.joinedAt), AccountUserQuery.timeKey(member.user.lastSignInAt)])
         try setGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
     }
 
@@ -373,7 +427,7 @@ struct SQLiteAccess: StoreWriter {
             """,
             [member.status.storedName, member.invitedAt.millisecondsSince1970, member.joinedAt?.millisecondsSince1970,
              member.lastAccessAt?.millisecondsSince1970, member.blockedAt?.millisecondsSince1970,
-             member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy, member.joinedAt?.millisecondsSince1970 ?? 0,
+             member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy, AccountUserQuery.timeKey(member.joinedAt),
              member.id])
     }
 
@@ -418,6 +472,17 @@ struct SQLiteAccess: StoreWriter {
             [message.kind.rawValue, message.recipient, message.subject, message.body, entry.sealedToken.map { Data($0) },
              message.accountUserID, message.createdAt.millisecondsSince1970, message.sentAt?.millisecondsSince1970])
         return db.lastInsertedRowID
+    }
+
+    func withdrawPendingMessages(accountUserID: String, sealedToken: [UInt8]?) throws -> Int {
+        if let sealedToken {
+            try execute(
+                "DELETE FROM outbox WHERE account_user_id = ? AND sent_at IS NULL AND sealed_token = ?",
+                [accountUserID, Data(sealedToken)])
+        } else {
+            try execute("DELETE FROM outbox WHERE account_user_id = ? AND sent_at IS NULL", [accountUserID])
+        }
+        return db.changesCount
     }
 
     func markOutboxSent(ids: [Int64], at date: Date) throws -> Int {

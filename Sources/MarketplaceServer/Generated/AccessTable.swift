@@ -54,6 +54,7 @@ extension AccessPolicy {
         .init("marketplace.users.v1.Users", "GetUser", .operatorOnly),
         .init("marketplace.users.v1.Users", "FindUserByEmail", .operatorOnly),
         .init("marketplace.users.v1.Users", "ListUsers", .operatorOnly),
+        .init("marketplace.users.v1.Users", "ListUserAccountUsers", .operatorOnly),
         .init("marketplace.users.v1.Users", "DeleteUser", .operatorOnly),
     ])
 }

@@ -7,8 +7,8 @@ struct OutboxServiceImpl: OutboxService {
     let directory: UserDirectory
 
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse {
-        let messages = try await directory.pendingOutboxMessages(limit: Int(request.limit))
-        return ListPendingMessagesResponse(messages: messages.map(OutboxMessage.init))
+        let page = try await directory.pendingOutboxPage(limit: Int(request.limit), pageToken: request.pageToken)
+        return ListPendingMessagesResponse(messages: page.items.map(OutboxMessage.init), nextPageToken: page.nextPageToken)
     }
 
     func markMessagesSent(_ request: MarkMessagesSentRequest, context: RPCContext) async throws -> MarkMessagesSentResponse {

@@ -19,6 +19,10 @@ struct UsersServiceImpl: UsersService {
         return ListUsersResponse(users: page.items.map(User.init), nextPageToken: page.nextPageToken)
     }
 
+    func listUserAccountUsers(_ request: ListUserAccountUsersRequest, context: RPCContext) async throws -> ListUserAccountUsersResponse {
+        ListUserAccountUsersResponse(accountUsers: try await directory.memberships(userID: request.userId).map(AccountUser.init))
+    }
+
     func deleteUser(_ request: DeleteUserRequest, context: RPCContext) async throws -> DeleteUserResponse {
         DeleteUserResponse(user: User(try await directory.deleteUser(id: request.userId, actor: context.actor)))
     }

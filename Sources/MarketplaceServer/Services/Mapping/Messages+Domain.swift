@@ -95,6 +95,7 @@ extension MarketplaceProtos.MembershipStatus {
 extension MarketplaceProtos.AccountUser {
     init(_ member: MarketplaceDomain.AccountUser) {
         self.init(
+            // The same user mapping as Users/GetUser.
             id: member.id, accountId: member.accountID, user: MarketplaceProtos.User(member.user),
             status: MembershipStatus(member.status),
             groups: member.groups.map { GroupRef(id: $0.id, name: $0.name) },

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MarketplaceClient
 
 struct OutboxListCommand: AsyncParsableCommand {
@@ -6,13 +7,20 @@ struct OutboxListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List pending emails, oldest first.",
         discussion: """
-            JSON: {"messages": [OutboxMessage...]} (with subject and body).
+            JSON: {"messages": [OutboxMessage...], "nextPageToken": "..."} (with subject and body).
             Examples:
               marketplace-users outbox list
               marketplace-users outbox list --limit 500 --json
+              marketplace-users outbox list --limit 100 --all --json
             """)
 
     @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .long, help: ArgumentHelp("Continue from the token a previous page printed.", valueName: "token"))
+    var pageToken: String = ""
+
+    @Flag(name: .long, help: "Follow every page and print them all.")
+    var all = false
 
     @Option(help: ArgumentHelp("At most this many, 1 to 500 (default 50).", valueName: "n"))
     var limit: Int?
@@ -23,8 +31,23 @@ struct OutboxListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.run { client in
-            let response = try await client.outbox.listPendingMessages(.init(limit: Int32(limit ?? 0)))
-            if connection.json { try Output.printJSON(response) } else { Display.outboxMessages(response.messages) }
+            var response = try await client.outbox.listPendingMessages(.init(limit: Int32(limit ?? 0), pageToken: pageToken))
+            var seen: Set<String> = [pageToken]
+            while all, !response.nextPageToken.isEmpty {
+                guard seen.insert(response.nextPageToken).inserted else {
+                    throw CLIFailure("the server repeated a page token; the list may be incomplete", exitStatus: CLIErrors.ExitStatus.failure)
+                }
+                let next = try await client.outbox.listPendingMessages(.init(limit: Int32(limit ?? 0), pageToken: response.nextPageToken))
+                response = ListPendingMessagesResponse(messages: response.messages + next.messages, nextPageToken: next.nextPageToken)
+            }
+            if connection.json {
+                try Output.printJSON(response)
+            } else {
+                Display.outboxMessages(response.messages)
+                if !response.nextPageToken.isEmpty {
+                    FileHandle.standardError.write(Data("More messages: add --page-token \(response.nextPageToken)\n".utf8))
+                }
+            }
         }
     }
 }

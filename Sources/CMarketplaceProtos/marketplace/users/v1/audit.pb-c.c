@@ -97,7 +97,7 @@ void   marketplace__users__v1__list_audit_events_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__list_audit_events_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor marketplace__users__v1__list_audit_events_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_audit_events_request__field_descriptors[7] =
 {
   {
     "account_id",
@@ -135,16 +135,68 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__list_audit_events_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "action",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListAuditEventsRequest, action),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListAuditEventsRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListAuditEventsRequest, since),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "until",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListAuditEventsRequest, until),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__users__v1__list_audit_events_request__field_indices_by_name[] = {
   0,   /* field[0] = account_id */
+  3,   /* field[3] = action */
+  4,   /* field[4] = actor */
   1,   /* field[1] = page_size */
   2,   /* field[2] = page_token */
+  5,   /* field[5] = since */
+  6,   /* field[6] = until */
 };
 static const ProtobufCIntRange marketplace__users__v1__list_audit_events_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor marketplace__users__v1__list_audit_events_request__descriptor =
 {
@@ -154,7 +206,7 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_audit_events_reque
   "Marketplace__Users__V1__ListAuditEventsRequest",
   "marketplace.users.v1",
   sizeof(Marketplace__Users__V1__ListAuditEventsRequest),
-  3,
+  7,
   marketplace__users__v1__list_audit_events_request__field_descriptors,
   marketplace__users__v1__list_audit_events_request__field_indices_by_name,
   1,  marketplace__users__v1__list_audit_events_request__number_ranges,

@@ -187,7 +187,7 @@ void   marketplace__users__v1__mark_messages_sent_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__mark_messages_sent_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_request__field_descriptors[2] =
 {
   {
     "limit",
@@ -201,14 +201,27 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messa
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListPendingMessagesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__users__v1__list_pending_messages_request__field_indices_by_name[] = {
   0,   /* field[0] = limit */
+  1,   /* field[1] = page_token */
 };
 static const ProtobufCIntRange marketplace__users__v1__list_pending_messages_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_request__descriptor =
 {
@@ -218,14 +231,14 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_r
   "Marketplace__Users__V1__ListPendingMessagesRequest",
   "marketplace.users.v1",
   sizeof(Marketplace__Users__V1__ListPendingMessagesRequest),
-  1,
+  2,
   marketplace__users__v1__list_pending_messages_request__field_descriptors,
   marketplace__users__v1__list_pending_messages_request__field_indices_by_name,
   1,  marketplace__users__v1__list_pending_messages_request__number_ranges,
   (ProtobufCMessageInit) marketplace__users__v1__list_pending_messages_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_response__field_descriptors[2] =
 {
   {
     "messages",
@@ -239,14 +252,27 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messa
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListPendingMessagesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__users__v1__list_pending_messages_response__field_indices_by_name[] = {
   0,   /* field[0] = messages */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange marketplace__users__v1__list_pending_messages_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_response__descriptor =
 {
@@ -256,7 +282,7 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_r
   "Marketplace__Users__V1__ListPendingMessagesResponse",
   "marketplace.users.v1",
   sizeof(Marketplace__Users__V1__ListPendingMessagesResponse),
-  1,
+  2,
   marketplace__users__v1__list_pending_messages_response__field_descriptors,
   marketplace__users__v1__list_pending_messages_response__field_indices_by_name,
   1,  marketplace__users__v1__list_pending_messages_response__number_ranges,

@@ -367,6 +367,96 @@ void   marketplace__users__v1__delete_user_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__delete_user_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__users__v1__list_user_account_users_request__init
+                     (Marketplace__Users__V1__ListUserAccountUsersRequest         *message)
+{
+  static const Marketplace__Users__V1__ListUserAccountUsersRequest init_value = MARKETPLACE__USERS__V1__LIST_USER_ACCOUNT_USERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__list_user_account_users_request__get_packed_size
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__list_user_account_users_request__pack
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__list_user_account_users_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ListUserAccountUsersRequest *
+       marketplace__users__v1__list_user_account_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ListUserAccountUsersRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__list_user_account_users_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__list_user_account_users_request__free_unpacked
+                     (Marketplace__Users__V1__ListUserAccountUsersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__list_user_account_users_response__init
+                     (Marketplace__Users__V1__ListUserAccountUsersResponse         *message)
+{
+  static const Marketplace__Users__V1__ListUserAccountUsersResponse init_value = MARKETPLACE__USERS__V1__LIST_USER_ACCOUNT_USERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__list_user_account_users_response__get_packed_size
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__list_user_account_users_response__pack
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__list_user_account_users_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ListUserAccountUsersResponse *
+       marketplace__users__v1__list_user_account_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ListUserAccountUsersResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__list_user_account_users_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__list_user_account_users_response__free_unpacked
+                     (Marketplace__Users__V1__ListUserAccountUsersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__list_user_account_users_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor marketplace__users__v1__get_user_request__field_descriptors[1] =
 {
   {
@@ -697,17 +787,95 @@ const ProtobufCMessageDescriptor marketplace__users__v1__delete_user_response__d
   (ProtobufCMessageInit) marketplace__users__v1__delete_user_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__users__method_descriptors[4] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_user_account_users_request__field_descriptors[1] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListUserAccountUsersRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__list_user_account_users_request__field_indices_by_name[] = {
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange marketplace__users__v1__list_user_account_users_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__list_user_account_users_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ListUserAccountUsersRequest",
+  "ListUserAccountUsersRequest",
+  "Marketplace__Users__V1__ListUserAccountUsersRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ListUserAccountUsersRequest),
+  1,
+  marketplace__users__v1__list_user_account_users_request__field_descriptors,
+  marketplace__users__v1__list_user_account_users_request__field_indices_by_name,
+  1,  marketplace__users__v1__list_user_account_users_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__list_user_account_users_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_user_account_users_response__field_descriptors[1] =
+{
+  {
+    "account_users",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Marketplace__Users__V1__ListUserAccountUsersResponse, n_account_users),
+    offsetof(Marketplace__Users__V1__ListUserAccountUsersResponse, account_users),
+    &marketplace__users__v1__account_user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__list_user_account_users_response__field_indices_by_name[] = {
+  0,   /* field[0] = account_users */
+};
+static const ProtobufCIntRange marketplace__users__v1__list_user_account_users_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__list_user_account_users_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ListUserAccountUsersResponse",
+  "ListUserAccountUsersResponse",
+  "Marketplace__Users__V1__ListUserAccountUsersResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ListUserAccountUsersResponse),
+  1,
+  marketplace__users__v1__list_user_account_users_response__field_descriptors,
+  marketplace__users__v1__list_user_account_users_response__field_indices_by_name,
+  1,  marketplace__users__v1__list_user_account_users_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__list_user_account_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor marketplace__users__v1__users__method_descriptors[5] =
 {
   { "GetUser", &marketplace__users__v1__get_user_request__descriptor, &marketplace__users__v1__get_user_response__descriptor },
   { "FindUserByEmail", &marketplace__users__v1__find_user_by_email_request__descriptor, &marketplace__users__v1__find_user_by_email_response__descriptor },
   { "ListUsers", &marketplace__users__v1__list_users_request__descriptor, &marketplace__users__v1__list_users_response__descriptor },
+  { "ListUserAccountUsers", &marketplace__users__v1__list_user_account_users_request__descriptor, &marketplace__users__v1__list_user_account_users_response__descriptor },
   { "DeleteUser", &marketplace__users__v1__delete_user_request__descriptor, &marketplace__users__v1__delete_user_response__descriptor },
 };
 const unsigned marketplace__users__v1__users__method_indices_by_name[] = {
-  3,        /* DeleteUser */
+  4,        /* DeleteUser */
   1,        /* FindUserByEmail */
   0,        /* GetUser */
+  3,        /* ListUserAccountUsers */
   2         /* ListUsers */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__users__descriptor =
@@ -717,7 +885,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__users__descriptor =
   "Users",
   "Marketplace__Users__V1__Users",
   "marketplace.users.v1",
-  4,
+  5,
   marketplace__users__v1__users__method_descriptors,
   marketplace__users__v1__users__method_indices_by_name
 };
@@ -745,13 +913,21 @@ void marketplace__users__v1__users__list_users(ProtobufCService *service,
   assert(service->descriptor == &marketplace__users__v1__users__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void marketplace__users__v1__users__list_user_account_users(ProtobufCService *service,
+                                                            const Marketplace__Users__V1__ListUserAccountUsersRequest *input,
+                                                            Marketplace__Users__V1__ListUserAccountUsersResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__users__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void marketplace__users__v1__users__delete_user(ProtobufCService *service,
                                                 const Marketplace__Users__V1__DeleteUserRequest *input,
                                                 Marketplace__Users__V1__DeleteUserResponse_Closure closure,
                                                 void *closure_data)
 {
   assert(service->descriptor == &marketplace__users__v1__users__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__users__init (Marketplace__Users__V1__Users_Service *service,
                                           Marketplace__Users__V1__Users_ServiceDestroy destroy)

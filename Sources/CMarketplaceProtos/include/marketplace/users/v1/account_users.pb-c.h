@@ -48,24 +48,30 @@ typedef struct Marketplace__Users__V1__UnblockAccountUserResponse Marketplace__U
 /* --- enums --- */
 
 /*
- * How to order a list of account users. Ties are broken by id.
+ * How to order a list of account users. Ties are broken by id. `descending`
+ * reverses the whole order, ties included, so that pages stay stable.
  */
 typedef enum _Marketplace__Users__V1__AccountUserSort {
   /*
-   * By name.
+   * By name, as ACCOUNT_USER_SORT_NAME.
    */
   MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT__ACCOUNT_USER_SORT_UNSPECIFIED = 0,
   /*
-   * Last name, then first name.
+   * Last name, then first name, ignoring case.
    */
   MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT__ACCOUNT_USER_SORT_NAME = 1,
+  /*
+   * The email address (stored lowercased).
+   */
   MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT__ACCOUNT_USER_SORT_EMAIL = 2,
   /*
-   * Joined date; members who have not joined come last.
+   * Joined date, earliest first; members who have not joined come last
+   * (first when descending: latest joined after them).
    */
   MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT__ACCOUNT_USER_SORT_JOINED = 3,
   /*
-   * Last sign-in; members who never signed in come last.
+   * Last sign-in, earliest first; members who never signed in come last
+   * (first when descending).
    */
   MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT__ACCOUNT_USER_SORT_LAST_SIGN_IN = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__USERS__V1__ACCOUNT_USER_SORT)

@@ -34,7 +34,8 @@ struct  Marketplace__Users__V1__CreateGroupRequest
   ProtobufCMessage base;
   char *account_id;
   /*
-   * 1 to 100 characters, unique within the account.
+   * 1 to 100 characters (surrounding spaces are trimmed), unique within the
+   * account ignoring case.
    */
   char *name;
   char *description;

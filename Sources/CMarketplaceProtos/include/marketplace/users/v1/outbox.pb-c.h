@@ -31,10 +31,14 @@ struct  Marketplace__Users__V1__ListPendingMessagesRequest
 {
   ProtobufCMessage base;
   int32_t limit;
+  /*
+   * From the previous page's `next_page_token`; empty for the first page.
+   */
+  char *page_token;
 };
 #define MARKETPLACE__USERS__V1__LIST_PENDING_MESSAGES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_pending_messages_request__descriptor) \
-    , 0 }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 struct  Marketplace__Users__V1__ListPendingMessagesResponse
@@ -42,10 +46,14 @@ struct  Marketplace__Users__V1__ListPendingMessagesResponse
   ProtobufCMessage base;
   size_t n_messages;
   Marketplace__Users__V1__OutboxMessage **messages;
+  /*
+   * Set when more pending messages follow; empty on the last page.
+   */
+  char *next_page_token;
 };
 #define MARKETPLACE__USERS__V1__LIST_PENDING_MESSAGES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_pending_messages_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Marketplace__Users__V1__MarkMessagesSentRequest

@@ -242,7 +242,7 @@ struct  Marketplace__Users__V1__AccountUser
   char *id;
   char *account_id;
   /*
-   * The person.
+   * The person, with the same fields as Users/GetUser.
    */
   Marketplace__Users__V1__User *user;
   Marketplace__Users__V1__MembershipStatus status;
@@ -266,7 +266,8 @@ struct  Marketplace__Users__V1__AccountUser
    */
   Google__Protobuf__Timestamp *invitation_expires_at;
   /*
-   * Who sent the current invitation: a user id, or "operator".
+   * Who sent the current invitation: the inviting user's id (`USR-...`), or
+   * "operator" when a platform operator did.
    */
   char *invited_by;
 };
@@ -284,7 +285,8 @@ struct  Marketplace__Users__V1__InvitationView
   char *account_id;
   char *account_name;
   /*
-   * Name of the person who invited, or "the platform operators".
+   * Name of the person who invited ("First Last"), or "the platform
+   * operators" when a platform operator did.
    */
   char *inviter_name;
   /*
@@ -313,7 +315,9 @@ struct  Marketplace__Users__V1__AuditEvent
   char *id;
   char *account_id;
   /*
-   * A user id, "operator:<uid>", or "anonymous" (an invitee holding a link).
+   * Who acted: a user id (`USR-1234-5678`), "operator:<uid>" (a platform
+   * operator by the Unix uid of their connection, e.g. "operator:0"), or
+   * "anonymous" (an invitee holding a link).
    */
   char *actor;
   /*
@@ -337,7 +341,8 @@ struct  Marketplace__Users__V1__AuditEvent
 
 /*
  * An email recorded in the same transaction as the change that caused it, for
- * the mail sender to deliver.
+ * the mail sender to deliver. Unsent emails of an invitation link are
+ * withdrawn when the link ends (see the Outbox service).
  */
 struct  Marketplace__Users__V1__OutboxMessage
 {

@@ -24,6 +24,8 @@ typedef struct Marketplace__Users__V1__ListUsersRequest Marketplace__Users__V1__
 typedef struct Marketplace__Users__V1__ListUsersResponse Marketplace__Users__V1__ListUsersResponse;
 typedef struct Marketplace__Users__V1__DeleteUserRequest Marketplace__Users__V1__DeleteUserRequest;
 typedef struct Marketplace__Users__V1__DeleteUserResponse Marketplace__Users__V1__DeleteUserResponse;
+typedef struct Marketplace__Users__V1__ListUserAccountUsersRequest Marketplace__Users__V1__ListUserAccountUsersRequest;
+typedef struct Marketplace__Users__V1__ListUserAccountUsersResponse Marketplace__Users__V1__ListUserAccountUsersResponse;
 
 
 /* --- enums --- */
@@ -115,6 +117,30 @@ struct  Marketplace__Users__V1__DeleteUserResponse
 #define MARKETPLACE__USERS__V1__DELETE_USER_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__delete_user_response__descriptor) \
     , NULL }
+
+
+struct  Marketplace__Users__V1__ListUserAccountUsersRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+};
+#define MARKETPLACE__USERS__V1__LIST_USER_ACCOUNT_USERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_user_account_users_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__ListUserAccountUsersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Every membership of the user, with its account id, status and groups.
+   */
+  size_t n_account_users;
+  Marketplace__Users__V1__AccountUser **account_users;
+};
+#define MARKETPLACE__USERS__V1__LIST_USER_ACCOUNT_USERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_user_account_users_response__descriptor) \
+    , 0,NULL }
 
 
 /* Marketplace__Users__V1__GetUserRequest methods */
@@ -269,6 +295,44 @@ Marketplace__Users__V1__DeleteUserResponse *
 void   marketplace__users__v1__delete_user_response__free_unpacked
                      (Marketplace__Users__V1__DeleteUserResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ListUserAccountUsersRequest methods */
+void   marketplace__users__v1__list_user_account_users_request__init
+                     (Marketplace__Users__V1__ListUserAccountUsersRequest         *message);
+size_t marketplace__users__v1__list_user_account_users_request__get_packed_size
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest   *message);
+size_t marketplace__users__v1__list_user_account_users_request__pack
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__list_user_account_users_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ListUserAccountUsersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ListUserAccountUsersRequest *
+       marketplace__users__v1__list_user_account_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__list_user_account_users_request__free_unpacked
+                     (Marketplace__Users__V1__ListUserAccountUsersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ListUserAccountUsersResponse methods */
+void   marketplace__users__v1__list_user_account_users_response__init
+                     (Marketplace__Users__V1__ListUserAccountUsersResponse         *message);
+size_t marketplace__users__v1__list_user_account_users_response__get_packed_size
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse   *message);
+size_t marketplace__users__v1__list_user_account_users_response__pack
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__list_user_account_users_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ListUserAccountUsersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ListUserAccountUsersResponse *
+       marketplace__users__v1__list_user_account_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__list_user_account_users_response__free_unpacked
+                     (Marketplace__Users__V1__ListUserAccountUsersResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Marketplace__Users__V1__GetUserRequest_Closure)
@@ -295,6 +359,12 @@ typedef void (*Marketplace__Users__V1__DeleteUserRequest_Closure)
 typedef void (*Marketplace__Users__V1__DeleteUserResponse_Closure)
                  (const Marketplace__Users__V1__DeleteUserResponse *message,
                   void *closure_data);
+typedef void (*Marketplace__Users__V1__ListUserAccountUsersRequest_Closure)
+                 (const Marketplace__Users__V1__ListUserAccountUsersRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__ListUserAccountUsersResponse_Closure)
+                 (const Marketplace__Users__V1__ListUserAccountUsersResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -314,6 +384,10 @@ struct Marketplace__Users__V1__Users_Service
                      const Marketplace__Users__V1__ListUsersRequest *input,
                      Marketplace__Users__V1__ListUsersResponse_Closure closure,
                      void *closure_data);
+  void (*list_user_account_users)(Marketplace__Users__V1__Users_Service *service,
+                                  const Marketplace__Users__V1__ListUserAccountUsersRequest *input,
+                                  Marketplace__Users__V1__ListUserAccountUsersResponse_Closure closure,
+                                  void *closure_data);
   void (*delete_user)(Marketplace__Users__V1__Users_Service *service,
                       const Marketplace__Users__V1__DeleteUserRequest *input,
                       Marketplace__Users__V1__DeleteUserResponse_Closure closure,
@@ -329,6 +403,7 @@ void marketplace__users__v1__users__init (Marketplace__Users__V1__Users_Service 
       function_prefix__ ## get_user,\
       function_prefix__ ## find_user_by_email,\
       function_prefix__ ## list_users,\
+      function_prefix__ ## list_user_account_users,\
       function_prefix__ ## delete_user  }
 void marketplace__users__v1__users__get_user(ProtobufCService *service,
                                              const Marketplace__Users__V1__GetUserRequest *input,
@@ -342,6 +417,10 @@ void marketplace__users__v1__users__list_users(ProtobufCService *service,
                                                const Marketplace__Users__V1__ListUsersRequest *input,
                                                Marketplace__Users__V1__ListUsersResponse_Closure closure,
                                                void *closure_data);
+void marketplace__users__v1__users__list_user_account_users(ProtobufCService *service,
+                                                            const Marketplace__Users__V1__ListUserAccountUsersRequest *input,
+                                                            Marketplace__Users__V1__ListUserAccountUsersResponse_Closure closure,
+                                                            void *closure_data);
 void marketplace__users__v1__users__delete_user(ProtobufCService *service,
                                                 const Marketplace__Users__V1__DeleteUserRequest *input,
                                                 Marketplace__Users__V1__DeleteUserResponse_Closure closure,
@@ -357,6 +436,8 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__list_users_reque
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_users_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__delete_user_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__delete_user_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__list_user_account_users_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__list_user_account_users_response__descriptor;
 extern const ProtobufCServiceDescriptor marketplace__users__v1__users__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -35,8 +35,8 @@ public struct AccountUsersClient: Sendable {
     }
 
     /// Lists an account's users: filter by status, group and a text query over
-    /// id, name and email; sort by name, email, joined or last sign-in; pages are
-    /// stable while members are added.
+    /// id, name and email; sort by name, email, joined or last sign-in (see
+    /// AccountUserSort); pages are stable while members are added.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account or group id, a bad page
     /// size, or a page token not issued for this same query; NOT_FOUND when the
@@ -95,8 +95,9 @@ public struct AccountUsersClient: Sendable {
     }
 
     /// Removes a user from the account: the membership becomes DISABLED, a
-    /// pending invitation stops working, and a removal email is queued. The user
-    /// and their other memberships are untouched; they can be invited again.
+    /// pending invitation stops working (its unsent emails are withdrawn from the
+    /// outbox), and a removal email is queued. The user and their other
+    /// memberships are untouched; they can be invited again.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already DISABLED or DELETED.
     ///
@@ -126,7 +127,8 @@ public struct AccountUsersClient: Sendable {
     }
 
     /// Sends a new invitation after the old one expired: a new link valid for the
-    /// full lifetime from now; the old link stops working.
+    /// full lifetime from now; the old link stops working and its unsent emails
+    /// are withdrawn from the outbox.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is
     /// INVITATION_EXPIRED (a pending invitation is resent instead).
@@ -137,7 +139,8 @@ public struct AccountUsersClient: Sendable {
     }
 
     /// Withdraws an invitation that was not answered (pending or expired): the
-    /// link stops working and the membership becomes DISABLED.
+    /// link stops working, its unsent emails (invitation, reminders) are
+    /// withdrawn from the outbox, and the membership becomes DISABLED.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when the membership is not INVITED
     /// or INVITATION_EXPIRED.
@@ -149,7 +152,9 @@ public struct AccountUsersClient: Sendable {
 
     /// Restricts an active member's access to the account. Blocking a member who
     /// is already BLOCKED changes nothing and answers the member as they are (no
-    /// second audit event), so a retried or repeated block succeeds.
+    /// second audit event), so a retried or repeated block succeeds. The outbox is
+    /// not touched: an active member has no pending invitation whose emails could
+    /// still be waiting.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION unless the membership is ACTIVE or
     /// BLOCKED.

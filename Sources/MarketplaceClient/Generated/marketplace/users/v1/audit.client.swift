@@ -16,10 +16,12 @@ import MarketplaceRPC
 public struct AuditClient: Sendable {
     let client: MarketplaceClient
 
-    /// Lists an account's audit events, newest first, a page at a time.
+    /// Lists an account's audit events, newest first, a page at a time,
+    /// optionally only those of one action, one actor and a time range.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account id, bad page size or
-    /// token; NOT_FOUND when the account does not exist.
+    /// token (or a token issued for other filters), an unknown action, or
+    /// `since` not before `until`; NOT_FOUND when the account does not exist.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func listAuditEvents(_ request: ListAuditEventsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListAuditEventsResponse {

@@ -18,10 +18,11 @@ public struct GroupsClient: Sendable {
 
     /// Creates a group in an account.
     ///
-    /// Errors: INVALID_ARGUMENT for an empty or too long name or a malformed
-    /// account id; NOT_FOUND when the account does not exist; ALREADY_EXISTS when
-    /// the account already has a group of that name, or already has an
-    /// administrators' group and this one asks to be another.
+    /// Errors: INVALID_ARGUMENT for an empty or too long name (over 100
+    /// characters) or a malformed account id; NOT_FOUND when the account does not
+    /// exist; ALREADY_EXISTS when the account already has a group of that name
+    /// (compared ignoring case), or already has an administrators' group and this
+    /// one asks to be another.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func createGroup(_ request: CreateGroupRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> CreateGroupResponse {
@@ -37,7 +38,8 @@ public struct GroupsClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Groups", method: "GetGroup", request: request, options: options, idempotency: .noSideEffects)
     }
 
-    /// Lists an account's groups by name, a page at a time.
+    /// Lists an account's groups by name (ignoring case; ties by id), a page at
+    /// a time.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account id, a bad page size or
     /// token; NOT_FOUND when the account does not exist.

@@ -36,8 +36,19 @@ public struct UsersClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Users", method: "ListUsers", request: request, options: options, idempotency: .noSideEffects)
     }
 
-    /// Deletes a user: personal data erased, every membership DELETED, the email
-    /// free to be invited again. Terminal.
+    /// Lists a user's memberships in every account, in any status, ordered by
+    /// id (the account user id): what `users show USR-...` lists.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no user has it.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func listUserAccountUsers(_ request: ListUserAccountUsersRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListUserAccountUsersResponse {
+        try await client.unary(service: "marketplace.users.v1.Users", method: "ListUserAccountUsers", request: request, options: options, idempotency: .noSideEffects)
+    }
+
+    /// Deletes a user: personal data erased, every membership DELETED, every
+    /// pending invitation revoked, every unsent email about their memberships
+    /// withdrawn from the outbox, the email free to be invited again. Terminal.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already deleted.
     ///

@@ -1147,17 +1147,20 @@ extension UnblockAccountUserResponse: CBridgedMessage {
     }
 }
 
-/// How to order a list of account users. Ties are broken by id.
+/// How to order a list of account users. Ties are broken by id. `descending`
+/// reverses the whole order, ties included, so that pages stay stable.
 public enum AccountUserSort: ProtoEnum {
-    /// By name.
+    /// By name, as ACCOUNT_USER_SORT_NAME.
     case unspecified
-    /// Last name, then first name.
+    /// Last name, then first name, ignoring case.
     case name
-    /// `ACCOUNT_USER_SORT_EMAIL` (2)
+    /// The email address (stored lowercased).
     case email
-    /// Joined date; members who have not joined come last.
+    /// Joined date, earliest first; members who have not joined come last
+    /// (first when descending: latest joined after them).
     case joined
-    /// Last sign-in; members who never signed in come last.
+    /// Last sign-in, earliest first; members who never signed in come last
+    /// (first when descending).
     case lastSignIn
     /// A value this version of the contract does not know.
     case unrecognized(Int32)

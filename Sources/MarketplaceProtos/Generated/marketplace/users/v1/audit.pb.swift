@@ -8,16 +8,30 @@ public struct ListAuditEventsRequest: ProtoMessage {
     public var accountId: String = ""
     /// 1..500; 0 means 50.
     public var pageSize: Int32 = 0
+    /// From the previous page; must come from the same filters.
     public var pageToken: String = ""
+    /// Only events of this action, e.g. "account_user.invited"; empty means any.
+    public var action: String = ""
+    /// Only events by this actor, exactly as AuditEvent.actor reads (e.g.
+    /// "USR-1234-5678", "operator:0", "anonymous"); empty means any.
+    public var actor: String = ""
+    /// Only events at or after this time; unset means from the first.
+    public var since: Date? = nil
+    /// Only events before this time; unset means up to now.
+    public var until: Date? = nil
 
     /// Creates a message with every field at its default.
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(accountId: String = "", pageSize: Int32 = 0, pageToken: String = "") {
+    public init(accountId: String = "", pageSize: Int32 = 0, pageToken: String = "", action: String = "", actor: String = "", since: Date? = nil, until: Date? = nil) {
         self.accountId = accountId
         self.pageSize = pageSize
         self.pageToken = pageToken
+        self.action = action
+        self.actor = actor
+        self.since = since
+        self.until = until
     }
 }
 
@@ -34,12 +48,20 @@ extension ListAuditEventsRequest: CBridgedMessage {
         c.pointee.account_id = arena.cString(self.accountId)
         c.pointee.page_size = self.pageSize
         c.pointee.page_token = arena.cString(self.pageToken)
+        c.pointee.action = arena.cString(self.action)
+        c.pointee.actor = arena.cString(self.actor)
+        c.pointee.since = self.since.map { arena.timestamp($0) }
+        c.pointee.until = self.until.map { arena.timestamp($0) }
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
         self.accountId = try CDecode.string(c.pointee.account_id, field: "marketplace.users.v1.ListAuditEventsRequest.account_id")
         self.pageSize = c.pointee.page_size
         self.pageToken = try CDecode.string(c.pointee.page_token, field: "marketplace.users.v1.ListAuditEventsRequest.page_token")
+        self.action = try CDecode.string(c.pointee.action, field: "marketplace.users.v1.ListAuditEventsRequest.action")
+        self.actor = try CDecode.string(c.pointee.actor, field: "marketplace.users.v1.ListAuditEventsRequest.actor")
+        self.since = try CDecode.date(c.pointee.since, field: "marketplace.users.v1.ListAuditEventsRequest.since")
+        self.until = try CDecode.date(c.pointee.until, field: "marketplace.users.v1.ListAuditEventsRequest.until")
     }
 
     /// The message in protobuf wire format.

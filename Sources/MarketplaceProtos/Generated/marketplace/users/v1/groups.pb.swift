@@ -6,7 +6,8 @@ internal import CMarketplaceProtos
 /// `marketplace.users.v1.CreateGroupRequest`
 public struct CreateGroupRequest: ProtoMessage {
     public var accountId: String = ""
-    /// 1 to 100 characters, unique within the account.
+    /// 1 to 100 characters (surrounding spaces are trimmed), unique within the
+    /// account ignoring case.
     public var name: String = ""
     public var description: String = ""
     public var permissions: [String] = []

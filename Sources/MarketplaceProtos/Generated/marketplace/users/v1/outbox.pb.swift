@@ -6,13 +6,16 @@ internal import CMarketplaceProtos
 /// `marketplace.users.v1.ListPendingMessagesRequest`
 public struct ListPendingMessagesRequest: ProtoMessage {
     public var limit: Int32 = 0
+    /// From the previous page's `next_page_token`; empty for the first page.
+    public var pageToken: String = ""
 
     /// Creates a message with every field at its default.
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(limit: Int32 = 0) {
+    public init(limit: Int32 = 0, pageToken: String = "") {
         self.limit = limit
+        self.pageToken = pageToken
     }
 }
 
@@ -27,10 +30,12 @@ extension ListPendingMessagesRequest: CBridgedMessage {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.limit = self.limit
+        c.pointee.page_token = arena.cString(self.pageToken)
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
         self.limit = c.pointee.limit
+        self.pageToken = try CDecode.string(c.pointee.page_token, field: "marketplace.users.v1.ListPendingMessagesRequest.page_token")
     }
 
     /// The message in protobuf wire format.
@@ -46,13 +51,16 @@ extension ListPendingMessagesRequest: CBridgedMessage {
 /// `marketplace.users.v1.ListPendingMessagesResponse`
 public struct ListPendingMessagesResponse: ProtoMessage {
     public var messages: [OutboxMessage] = []
+    /// Set when more pending messages follow; empty on the last page.
+    public var nextPageToken: String = ""
 
     /// Creates a message with every field at its default.
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(messages: [OutboxMessage] = []) {
+    public init(messages: [OutboxMessage] = [], nextPageToken: String = "") {
         self.messages = messages
+        self.nextPageToken = nextPageToken
     }
 }
 
@@ -68,10 +76,12 @@ extension ListPendingMessagesResponse: CBridgedMessage {
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_messages = self.messages.count
         c.pointee.messages = arena.array(self.messages.map { Optional(arena.message($0)) })
+        c.pointee.next_page_token = arena.cString(self.nextPageToken)
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
         self.messages = try CDecode.array(c.pointee.messages, count: c.pointee.n_messages) { (e) throws(ProtoDecodingError) in try OutboxMessage(copying: CDecode.required(e, field: "marketplace.users.v1.ListPendingMessagesResponse.messages")) }
+        self.nextPageToken = try CDecode.string(c.pointee.next_page_token, field: "marketplace.users.v1.ListPendingMessagesResponse.next_page_token")
     }
 
     /// The message in protobuf wire format.

@@ -278,7 +278,7 @@ public struct AccountUser: ProtoMessage {
     /// `AUSR-1234-5678-9012`.
     public var id: String = ""
     public var accountId: String = ""
-    /// The person.
+    /// The person, with the same fields as Users/GetUser.
     public var user: User? = nil
     public var status: MembershipStatus = .unspecified
     /// The groups the user holds in this account (at least one).
@@ -291,7 +291,8 @@ public struct AccountUser: ProtoMessage {
     public var blockedAt: Date? = nil
     /// When the current invitation stops working; unset when there is none.
     public var invitationExpiresAt: Date? = nil
-    /// Who sent the current invitation: a user id, or "operator".
+    /// Who sent the current invitation: the inviting user's id (`USR-...`), or
+    /// "operator" when a platform operator did.
     public var invitedBy: String = ""
 
     /// Creates a message with every field at its default.
@@ -365,7 +366,8 @@ extension AccountUser: CBridgedMessage {
 public struct InvitationView: ProtoMessage {
     public var accountId: String = ""
     public var accountName: String = ""
-    /// Name of the person who invited, or "the platform operators".
+    /// Name of the person who invited ("First Last"), or "the platform
+    /// operators" when a platform operator did.
     public var inviterName: String = ""
     /// The invited email address.
     public var email: String = ""
@@ -433,7 +435,9 @@ extension InvitationView: CBridgedMessage {
 public struct AuditEvent: ProtoMessage {
     public var id: String = ""
     public var accountId: String = ""
-    /// A user id, "operator:<uid>", or "anonymous" (an invitee holding a link).
+    /// Who acted: a user id (`USR-1234-5678`), "operator:<uid>" (a platform
+    /// operator by the Unix uid of their connection, e.g. "operator:0"), or
+    /// "anonymous" (an invitee holding a link).
     public var actor: String = ""
     /// e.g. "account_user.invited", "account_user.removed".
     public var action: String = ""
@@ -498,7 +502,8 @@ extension AuditEvent: CBridgedMessage {
 }
 
 /// An email recorded in the same transaction as the change that caused it, for
-/// the mail sender to deliver.
+/// the mail sender to deliver. Unsent emails of an invitation link are
+/// withdrawn when the link ends (see the Outbox service).
 public struct OutboxMessage: ProtoMessage {
     public var id: String = ""
     public var kind: MessageKind = .unspecified

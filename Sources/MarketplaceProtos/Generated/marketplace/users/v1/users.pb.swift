@@ -332,3 +332,85 @@ extension DeleteUserResponse: CBridgedMessage {
         self = try CCodec.decode(Self.self, from: bytes)
     }
 }
+
+/// `marketplace.users.v1.ListUserAccountUsersRequest`
+public struct ListUserAccountUsersRequest: ProtoMessage {
+    public var userId: String = ""
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(userId: String = "") {
+        self.userId = userId
+    }
+}
+
+extension ListUserAccountUsersRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ListUserAccountUsersRequest
+    static let protoName = "marketplace.users.v1.ListUserAccountUsersRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_user_account_users_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_user_account_users_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.user_id = arena.cString(self.userId)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.userId = try CDecode.string(c.pointee.user_id, field: "marketplace.users.v1.ListUserAccountUsersRequest.user_id")
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ListUserAccountUsersRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.ListUserAccountUsersResponse`
+public struct ListUserAccountUsersResponse: ProtoMessage {
+    /// Every membership of the user, with its account id, status and groups.
+    public var accountUsers: [AccountUser] = []
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountUsers: [AccountUser] = []) {
+        self.accountUsers = accountUsers
+    }
+}
+
+extension ListUserAccountUsersResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ListUserAccountUsersResponse
+    static let protoName = "marketplace.users.v1.ListUserAccountUsersResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_user_account_users_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_user_account_users_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.n_account_users = self.accountUsers.count
+        c.pointee.account_users = arena.array(self.accountUsers.map { Optional(arena.message($0)) })
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountUsers = try CDecode.array(c.pointee.account_users, count: c.pointee.n_account_users) { (e) throws(ProtoDecodingError) in try AccountUser(copying: CDecode.required(e, field: "marketplace.users.v1.ListUserAccountUsersResponse.account_users")) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ListUserAccountUsersResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}

@@ -14,10 +14,12 @@ import MarketplaceRPC
 ///
 /// Service `marketplace.users.v1.Audit`: implement this protocol and register it with an `RPCRouter`.
 public protocol AuditService: Sendable {
-    /// Lists an account's audit events, newest first, a page at a time.
+    /// Lists an account's audit events, newest first, a page at a time,
+    /// optionally only those of one action, one actor and a time range.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account id, bad page size or
-    /// token; NOT_FOUND when the account does not exist.
+    /// token (or a token issued for other filters), an unknown action, or
+    /// `since` not before `until`; NOT_FOUND when the account does not exist.
     func listAuditEvents(_ request: ListAuditEventsRequest, context: RPCContext) async throws -> ListAuditEventsResponse
 }
 

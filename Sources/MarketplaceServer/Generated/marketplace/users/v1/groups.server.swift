@@ -16,16 +16,18 @@ import MarketplaceRPC
 public protocol GroupsService: Sendable {
     /// Creates a group in an account.
     ///
-    /// Errors: INVALID_ARGUMENT for an empty or too long name or a malformed
-    /// account id; NOT_FOUND when the account does not exist; ALREADY_EXISTS when
-    /// the account already has a group of that name, or already has an
-    /// administrators' group and this one asks to be another.
+    /// Errors: INVALID_ARGUMENT for an empty or too long name (over 100
+    /// characters) or a malformed account id; NOT_FOUND when the account does not
+    /// exist; ALREADY_EXISTS when the account already has a group of that name
+    /// (compared ignoring case), or already has an administrators' group and this
+    /// one asks to be another.
     func createGroup(_ request: CreateGroupRequest, context: RPCContext) async throws -> CreateGroupResponse
     /// Returns one group.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no group has it.
     func getGroup(_ request: GetGroupRequest, context: RPCContext) async throws -> GetGroupResponse
-    /// Lists an account's groups by name, a page at a time.
+    /// Lists an account's groups by name (ignoring case; ties by id), a page at
+    /// a time.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account id, a bad page size or
     /// token; NOT_FOUND when the account does not exist.

@@ -10,27 +10,28 @@ public protocol InvitationsService: Sendable {
     /// Shows what a link is: which account invited whom, by whom, until when, and
     /// its state (an expired, used, revoked or replaced link says which).
     ///
-    /// Errors: INVALID_ARGUMENT for a malformed token; NOT_FOUND when no
-    /// invitation has it.
+    /// Errors: INVALID_ARGUMENT for a malformed token (not "inv_" followed by 43
+    /// base64url characters); NOT_FOUND when no invitation has a well-formed one.
     func showInvitation(_ request: ShowInvitationRequest, context: RPCContext) async throws -> ShowInvitationResponse
-    /// Accepts a pending invitation: the membership becomes ACTIVE and `joined` is
-    /// recorded. A person without a login chooses a password (at least 8
+    /// Accepts a pending invitation: the membership becomes ACTIVE, `joined` is
+    /// recorded, and the link's unsent emails are withdrawn from the outbox. A person without a login chooses a password (at least 8
     /// characters with a lowercase and an uppercase letter, a digit and a special
     /// character); a person who has one proves it with that password instead, or
     /// by calling with their own active session (`authorization: Bearer ...`).
     ///
-    /// Errors: INVALID_ARGUMENT naming the field for empty names, a malformed
-    /// phone, terms not accepted, or a password that misses the rule (the message
+    /// Errors: INVALID_ARGUMENT naming the field for a malformed token, empty
+    /// names, a malformed phone, terms not accepted, or a password that misses the rule (the message
     /// names what is missing); UNAUTHENTICATED when an existing login's password
     /// is wrong; PERMISSION_DENIED when the call carries another person's
     /// session; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
     /// invitation is expired, already accepted, declined, revoked or replaced.
     func acceptInvitation(_ request: AcceptInvitationRequest, context: RPCContext) async throws -> AcceptInvitationResponse
-    /// Declines a pending invitation: the link stops working and the membership
-    /// becomes DISABLED (the person can be invited again).
+    /// Declines a pending invitation: the link stops working (its unsent emails
+    /// are withdrawn from the outbox) and the membership becomes DISABLED (the
+    /// person can be invited again).
     ///
-    /// Errors: NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
-    /// invitation is not pending.
+    /// Errors: INVALID_ARGUMENT for a malformed token; NOT_FOUND for an unknown
+    /// token; FAILED_PRECONDITION when the invitation is not pending.
     func declineInvitation(_ request: DeclineInvitationRequest, context: RPCContext) async throws -> DeclineInvitationResponse
 }
 

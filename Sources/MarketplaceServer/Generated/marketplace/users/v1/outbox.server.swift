@@ -5,11 +5,24 @@ import MarketplaceRPC
 
 /// Collecting pending emails and acknowledging delivery (the mail sender).
 ///
+/// A message is pending until it is marked sent or withdrawn. The emails of an
+/// invitation link (invitation, reminder, new invitation) are withdrawn in the
+/// same transaction that ends the link: accepted, declined, revoked, replaced
+/// by a new invitation or a re-invitation, or the member removed. Deleting a
+/// user withdraws every unsent email about their memberships (removal emails
+/// included). Blocking withdraws nothing, and a removal email stays pending
+/// when the person is invited again. A withdrawn message is gone: it is no
+/// longer listed and marking it sent counts nothing (a sender that collected it
+/// just before would deliver a link that no longer works, which then says so).
+///
 /// Service `marketplace.users.v1.Outbox`: implement this protocol and register it with an `RPCRouter`.
 public protocol OutboxService: Sendable {
-    /// Returns pending messages, oldest first.
+    /// Returns pending messages, oldest first, `limit` at a time: the next page
+    /// starts after the last message of this one (messages marked sent or
+    /// withdrawn meanwhile are skipped, newer ones come on later pages).
     ///
-    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50).
+    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50) or a
+    /// page token this list did not issue.
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse
     /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
     /// unknown, are ignored and not counted.

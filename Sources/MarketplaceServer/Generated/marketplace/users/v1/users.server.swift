@@ -19,8 +19,14 @@ public protocol UsersService: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a bad page size or token.
     func listUsers(_ request: ListUsersRequest, context: RPCContext) async throws -> ListUsersResponse
-    /// Deletes a user: personal data erased, every membership DELETED, the email
-    /// free to be invited again. Terminal.
+    /// Lists a user's memberships in every account, in any status, ordered by
+    /// id (the account user id): what `users show USR-...` lists.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no user has it.
+    func listUserAccountUsers(_ request: ListUserAccountUsersRequest, context: RPCContext) async throws -> ListUserAccountUsersResponse
+    /// Deletes a user: personal data erased, every membership DELETED, every
+    /// pending invitation revoked, every unsent email about their memberships
+    /// withdrawn from the outbox, the email free to be invited again. Terminal.
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when already deleted.
     func deleteUser(_ request: DeleteUserRequest, context: RPCContext) async throws -> DeleteUserResponse
@@ -40,6 +46,9 @@ extension UsersService {
         }
         router.register(service: "marketplace.users.v1.Users", method: "ListUsers") { (request: ListUsersRequest, context) in
             try await self.listUsers(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.Users", method: "ListUserAccountUsers") { (request: ListUserAccountUsersRequest, context) in
+            try await self.listUserAccountUsers(request, context: context)
         }
         router.register(service: "marketplace.users.v1.Users", method: "DeleteUser") { (request: DeleteUserRequest, context) in
             try await self.deleteUser(request, context: context)
