@@ -1,0 +1,70 @@
+internal import CMarketplaceProtos
+
+/// protobuf-c unpacks a `string` field into a NUL-terminated C string, so an
+/// embedded NUL (U+0000) would silently cut the value short ("Acme\0Evil"
+/// read as "Acme"). This walks the length-delimited wire bytes of a message
+/// that protobuf-c accepted, with its descriptor, and refuses any `string`
+/// field (at any depth) whose bytes contain a NUL, naming the field.
+enum CStringFieldCheck {
+    /// Nesting deeper than this is refused (protobuf-c's own limit is similar).
+    static let maxDepth = 64
+
+    static func check(
+        _ bytes: UnsafeRawBufferPointer, messageType: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>
+    ) throws(ProtoDecodingError) {
+        try walk(bytes, messageType: messageType, descriptor: descriptor, path: "", depth: 0)
+    }
+
+    private static func walk(
+        _ bytes: UnsafeRawBufferPointer, messageType: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        path: String, depth: Int
+    ) throws(ProtoDecodingError) {
+        let malformed = ProtoDecodingError(messageType: messageType, reason: "not a valid protobuf encoding")
+        guard depth <= maxDepth else { throw ProtoDecodingError(messageType: messageType, reason: "messages nested too deeply") }
+        var index = 0
+        func varint() throws(ProtoDecodingError) -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                guard shift < 64 else { throw malformed }
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            throw malformed
+        }
+        while index < bytes.count {
+            let key = try varint()
+            switch key & 7 {
+            case 0: _ = try varint()
+            case 1: index += 8
+            case 5: index += 4
+            case 2:
+                let length = try varint()
+                guard length <= UInt64(bytes.count - index) else { throw malformed }
+                let start = index
+                index += Int(length)
+                guard key >> 3 <= UInt64(UInt32.max),
+                      let field = protobuf_c_message_descriptor_get_field(descriptor, UInt32(key >> 3))
+                else { continue }
+                let value = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                let name = path + String(cString: field.pointee.name)
+                if field.pointee.type == PROTOBUF_C_TYPE_STRING {
+                    if value.contains(0) {
+                        throw ProtoDecodingError(messageType: messageType, reason: "\(name): must not contain a NUL character (U+0000)")
+                    }
+                } else if field.pointee.type == PROTOBUF_C_TYPE_MESSAGE, let nested = field.pointee.descriptor {
+                    try walk(
+                        value, messageType: messageType,
+                        descriptor: nested.assumingMemoryBound(to: ProtobufCMessageDescriptor.self),
+                        path: name + ".", depth: depth + 1)
+                }
+            default:
+                throw malformed
+            }
+            guard index <= bytes.count else { throw malformed }
+        }
+    }
+}
