@@ -10,7 +10,7 @@ extension UserDirectory {
         let limit = try Validation.pageSize(pageSize)
         let tag = "audit:\(accountID)"
         var before: Int64?
-        if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 1) {
+        if let fields = try pageTokens.decode(pageToken, tag: tag, fieldCount: 1) {
             guard let sequence = Int64(fields[0]), sequence > 0 else {
                 throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
             }
@@ -21,7 +21,7 @@ extension UserDirectory {
             _ = try Self.requireAccount(r, accountID)
             return try r.auditEvents(accountID: accountID, before: olderThan, limit: limit + 1)
         }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [String($0.sequence)]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: tag, [String($0.sequence)]) }
     }
 
     /// Unsent outbox messages, oldest first, for the mail sender.

@@ -12,7 +12,7 @@ extension UserDirectory {
     ) async throws -> Group {
         try EntityKind.account.validate(accountID, field: "account_id")
         let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxEntityNameLength)
-        let description = try Validation.optionalText(description, field: "description", maxLength: 1000)
+        let description = try Validation.optionalText(description, field: "description", maxLength: 1000, allowsLineBreaks: true)
         let permissions = try Validation.permissions(permissions)
         let now = now()
         return try await write("create group") { w in
@@ -54,11 +54,11 @@ extension UserDirectory {
         try EntityKind.account.validate(accountID, field: "account_id")
         let limit = try Validation.pageSize(pageSize)
         let tag = "groups:\(accountID)"
-        let after = try PageToken.decodeID(pageToken, tag: tag, kind: .group)
+        let after = try pageTokens.decodeID(pageToken, tag: tag, kind: .group)
         let rows = try await read { r in
             _ = try Self.requireAccount(r, accountID)
             return try r.groups(accountID: accountID, after: after, limit: limit + 1)
         }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [$0.id]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: tag, [$0.id]) }
     }
 }
