@@ -225,7 +225,7 @@ enum Display {
             ("Account", "\(view.accountName) (\(view.accountId))"), ("Invited by", view.inviterName),
             ("Email", view.email), ("State", state),
             ("Valid until", TimeFormatting.absolute(view.expiresAt, never: "-")),
-            ("Accepting needs", view.hasLogin ? "the existing login's password" : "a new password"),
+            ("Accepting needs", "the email's existing login password, or a new password"),
         ])
     }
 

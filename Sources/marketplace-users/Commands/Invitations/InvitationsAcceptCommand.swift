@@ -79,10 +79,10 @@ struct InvitationsAcceptCommand: AsyncParsableCommand {
             return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
         let view = try await client.invitations.showInvitation(.init(token: token.token)).invitation ?? InvitationView()
-        if view.hasLogin {
-            return Terminal.readLineWithoutEcho(prompt: "Password of the existing login \(view.email): ") ?? ""
-        }
-        let first = Terminal.readLineWithoutEcho(prompt: "Choose a password for \(view.email): ") ?? ""
+        // The service does not say whether the email already has a login: the
+        // invitee knows. Their existing password, or a new one, typed twice.
+        let first = Terminal.readLineWithoutEcho(
+            prompt: "Password for \(Output.singleLine(view.email)) (your existing login's, or a new one): ") ?? ""
         let second = Terminal.readLineWithoutEcho(prompt: "Type it again: ") ?? ""
         guard first == second else {
             throw CLIFailure("the two passwords differ; nothing was changed", exitStatus: CLIErrors.ExitStatus.usage)
