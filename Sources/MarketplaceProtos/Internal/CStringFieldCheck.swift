@@ -1,4 +1,9 @@
 internal import CMarketplaceProtos
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// protobuf-c unpacks a `string` field into a NUL-terminated C string, so an
 /// embedded NUL (U+0000) would silently cut the value short ("Acme\0Evil"
@@ -12,12 +17,12 @@ enum CStringFieldCheck {
     static func check(
         _ bytes: UnsafeRawBufferPointer, messageType: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>
     ) throws(ProtoDecodingError) {
-        try walk(bytes, messageType: messageType, descriptor: descriptor, path: "", depth: 0)
+        try walk(bytes, messageType: messageType, descriptor: descriptor, depth: 0)
     }
 
     private static func walk(
         _ bytes: UnsafeRawBufferPointer, messageType: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
-        path: String, depth: Int
+        depth: Int
     ) throws(ProtoDecodingError) {
         let malformed = ProtoDecodingError(messageType: messageType, reason: "not a valid protobuf encoding")
         guard depth <= maxDepth else { throw ProtoDecodingError(messageType: messageType, reason: "messages nested too deeply") }
@@ -50,16 +55,20 @@ enum CStringFieldCheck {
                       let field = protobuf_c_message_descriptor_get_field(descriptor, UInt32(key >> 3))
                 else { continue }
                 let value = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-                let name = path + String(cString: field.pointee.name)
                 if field.pointee.type == PROTOBUF_C_TYPE_STRING {
-                    if value.contains(0) {
+                    if let base = value.baseAddress, memchr(base, 0, value.count) != nil {
+                        let name = String(cString: field.pointee.name)
                         throw ProtoDecodingError(messageType: messageType, reason: "\(name): must not contain a NUL character (U+0000)")
                     }
                 } else if field.pointee.type == PROTOBUF_C_TYPE_MESSAGE, let nested = field.pointee.descriptor {
-                    try walk(
-                        value, messageType: messageType,
-                        descriptor: nested.assumingMemoryBound(to: ProtobufCMessageDescriptor.self),
-                        path: name + ".", depth: depth + 1)
+                    do {
+                        try walk(
+                            value, messageType: messageType,
+                            descriptor: nested.assumingMemoryBound(to: ProtobufCMessageDescriptor.self), depth: depth + 1)
+                    } catch {
+                        // Name the field path only when refusing (no strings built otherwise).
+                        throw ProtoDecodingError(messageType: messageType, reason: String(cString: field.pointee.name) + "." + error.reason)
+                    }
                 }
             default:
                 throw malformed
