@@ -49,17 +49,21 @@ public enum DataDirectory {
     /// - Throws: ``DomainError/Kind/failedPrecondition`` naming the path and its
     ///   mode; ``DomainError/Kind/unavailable`` when it cannot be created.
     public static func secureFile(_ path: String, create: Bool) throws(DomainError) {
-        if create {
-            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else {
-                throw DomainError(.unavailable, "data file \(path) cannot be created: \(String(cString: strerror(errno)))")
-            }
-            close(fd)
-        }
         var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return }
-            throw DomainError(.unavailable, "data file \(path) cannot be examined: \(String(cString: strerror(errno)))")
+        if lstat(path, &info) != 0 {
+            guard errno == ENOENT else {
+                throw DomainError(.unavailable, "data file \(path) cannot be examined: \(String(cString: strerror(errno)))")
+            }
+            guard create else { return }
+            // Created empty with mode 0600 (less the umask, which never adds bits).
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd >= 0 {
+                close(fd)
+            } else if errno != EEXIST {
+                // Let the database's own open report it (e.g. a read-only file system).
+                return
+            }
+            guard lstat(path, &info) == 0 else { return }
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw DomainError(.failedPrecondition, "data file \(path) is not a regular file")
