@@ -29,8 +29,15 @@ extension UserDirectory {
         let attempt: SignInThrottle.Attempt
         do {
             attempt = try signInThrottle.begin(email: email, peer: peer)
+        } catch {
+            logger.notice("password check refused", metadata: ["during": "\(during)", "peer": "\(peer)", "reason": "\(error.message)"])
+            throw error
+        }
+        do {
             try await signInThrottle.acquireSlot(attempt)
         } catch {
+            // The attempt counted as in progress for its email: end it uncounted.
+            signInThrottle.finish(attempt, .abandoned)
             logger.notice("password check refused", metadata: ["during": "\(during)", "peer": "\(peer)", "reason": "\(error.message)"])
             throw error
         }
