@@ -18,9 +18,9 @@ import Testing
             path, passwordParameters: PasswordParameters(opsLimit: 3, memLimit: 32 << 20), hashingThreads: 2))
         let directory = UserDirectory(store: store, clock: ManualWallClock(), secrets: secrets, logger: Logger(label: "test"))
         let account = try await directory.createAccount(name: "Acme", type: .client, actor: Fixture.admin)
-        let staff = try await directory.createGroup(accountID: account.id, name: "Staff", permissions: ["orders.read"], actor: Fixture.admin)
+        let staff = try await directory.createGroup(accountID: account.id, name: "Staff", permissions: ["orders.read"], actor: Fixture.admin, access: Fixture.operatorAccess)
         let invited = try await directory.invite(
-            accountID: account.id, email: "jane@example.com", firstName: "Jane", lastName: "Doe", groupIDs: [staff.id], actor: Fixture.admin)
+            accountID: account.id, email: "jane@example.com", firstName: "Jane", lastName: "Doe", groupIDs: [staff.id], actor: Fixture.admin, access: Fixture.operatorAccess)
         _ = try await directory.acceptInvitation(
             token: Fixture.token(of: invited.link), firstName: "Jane", lastName: "Doe", password: Fixture.password, acceptTerms: true)
 
