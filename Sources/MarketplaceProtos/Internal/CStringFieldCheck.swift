@@ -17,6 +17,8 @@ enum CStringFieldCheck {
     static func check(
         _ bytes: UnsafeRawBufferPointer, messageType: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>
     ) throws(ProtoDecodingError) {
+        // Without a 0 byte anywhere, no string can hold one: skip the walk.
+        guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return }
         try walk(bytes, messageType: messageType, descriptor: descriptor, depth: 0)
     }
 
