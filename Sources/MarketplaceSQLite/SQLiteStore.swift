@@ -14,20 +14,17 @@ public final class SQLiteStore: Store {
     private let pool: DatabasePool
     private let writer: GroupCommitWriter
 
-    /// Opens (creating if needed) `<dataDirectory>/users.sqlite`.
+    /// Opens (creating if needed) `<dataDirectory>/users.sqlite`. The
+    /// directory is created 0700, or tightened to 0700 if it exists and is
+    /// ours (refused, naming its mode, if it is open to others and not ours).
     ///
     /// - Throws: like ``init(path:busyTimeout:)``.
     public convenience init(dataDirectory: String, busyTimeout: Duration = .seconds(5)) throws {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw DomainError(.unavailable, "data directory \(dataDirectory) cannot be created: \(error.localizedDescription)")
-        }
+        try DataDirectory.prepare(dataDirectory)
         try self.init(path: (dataDirectory as NSString).appendingPathComponent("users.sqlite"), busyTimeout: busyTimeout)
     }
 
-    /// Opens (creating if needed) the database at `path` and applies migrations.
+    /// Opens (creating if needed, mode 0600) the database at `path` and applies migrations.
     ///
     /// - Throws: ``DomainError/Kind/failedPrecondition`` when the database was
     ///   migrated by a newer version of the service (unknown migrations);
@@ -45,6 +42,10 @@ public final class SQLiteStore: Store {
         // One process at a time opens and migrates the file (see StartupLock).
         let startupLock = try StartupLock(databasePath: path, timeout: busyTimeout)
         defer { startupLock.release() }
+        // The database and its -wal and -shm are 0600 whatever the umask
+        // (SQLite gives -wal and -shm the mode of the database file).
+        try DataDirectory.secureFile(path, create: true)
+        for suffix in ["-wal", "-shm"] { try DataDirectory.secureFile(path + suffix, create: false) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             let migrator = Schema.migrator

@@ -13,7 +13,7 @@ import Testing
 
             let refusals: [(ProfileChanges, String)] = [
                 (ProfileChanges(firstName: "  "), "first_name: must not be empty"),
-                (ProfileChanges(lastName: String(repeating: "x", count: 101)), "last_name: must be at most 100 characters (got 101)"),
+                (ProfileChanges(lastName: String(repeating: "x", count: 101)), "last_name: must be at most 100 characters and 400 bytes (got 101 characters)"),
                 (ProfileChanges(phone: "0612345678"), "phone: must start with a country prefix"),
                 (ProfileChanges(language: "english"), "language: \"english\" is not a language tag"),
                 (ProfileChanges(locale: "en-US-"), "locale: \"en-US-\" is not a language tag"),

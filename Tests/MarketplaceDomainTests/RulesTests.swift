@@ -110,7 +110,7 @@ import Testing
         do { _ = try Validation.requiredText("  ", field: "first_name") } catch { #expect(error.message == "first_name: must not be empty") }
         do {
             _ = try Validation.requiredText(String(repeating: "x", count: 101), field: "last_name")
-        } catch { #expect(error.message == "last_name: must be at most 100 characters (got 101)") }
+        } catch { #expect(error.message == "last_name: must be at most 100 characters and 400 bytes (got 101 characters)") }
     }
 
     @Test func pageSizes() throws {

@@ -121,20 +121,19 @@ import Testing
         }
     }
 
-    @Test func throttlePerPeer() async throws {
+    /// Issue 10 item 6 (contract changed): a peer's failures never refuse
+    /// another person's correct password from that peer; they only shrink the
+    /// peer's share of the hashing (``SignInThrottleTests``).
+    @Test func peerFailuresNeverRefuseACorrectPassword() async throws {
         try await withFixture { f in
             let (account, _, staff) = try await f.makeAccount()
             try await f.join("jane@example.com", account, [staff])
-            for i in 0..<20 {
+            for i in 0..<25 {
                 await expectDomainError(.unauthenticated) {
                     try await f.directory.signIn(email: "guess\(i)@example.com", password: "Guess-1a!", peer: "uid:1000")
                 }
             }
-            let refused = await expectDomainError(.resourceExhausted) {
-                try await f.directory.signIn(email: "jane@example.com", password: Fixture.password, peer: "uid:1000")
-            }
-            #expect(refused?.message == "too many failed sign-ins; try again in 900 seconds")
-            // Another peer is not affected, nor is the email itself.
+            _ = try await f.directory.signIn(email: "jane@example.com", password: Fixture.password, peer: "uid:1000")
             _ = try await f.directory.signIn(email: "jane@example.com", password: Fixture.password, peer: "uid:1001")
         }
     }

@@ -195,7 +195,8 @@ struct UsersServiceTests {
 
             let again = try await f.invite(acme, "ada@example.com", groups: [staff])
             #expect(again.accountUser?.id == member.id)
-            #expect(try await client.invitations.showInvitation(.init(token: token(of: again.invitationLink))).invitation?.hasLogin == true)
+            // Whether the email has a login is never shown (issue 10 item 4: contract changed).
+            #expect(try await client.invitations.showInvitation(.init(token: token(of: again.invitationLink))).invitation?.hasLogin == false)
             await expectRPCError(.unauthenticated) { try await f.accept(again.invitationLink, password: "Wr0ng!password") }
             #expect(try await f.accept(again.invitationLink).status == .active)
         }
@@ -222,13 +223,14 @@ struct UsersServiceTests {
             let (acme, _, staff) = try await f.accountWithGroups()
             let pending = try await f.invite(acme, "bob@example.com", groups: [staff])
             let revoked = try await client.accountUsers.revokeInvitation(.init(accountUserId: pending.accountUser!.id))
-            #expect(revoked.accountUser?.status == .disabled)
+            #expect(revoked.accountUser?.status == .deleted)  // Bob never had a login (issue 10 item 4)
             #expect(try await client.invitations.showInvitation(.init(token: token(of: pending.invitationLink))).invitation?.state == .revoked)
 
             let declined = try await f.invite(acme, "carol@example.com", groups: [staff])
             let view = try await client.invitations.declineInvitation(.init(token: token(of: declined.invitationLink)))
             #expect(view.invitation?.state == .declined)
-            #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: declined.accountUser!.id)).accountUser?.status == .disabled)
+            // Carol never had a login: the user the invitation made is forgotten (issue 10 item 4).
+            #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: declined.accountUser!.id)).accountUser?.status == .deleted)
 
             let active = try await f.accept(try await f.invite(acme, "dan@example.com", groups: [staff]).invitationLink)
             await expectRPCError(.failedPrecondition) { try await client.accountUsers.unblockAccountUser(.init(accountUserId: active.id)) }

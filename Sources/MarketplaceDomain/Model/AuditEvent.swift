@@ -18,6 +18,11 @@ public struct AuditEvent: Sendable, Equatable, Hashable {
         case userBlocked = "account_user.blocked"
         case userUnblocked = "account_user.unblocked"
         case userDeleted = "user.deleted"
+        /// A wrong password when accepting an invitation as an existing login
+        /// (in the inviting account's trail; details name the user, never the password).
+        case invitationAcceptFailed = "invitation.accept_failed"
+        /// A wrong current password when changing it (platform-wide).
+        case passwordCheckFailed = "user.password_check_failed"
     }
 
     /// Increasing sequence number (newest is highest).

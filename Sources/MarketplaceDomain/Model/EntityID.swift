@@ -41,7 +41,7 @@ public enum EntityKind: String, Sendable, CaseIterable {
     func validate(_ id: String, field: String) throws(DomainError) {
         guard isValid(id) else {
             let example = digitGroups == 3 ? "\(rawValue)-1234-5678-9012" : "\(rawValue)-1234-5678"
-            throw .invalidArgument("\(field): \(id.isEmpty ? "is required" : "\"\(id.prefix(40))\" is not a valid \(fieldName) id"); expected the form \(example)")
+            throw .invalidArgument("\(field): \(id.isEmpty ? "is required" : "\"\(TextRules.echo(id.prefix(40)))\" is not a valid \(fieldName) id"); expected the form \(example)")
         }
     }
 }

@@ -6,7 +6,11 @@ extension UserDirectory {
     /// one) in status `invited`, stores a new invitation, and queues the
     /// invitation email, all in one transaction.
     ///
-    /// - Returns: the membership and its invitation link.
+    /// - Returns: the membership and its invitation link. The membership's user
+    ///   is shown with the names given here and no last sign-in, whether or not
+    ///   the email already had a login, so the answer reveals neither that nor
+    ///   the login's own data. A user created here (no password) is forgotten
+    ///   again if the invitation ends unaccepted (``forgetUnclaimedUser(_:userID:at:)``).
     /// - Throws: `invalidArgument` for a malformed id, email, name or phone, or
     ///   no group; `notFound` when the account or a group of it does not
     ///   group does not exist; `failedPrecondition` when the account is disabled;
@@ -89,53 +93,74 @@ extension UserDirectory {
                 message: OutboxMessage(id: 0, kind: .invitation, recipient: user.email, subject: mail.subject, body: mail.body, accountUserID: member.id, createdAt: now, sentAt: nil),
                 sealedToken: issued.sealed))
             try Self.audit(w, action, accountID: accountID, target: member.id, actor: actor, at: now, details: "user=\(user.id) groups=\(groupIDs.joined(separator: ","))")
-            return InvitedAccountUser(accountUser: member.resolved(at: now), link: link)
+            // The answer shows the person as the administrator typed them, whether
+            // or not the email already had a login: never that login's own names,
+            // phone or last sign-in, nor whether it exists.
+            var shown = member.resolved(at: now)
+            shown.user = UserSummary(id: user.id, firstName: firstName, lastName: lastName, email: email, status: .active, lastSignInAt: nil)
+            return InvitedAccountUser(accountUser: shown, link: link)
         }
     }
 
     /// A page of an account's memberships, filtered and sorted, with stable
-    /// keyset pages (the token holds the last row's sort key and id).
+    /// keyset pages. The page token is sealed (``PageToken``) and bound to the
+    /// account, statuses, group, query and sort it was issued for; it holds the
+    /// last row's id (and, for time sorts, its time), never a name or email:
+    /// the position of a text sort is that row's key when the next page is read.
     ///
     /// - Throws: `invalidArgument` for a malformed account or group id, a page
-    ///   size outside 1...500, a query over 200 characters, or a malformed page
-    ///   token (or one from another sort); `notFound` when the account does not exist.
+    ///   size outside 1...500, a query over 200 characters or 800 bytes, or a
+    ///   page token that is malformed, not this service's, or "was not issued
+    ///   for this query"; `notFound` when the account does not exist.
     public func listAccountUsers(accountID: String, _ request: AccountUserListRequest = AccountUserListRequest(), access: AccessRequirement) async throws -> Page<AccountUser> {
         try EntityKind.account.validate(accountID, field: "account_id")
         if let groupID = request.groupID { try EntityKind.group.validate(groupID, field: "group_id") }
         let limit = try Validation.pageSize(request.pageSize)
         let text = try Validation.optionalText(request.query, field: "query", maxLength: 200).lowercased()
         let sort = request.sort
-        let tag = "members:\(accountID):\(sort.rawValue):\(request.descending ? "desc" : "asc")"
-        var after: AccountUserQuery.Cursor?
-        if let fields = try PageToken.decode(request.pageToken, tag: tag, fieldCount: 2) {
-            guard EntityKind.accountUser.isValid(fields[1]) else {
-                throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
-            }
+        let statuses = request.statuses.map(\.apiName).sorted().joined(separator: ",")
+        let tag = [
+            "members", accountID, sort.rawValue, request.descending ? "desc" : "asc", statuses, request.groupID ?? "", text,
+        ].joined(separator: "\u{1F}")
+        let malformed = DomainError.invalidArgument("page_token: is malformed; start again without a page token")
+        var position: (time: Int64?, id: String)?
+        if let fields = try pageTokens.decode(request.pageToken, tag: tag, fieldCount: 2) {
+            guard EntityKind.accountUser.isValid(fields[1]) else { throw malformed }
             switch sort {
             case .name, .email:
-                after = .init(key: .text(fields[0]), id: fields[1])
+                guard fields[0].isEmpty else { throw malformed }
+                position = (nil, fields[1])
             case .joined, .lastSignIn:
-                guard let ms = Int64(fields[0]), ms >= 0 else {
-                    throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
-                }
-                after = .init(key: .time(ms), id: fields[1])
+                guard let ms = Int64(fields[0]), ms >= 0 else { throw malformed }
+                position = (ms, fields[1])
             }
         }
-        let query = AccountUserQuery(
-            accountID: accountID, statuses: request.statuses, groupID: request.groupID, text: text.isEmpty ? nil : text,
-            sort: sort, descending: request.descending, after: after, limit: limit + 1, now: now())
+        let now = now()
+        let start = position
         let rows = try await read { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
-            return try r.accountUsers(query).map { $0.resolved(at: query.now) }
+            var after: AccountUserQuery.Cursor?
+            if let position = start {
+                if let ms = position.time {
+                    after = .init(key: .time(ms), id: position.id)
+                } else {
+                    guard let last = try r.accountUser(id: position.id), last.accountID == accountID else {
+                        throw DomainError.invalidArgument("page_token: the row it continues from no longer exists; start again without a page token")
+                    }
+                    after = .init(key: AccountUserQuery.key(of: last, for: sort), id: position.id)
+                }
+            }
+            let query = AccountUserQuery(
+                accountID: accountID, statuses: request.statuses, groupID: request.groupID, text: text.isEmpty ? nil : text,
+                sort: sort, descending: request.descending, after: after, limit: limit + 1, now: now)
+            return try r.accountUsers(query).map { $0.resolved(at: now) }
         }
         return Self.page(rows, limit: limit) { last in
-            let key: String
             switch AccountUserQuery.key(of: last, for: sort) {
-            case .text(let t): key = t
-            case .time(let ms): key = String(ms)
+            case .text: return pageTokens.encode(tag: tag, ["", last.id])
+            case .time(let ms): return pageTokens.encode(tag: tag, [String(ms), last.id])
             }
-            return PageToken.encode(tag: tag, [key, last.id])
         }
     }
 
@@ -307,7 +332,10 @@ extension UserDirectory {
     }
 
     /// Revokes a pending or expired invitation: the membership becomes
-    /// `disabled` (re-invitable) and the link says it was revoked.
+    /// `disabled` (re-invitable) and the link says it was revoked. When the
+    /// person never had a login and has no other membership, the user made by
+    /// the invitation is forgotten instead (``forgetUnclaimedUser(_:userID:at:)``:
+    /// the membership becomes `deleted`; inviting the email again starts afresh).
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` when there is no pending or expired invitation.
@@ -325,8 +353,9 @@ extension UserDirectory {
             member.status = next
             member.invitationExpiresAt = nil
             try w.update(member)
+            try Self.forgetUnclaimedUser(w, userID: member.user.id, at: now)
             try Self.audit(w, .invitationRevoked, accountID: member.accountID, target: accountUserID, actor: actor, at: now)
-            return member
+            return try Self.requireMembership(w, accountUserID, now: now)
         }
     }
 

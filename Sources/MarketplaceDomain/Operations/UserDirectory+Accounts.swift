@@ -32,9 +32,9 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` for a page size outside 1...500 or a malformed page token.
     public func listAccounts(pageSize: Int = 0, pageToken: String = "") async throws -> Page<Account> {
         let limit = try Validation.pageSize(pageSize)
-        let after = try PageToken.decodeID(pageToken, tag: "accounts", kind: .account)
+        let after = try pageTokens.decodeID(pageToken, tag: "accounts", kind: .account)
         let rows = try await read { r in try r.accounts(after: after, limit: limit + 1) }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: "accounts", [$0.id]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: "accounts", [$0.id]) }
     }
 
     /// Cuts `rows` (fetched with `limit + 1`) to a page and its next token.

@@ -18,7 +18,7 @@ extension UserDirectory {
         }
         let tag = filter.isEmpty ? "audit:\(accountID)" : "audit:\(accountID):\(filter.tag)"
         var before: Int64?
-        if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 1) {
+        if let fields = try pageTokens.decode(pageToken, tag: tag, fieldCount: 1) {
             guard let sequence = Int64(fields[0]), sequence > 0 else {
                 throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
             }
@@ -30,7 +30,7 @@ extension UserDirectory {
             _ = try Self.requireAccount(r, accountID)
             return try r.auditEvents(accountID: accountID, filter: filter, before: olderThan, limit: limit + 1)
         }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [String($0.sequence)]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: tag, [String($0.sequence)]) }
     }
 
     /// Unsent outbox messages, oldest first, for the mail sender.
@@ -57,7 +57,7 @@ extension UserDirectory {
     public func pendingOutboxPage(limit: Int = 0, pageToken: String = "") async throws -> Page<OutboxMessage> {
         let limit = try Validation.pageSize(limit, field: "limit")
         var after: Int64 = 0
-        if let fields = try PageToken.decode(pageToken, tag: "outbox", fieldCount: 1) {
+        if let fields = try pageTokens.decode(pageToken, tag: "outbox", fieldCount: 1) {
             guard let id = Int64(fields[0]), id > 0 else {
                 throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
             }
@@ -73,7 +73,7 @@ extension UserDirectory {
             }
             return message
         }
-        return Self.page(messages, limit: limit) { PageToken.encode(tag: "outbox", [String($0.id)]) }
+        return Self.page(messages, limit: limit) { pageTokens.encode(tag: "outbox", [String($0.id)]) }
     }
 
     /// Marks messages as sent; ids already sent or unknown are ignored.

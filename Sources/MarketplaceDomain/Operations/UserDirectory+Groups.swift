@@ -13,7 +13,7 @@ extension UserDirectory {
     ) async throws -> Group {
         try EntityKind.account.validate(accountID, field: "account_id")
         let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxNameLength)
-        let description = try Validation.optionalText(description, field: "description", maxLength: 1000)
+        let description = try Validation.optionalText(description, field: "description", maxLength: 1000, allowsLineBreaks: true)
         let permissions = try Validation.permissions(permissions)
         let now = now()
         return try await write("create group") { w in
@@ -58,7 +58,7 @@ extension UserDirectory {
         let limit = try Validation.pageSize(pageSize)
         let tag = "groups:\(accountID)"
         var after: (name: String, id: String)?
-        if let fields = try PageToken.decode(pageToken, tag: tag, fieldCount: 2) {
+        if let fields = try pageTokens.decode(pageToken, tag: tag, fieldCount: 2) {
             guard EntityKind.group.isValid(fields[1]) else {
                 throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
             }
@@ -70,6 +70,6 @@ extension UserDirectory {
             _ = try Self.requireAccount(r, accountID)
             return try r.groups(accountID: accountID, after: cursor, limit: limit + 1)
         }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [$0.name, $0.id]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: tag, [$0.name, $0.id]) }
     }
 }

@@ -18,7 +18,9 @@ extension UserDirectory {
 
     /// What the holder of an invitation link sees: account, inviter, email,
     /// expiry, and whether the link is pending, expired, accepted, declined,
-    /// revoked or replaced.
+    /// revoked or replaced. Never whether the email already has a login
+    /// (`hasLogin` is always false): the invitee knows, and the administrator
+    /// who holds the link too must not learn it.
     ///
     /// - Throws: `invalidArgument` for a malformed token; `notFound` for an
     ///   unknown one (revealing nothing else).
@@ -28,11 +30,11 @@ extension UserDirectory {
             let invitation = try self.invitation(r, token: token)
             let member = try Self.requireMembership(r, invitation.accountUserID, now: now)
             let account = try Self.requireAccount(r, member.accountID)
-            let hasLogin = try r.user(id: member.user.id)?.hasPassword ?? false
+            // Whether the email already has a login is not said: whoever holds the
+            // link (the inviting administrator too) would learn it.
             return InvitationView(
                 accountID: account.id, accountName: account.name, inviterName: invitation.inviterName,
-                email: member.user.email, expiresAt: invitation.expiresAt, state: invitation.state(at: now),
-                hasLogin: hasLogin)
+                email: member.user.email, expiresAt: invitation.expiresAt, state: invitation.state(at: now))
         }
     }
 
@@ -42,36 +44,50 @@ extension UserDirectory {
     /// `active` and `joinedAt` is recorded. Of concurrent accepts of one link,
     /// exactly one succeeds.
     ///
+    /// The password is checked exactly as sign-in checks it (``SignInThrottle``
+    /// and ``withPasswordCheck(email:peer:password:field:during:_:)``): at most
+    /// ``PasswordPolicy/maximumBytes`` bytes, checked before any hashing; an
+    /// existing login's failures count against its email's lockout (shared with
+    /// sign-in), a locked email is refused before any hashing, and the hashing
+    /// gets only `peer`'s share of the hashing threads. Each wrong password is
+    /// logged and written to the inviting account's audit trail
+    /// (`invitation.accept_failed`), never with the password.
+    ///
     /// Names and phone are validated always and stored only for a new login.
     /// Password hashing runs first on the hashing threads; the single write
     /// transaction then re-checks that the invitation is still pending and the
     /// login unchanged.
     ///
     /// - Throws: `invalidArgument` when terms are not accepted, a name or phone
-    ///   is malformed, or the new password breaks the policy (naming what is
-    ///   missing); `notFound` for an unknown token; `failedPrecondition` when the
-    ///   invitation is expired, already accepted, declined, revoked or replaced;
-    ///   `unauthenticated` when an existing login's password does not match;
-    ///   `permissionDenied` when `signedInUserID` is another person than the
-    ///   invited login; `resourceExhausted` when too many hashes are queued.
+    ///   is malformed, the password is over the byte limit, or the new password
+    ///   breaks the policy (naming what is missing); `notFound` for an unknown
+    ///   token; `failedPrecondition` when the invitation is expired, already
+    ///   accepted, declined, revoked or replaced; `unauthenticated` when an
+    ///   existing login's password does not match; `permissionDenied` when
+    ///   `signedInUserID` is another person than the invited login;
+    ///   `resourceExhausted` when the email is locked ("too many failed
+    ///   sign-ins; try again in N seconds") or too many checks are waiting.
     ///
-    /// - Parameter signedInUserID: the user of the caller's active session, if
-    ///   any. When it is the invited email's existing login, that session is the
-    ///   proof and no password is needed.
+    /// - Parameters:
+    ///   - signedInUserID: the user of the caller's active session, if any.
+    ///     When it is the invited email's existing login, that session is the
+    ///     proof and no password is needed.
+    ///   - peer: the caller's origin (e.g. `uid:1000`), as for sign-in.
     public func acceptInvitation(
         token: String, firstName: String, lastName: String, phone: String? = nil, password: String, acceptTerms: Bool,
-        signedInUserID: String? = nil
+        signedInUserID: String? = nil, peer: String = ""
     ) async throws -> AccountUser {
         guard acceptTerms else { throw DomainError.invalidArgument("accept_terms: the terms of use must be accepted") }
         let firstName = try Validation.requiredText(firstName, field: "first_name")
         let lastName = try Validation.requiredText(lastName, field: "last_name")
         let phone = try Validation.phone(phone)
+        try PasswordPolicy.checkLength(password)
         let started = now()
-        let (userID, storedHash) = try await read { r in
+        let (userID, email, accountID, memberID, storedHash) = try await read { r in
             let invitation = try self.invitation(r, token: token)
             let member = try Self.requireMembership(r, invitation.accountUserID, now: started)
             try Self.requireAcceptable(invitation, member, at: started, doing: "accept")
-            return (member.user.id, try r.passwordHash(userID: member.user.id))
+            return (member.user.id, member.user.email, member.accountID, member.id, try r.passwordHash(userID: member.user.id))
         }
         if let signedInUserID, signedInUserID != userID {
             throw DomainError.permissionDenied("invitation: it was sent to another person's email; sign out to accept it as them")
@@ -80,13 +96,25 @@ extension UserDirectory {
         if storedHash != nil, signedInUserID == userID {
             newHash = nil  // the invited login's own active session proves it
         } else if let storedHash {
-            guard try await secrets.verifyPassword(password, hash: storedHash) else {
-                throw DomainError.unauthenticated("password: does not match the existing login of the invited email")
+            do {
+                try await withPasswordCheck(email: email, peer: peer, password: password, during: "accept_invitation") {
+                    guard try await secrets.verifyPassword(password, hash: storedHash) else {
+                        throw WrongPassword(error: DomainError.unauthenticated("password: does not match the existing login of the invited email"))
+                    }
+                }
+            } catch let error as DomainError where error.kind == .unauthenticated {
+                let at = now()
+                try? await write("audit failed acceptance") { w in
+                    try Self.audit(w, .invitationAcceptFailed, accountID: accountID, target: memberID, actor: .anonymous, at: at, details: "user=\(userID) reason=wrong password")
+                }
+                throw error
             }
             newHash = nil
         } else {
             try PasswordPolicy.check(password)
-            newHash = try await secrets.hashPassword(password)
+            newHash = try await withPasswordCheck(email: nil, peer: peer, password: password, during: "accept_invitation") {
+                try await secrets.hashPassword(password)
+            }
         }
         let now = now()
         return try await write("accept invitation") { w in
@@ -121,7 +149,9 @@ extension UserDirectory {
     }
 
     /// Declines an invitation: it ends, and the membership becomes `disabled`
-    /// (never active; the person can be invited again).
+    /// (never active; the person can be invited again). When the person never
+    /// had a login and has no other membership, the user made by the
+    /// invitation is forgotten instead (``forgetUnclaimedUser(_:userID:at:)``).
     ///
     /// - Throws: `notFound` for an unknown token; `failedPrecondition` when the
     ///   invitation is not pending (expired, accepted, declined, revoked, replaced).
@@ -138,6 +168,7 @@ extension UserDirectory {
             member.status = next
             member.invitationExpiresAt = nil
             try w.update(member)
+            try Self.forgetUnclaimedUser(w, userID: member.user.id, at: now)
             try Self.audit(w, .invitationDeclined, accountID: member.accountID, target: member.id, actor: .anonymous, at: now)
             let account = try Self.requireAccount(w, member.accountID)
             return InvitationView(

@@ -42,22 +42,28 @@ extension UserDirectory {
         }
     }
 
-    /// Changes a user's password: the current one must be given (failures
-    /// count against the email's sign-in throttle), the new one must meet
-    /// ``PasswordPolicy`` and differ from it. Hashing runs on the hashing
-    /// threads; then one transaction stores the new hash and ends every other
-    /// session of the user, keeping `sessionID`.
+    /// Changes a user's password: the current one must be given, checked the
+    /// way sign-in checks it (``SignInThrottle``: failures count against the
+    /// email's lockout, hashing gets the peer's share; each failure is logged
+    /// and written to the audit trail as `user.password_check_failed`), the new
+    /// one must meet ``PasswordPolicy`` and differ from it. Both are at most
+    /// ``PasswordPolicy/maximumBytes`` bytes, checked before any hashing.
+    /// Then one transaction stores the new hash and ends every other session
+    /// of the user, keeping `sessionID`.
     ///
-    /// - Throws: `invalidArgument` for a malformed id, a new password that
-    ///   breaks the policy (naming what is missing) or equals the current one;
-    ///   `unauthenticated` when the current password is wrong, or the session
-    ///   expired or is not the user's; `notFound` for an unknown user;
-    ///   `failedPrecondition` for a deleted user, a user without a password, or
-    ///   a password changed meanwhile; `resourceExhausted` when throttled or
-    ///   too many hashes are queued.
-    public func changePassword(userID: String, sessionID: String, currentPassword: String, newPassword: String) async throws {
+    /// - Throws: `invalidArgument` for a malformed id, a password over the byte
+    ///   limit, a new password that breaks the policy (naming what is missing)
+    ///   or equals the current one; `unauthenticated` when the current password
+    ///   is wrong, or the session expired or is not the user's; `notFound` for
+    ///   an unknown user; `failedPrecondition` for a deleted user, a user
+    ///   without a password, or a password changed meanwhile;
+    ///   `resourceExhausted` when throttled or too many hashes are queued.
+    public func changePassword(
+        userID: String, sessionID: String, currentPassword: String, newPassword: String, peer: String = ""
+    ) async throws {
         try EntityKind.user.validate(userID, field: "user_id")
         try Session.validateID(sessionID)
+        try PasswordPolicy.checkLength(currentPassword, field: "current_password")
         try PasswordPolicy.check(newPassword, field: "new_password")
         guard newPassword != currentPassword else {
             throw DomainError.invalidArgument("new_password: must differ from the current password")
@@ -73,18 +79,23 @@ extension UserDirectory {
             }
             return (user.email, hash)
         }
-        let attempt = try signInThrottle.begin(email: email, peer: "")
-        let matches: Bool
+        let newHash: String
         do {
-            matches = currentPassword.utf8.count <= 4 * PasswordPolicy.maximumLength
-                ? try await secrets.verifyPassword(currentPassword, hash: hash) : false
-        } catch {
-            signInThrottle.finish(attempt, .abandoned)
+            newHash = try await withPasswordCheck(
+                email: email, peer: peer, password: currentPassword, field: "current_password", during: "change_password"
+            ) {
+                guard try await secrets.verifyPassword(currentPassword, hash: hash) else {
+                    throw WrongPassword(error: DomainError.unauthenticated("current_password: is incorrect"))
+                }
+                return try await secrets.hashPassword(newPassword)
+            }
+        } catch let error as DomainError where error.kind == .unauthenticated {
+            let at = now()
+            try? await write("audit failed password check") { w in
+                try Self.audit(w, .passwordCheckFailed, accountID: nil, target: userID, actor: .user(userID), at: at, details: "during=change_password")
+            }
             throw error
         }
-        signInThrottle.finish(attempt, matches ? .succeeded : .failed)
-        guard matches else { throw DomainError.unauthenticated("current_password: is incorrect") }
-        let newHash = try await secrets.hashPassword(newPassword)
         let now = now()
         let ended = try await write("change password") { w in
             guard let session = try w.session(id: sessionID), session.userID == userID, self.isLive(session, at: now) else {

@@ -15,30 +15,30 @@ extension UserDirectory {
     /// few expired sessions, all in one transaction after the hashing.
     ///
     /// An unknown email, a deleted user, a user without a password and a wrong
-    /// password give the same error after about the same time. Failures are
-    /// throttled per email and per `peer` (a key for the caller's origin, e.g.
-    /// its uid; empty means not throttled per peer) by ``SignInThrottle``.
+    /// password give the same error after about the same time. The check
+    /// follows the rule of ``SignInThrottle`` (shared with every other password
+    /// check): an email with too many recent failures is refused before any
+    /// hashing; `peer` (a key for the caller's origin, e.g. its uid; empty
+    /// means none) only gets a bounded share of the hashing threads, and its
+    /// failures never refuse another person's correct password.
     ///
     /// - Returns: the bearer token (shown only now; stored only as its SHA-256
     ///   hash), the session and the user.
-    /// - Throws: `unauthenticated` ("email or password is incorrect");
-    ///   `resourceExhausted` when throttled ("too many failed sign-ins; try again
-    ///   in N seconds") or when too many hashes are queued.
+    /// - Throws: `invalidArgument` for a password over ``PasswordPolicy/maximumBytes``
+    ///   bytes; `unauthenticated` ("email or password is incorrect");
+    ///   `resourceExhausted` when the email is locked ("too many failed
+    ///   sign-ins; try again in N seconds"), or when too many checks from this
+    ///   peer or hashes in all are waiting ("retry shortly").
     public func signIn(email: String, password: String, peer: String) async throws -> SignedIn {
-        let attempt = try signInThrottle.begin(email: email, peer: peer)
-        do {
-            let signedIn = try await startSession(email: email, password: password)
-            signInThrottle.finish(attempt, .succeeded)
-            logger.debug("session started", metadata: ["session": "\(signedIn.session.id)"])
-            return signedIn
-        } catch let error as DomainError where error == Self.badCredentials {
-            signInThrottle.finish(attempt, .failed)
-            logger.debug("sign-in refused")
-            throw error
-        } catch {
-            signInThrottle.finish(attempt, .abandoned)
-            throw error
+        let signedIn = try await withPasswordCheck(email: email, peer: peer, password: password, during: "sign_in") {
+            do {
+                return try await startSession(email: email, password: password)
+            } catch let error as DomainError where error == Self.badCredentials {
+                throw WrongPassword(error: error)
+            }
         }
+        logger.debug("session started", metadata: ["session": "\(signedIn.session.id)"])
+        return signedIn
     }
 
     private func startSession(email: String, password: String) async throws -> SignedIn {

@@ -8,10 +8,19 @@ extension UserDirectory {
     /// after about the same time. Rehashes the password when the Argon2id
     /// parameters changed.
     ///
-    /// - Throws: `unauthenticated` ("email or password is incorrect");
-    ///   `resourceExhausted` when too many hashes are queued.
-    public func verifyPassword(email: String, password: String) async throws -> User {
-        let (user, hash) = try await checkCredentials(email: email, password: password)
+    /// Goes through the same throttle as ``signIn(email:password:peer:)``.
+    ///
+    /// - Throws: `invalidArgument` for an overlong password; `unauthenticated`
+    ///   ("email or password is incorrect"); `resourceExhausted` when the email
+    ///   is locked or too many hashes are queued.
+    public func verifyPassword(email: String, password: String, peer: String = "") async throws -> User {
+        let (user, hash) = try await withPasswordCheck(email: email, peer: peer, password: password, during: "verify_password") {
+            do {
+                return try await checkCredentials(email: email, password: password)
+            } catch let error as DomainError where error == Self.badCredentials {
+                throw WrongPassword(error: error)
+            }
+        }
         if secrets.passwordNeedsRehash(hash) {
             let rehashed = try await secrets.hashPassword(password)
             try await write("rehash password") { w in
@@ -28,7 +37,7 @@ extension UserDirectory {
     ///
     /// - Throws: `unauthenticated`; `resourceExhausted` when too many hashes are queued.
     func checkCredentials(email: String, password: String) async throws -> (User, String) {
-        guard let email = try? Validation.email(email), password.utf8.count <= 4 * PasswordPolicy.maximumLength else {
+        guard let email = try? Validation.email(email), password.utf8.count <= PasswordPolicy.maximumBytes else {
             try await secrets.verifyAgainstDummy(password)
             throw Self.badCredentials
         }

@@ -25,9 +25,9 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` for a page size outside 1...500 or a malformed page token.
     public func listUsers(pageSize: Int = 0, pageToken: String = "") async throws -> Page<User> {
         let limit = try Validation.pageSize(pageSize)
-        let after = try PageToken.decodeID(pageToken, tag: "users", kind: .user)
+        let after = try pageTokens.decodeID(pageToken, tag: "users", kind: .user)
         let rows = try await read { r in try r.users(after: after, limit: limit + 1) }
-        return Self.page(rows, limit: limit) { PageToken.encode(tag: "users", [$0.id]) }
+        return Self.page(rows, limit: limit) { pageTokens.encode(tag: "users", [$0.id]) }
     }
 
     /// Every membership of a user, in any status (e.g. for "my accounts").

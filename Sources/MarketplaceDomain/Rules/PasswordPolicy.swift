@@ -3,8 +3,19 @@
 public enum PasswordPolicy {
     /// The shortest password accepted.
     public static let minimumLength = 8
-    /// The longest password accepted (bounds hashing work).
-    public static let maximumLength = 1024
+    /// The longest password accepted, in UTF-8 bytes (bounds hashing work).
+    /// Checked before any hashing, on every path that checks or sets a password.
+    public static let maximumBytes = 1024
+    /// The longest password accepted in characters (a character is at least a byte).
+    public static let maximumLength = maximumBytes
+
+    /// Checks that `password` is at most ``maximumBytes`` UTF-8 bytes.
+    public static func checkLength(_ password: String, field: String = "password") throws(DomainError) {
+        let bytes = password.utf8.count
+        guard bytes <= maximumBytes else {
+            throw .invalidArgument("\(field): must be at most \(maximumBytes) bytes (UTF-8) long (got \(bytes))")
+        }
+    }
 
     /// What a password lacks; empty when it meets the rule.
     public static func missingElements(_ password: String) -> [String] {
@@ -22,9 +33,7 @@ public enum PasswordPolicy {
     /// message naming every missing element, e.g. "password must be at least 8
     /// characters long and contain an uppercase letter and a special character".
     public static func check(_ password: String, field: String = "password") throws(DomainError) {
-        if password.count > maximumLength {
-            throw .invalidArgument("\(field) must be at most \(maximumLength) characters long")
-        }
+        try checkLength(password, field: field)
         let tooShort = password.count < minimumLength
         let missing = missingElements(password)
         guard tooShort || !missing.isEmpty else { return }

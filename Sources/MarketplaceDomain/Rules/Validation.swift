@@ -13,57 +13,64 @@ public enum Validation {
 
     /// Trims and lowercases `email` and checks its syntax.
     public static func email(_ raw: String, field: String = "email") throws(DomainError) -> String {
+        guard raw.utf8.count <= 1024 else { throw .invalidArgument("\(field): must be at most 254 characters") }
         let email = raw.trimmingWhitespace().lowercased()
         guard !email.isEmpty else { throw .invalidArgument("\(field): is required") }
         guard email.utf8.count <= 254 else { throw .invalidArgument("\(field): must be at most 254 characters") }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (expected one @)")
+            throw .invalidArgument("\(field): \"\(TextRules.echo(email.prefix(80)))\" is not a valid email address (expected one @)")
         }
         let local = parts[0], domain = parts[1]
         let localAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-")
         guard !local.isEmpty, local.utf8.count <= 64, local.allSatisfy({ localAllowed.contains($0) }),
             !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
         else {
-            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (bad part before @)")
+            throw .invalidArgument("\(field): \"\(TextRules.echo(email.prefix(80)))\" is not a valid email address (bad part before @)")
         }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         let labelAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
         guard labels.count >= 2,
             labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { labelAllowed.contains($0) } && !$0.hasPrefix("-") && !$0.hasSuffix("-") })
         else {
-            throw .invalidArgument("\(field): \"\(email.prefix(80))\" is not a valid email address (bad domain after @)")
+            throw .invalidArgument("\(field): \"\(TextRules.echo(email.prefix(80)))\" is not a valid email address (bad domain after @)")
         }
         return email
     }
 
-    /// Trims `raw` and checks it is non-empty and at most `maxLength` characters.
+    /// Trims `raw` and checks it is non-empty, at most `maxLength` characters
+    /// and ``maxBytes(forCharacters:)`` UTF-8 bytes, free of control and bidi
+    /// override characters, and not only invisible characters (``TextRules``).
     public static func requiredText(_ raw: String, field: String, maxLength: Int = maxNameLength) throws(DomainError) -> String {
+        try TextRules.checkSize(raw, field: field, maxLength: maxLength)
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty else { throw .invalidArgument("\(field): must not be empty") }
-        guard value.count <= maxLength else {
-            throw .invalidArgument("\(field): must be at most \(maxLength) characters (got \(value.count))")
-        }
-        guard !value.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) else {
-            throw .invalidArgument("\(field): must not contain control characters")
-        }
+        try TextRules.checkCharacters(value, field: field)
+        try TextRules.checkVisible(value, field: field)
         return value
     }
 
-    /// Trims `raw` and checks it is at most `maxLength` characters (may be empty).
-    public static func optionalText(_ raw: String, field: String, maxLength: Int) throws(DomainError) -> String {
+    /// Trims `raw` and checks it is at most `maxLength` characters and
+    /// ``maxBytes(forCharacters:)`` UTF-8 bytes (may be empty), free of control
+    /// characters (line feeds and tabs allowed with `allowsLineBreaks`) and
+    /// bidi override characters.
+    public static func optionalText(_ raw: String, field: String, maxLength: Int, allowsLineBreaks: Bool = false) throws(DomainError) -> String {
+        try TextRules.checkSize(raw, field: field, maxLength: maxLength)
         let value = raw.trimmingWhitespace()
-        guard value.count <= maxLength else {
-            throw .invalidArgument("\(field): must be at most \(maxLength) characters (got \(value.count))")
-        }
+        try TextRules.checkCharacters(value, field: field, allowsLineBreaks: allowsLineBreaks)
         return value
     }
+
+    /// The byte limit that goes with a limit of `characters` characters: 4
+    /// bytes a character, so that every text limit holds in both.
+    public static func maxBytes(forCharacters characters: Int) -> Int { 4 * characters }
 
     /// Normalises a phone number to `+<digits>`: a country prefix (`+` and 1-3
     /// digits) and the number, 8 to 15 digits in all (E.164); spaces, dots,
     /// dashes and parentheses are ignored. Empty or `nil` means no phone.
     public static func phone(_ raw: String?, field: String = "phone") throws(DomainError) -> String? {
         guard let raw else { return nil }
+        try TextRules.checkSize(raw, field: field, maxLength: 64)
         let trimmed = raw.trimmingWhitespace()
         if trimmed.isEmpty { return nil }
         guard trimmed.hasPrefix("+") else {
@@ -76,7 +83,7 @@ public enum Validation {
             } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" {
                 continue
             } else {
-                throw .invalidArgument("\(field): may contain only digits after the + prefix (found \"\(c)\")")
+                throw .invalidArgument("\(field): may contain only digits after the + prefix (found \(TextRules.describe(c)))")
             }
         }
         guard digits.count >= 8, digits.count <= 15, !digits.hasPrefix("0") else {
@@ -95,9 +102,10 @@ public enum Validation {
     /// then subtags of 1-8 letters or digits (4 letters: a script, `Hant`;
     /// 2 letters: a region, `CA`).
     public static func languageTag(_ raw: String, field: String) throws(DomainError) -> String {
+        try TextRules.checkSize(raw, field: field, maxLength: maxLanguageTagLength)
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty else { throw .invalidArgument("\(field): must not be empty") }
-        let invalid = DomainError.invalidArgument("\(field): \"\(value.prefix(40))\" is not a language tag such as en or fr-CA")
+        let invalid = DomainError.invalidArgument("\(field): \"\(TextRules.echo(value.prefix(40)))\" is not a language tag such as en or fr-CA")
         guard value.count <= maxLanguageTagLength else {
             throw .invalidArgument("\(field): must be at most \(maxLanguageTagLength) characters (got \(value.count))")
         }
@@ -118,6 +126,7 @@ public enum Validation {
     /// Checks an icon: empty (none), a short name without spaces, or an
     /// `https://` URL, at most 500 characters.
     public static func icon(_ raw: String, field: String = "icon") throws(DomainError) -> String {
+        try TextRules.checkSize(raw, field: field, maxLength: maxIconLength)
         let value = raw.trimmingWhitespace()
         guard value.count <= maxIconLength else {
             throw .invalidArgument("\(field): must be at most \(maxIconLength) characters (got \(value.count))")

@@ -53,7 +53,7 @@ public final class Secrets: Sendable {
     /// Token length in bytes (256 bits).
     static let tokenBytes = 32
 
-    private let key: [UInt8]
+    let key: [UInt8]
     /// The Argon2id parameters for new hashes.
     public let passwordParameters: PasswordParameters
     private let pool: BlockingPool
@@ -67,14 +67,7 @@ public final class Secrets: Sendable {
     public init(configuration: Configuration) throws {
         Sodium.ensureInitialized()
         let directory = (configuration.keyFilePath as NSString).deletingLastPathComponent
-        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw DomainError(.unavailable, "data directory \(directory) cannot be created: \(error.localizedDescription)")
-            }
-        }
+        if !directory.isEmpty { try DataDirectory.prepare(directory) }
         key = try SecretKeyFile.loadOrCreate(at: configuration.keyFilePath)
         passwordParameters = configuration.passwordParameters
         pool = BlockingPool(threads: configuration.hashingThreads, name: "password-hashing")

@@ -4,8 +4,10 @@ internal import CMarketplaceProtos
 ///
 /// - Encoding builds the C struct tree in a `CArena`, packs it into a Swift
 ///   array, and frees the arena before returning.
-/// - Decoding lets protobuf-c unpack into its own allocations, copies everything
-///   into Swift values, and frees the unpacked tree before returning.
+/// - Decoding lets protobuf-c unpack into its own allocations, refuses a
+///   `string` field with an embedded NUL (`CStringFieldCheck`: C strings would
+///   cut it short), copies everything into Swift values, and frees the
+///   unpacked tree before returning.
 ///
 /// No C pointer outlives the call that created it.
 enum CCodec {
@@ -35,6 +37,9 @@ enum CCodec {
             throw ProtoDecodingError(messageType: M.protoName, reason: "not a valid protobuf encoding")
         }
         defer { M.cFree(unpacked) }
+        // An embedded NUL would cut a C string short: refuse it with the field's name.
+        let descriptor = UnsafeRawPointer(unpacked).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor!
+        try CStringFieldCheck.check(bytes, messageType: M.protoName, descriptor: descriptor)
         return try M(copying: unpacked)
     }
 }

@@ -14,7 +14,7 @@ struct InvitationsServiceImpl: InvitationsService {
         let member = try await directory.acceptInvitation(
             token: request.token, firstName: request.firstName, lastName: request.lastName, phone: request.phone,
             password: request.password, acceptTerms: request.acceptTerms,
-            signedInUserID: context.signedInUserID)
+            signedInUserID: context.signedInUserID, peer: "uid:\(context.peer.uid)")
         return AcceptInvitationResponse(accountUser: AccountUser(member))
     }
 

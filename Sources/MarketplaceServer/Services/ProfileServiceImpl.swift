@@ -32,7 +32,7 @@ struct ProfileServiceImpl: ProfileService {
         let session = try context.requireUserSession()
         try await directory.changePassword(
             userID: session.userID, sessionID: session.sessionID,
-            currentPassword: request.currentPassword, newPassword: request.newPassword)
+            currentPassword: request.currentPassword, newPassword: request.newPassword, peer: "uid:\(context.peer.uid)")
         return ChangePasswordResponse()
     }
 }

@@ -225,7 +225,7 @@ enum Display {
             ("Account", "\(view.accountName) (\(view.accountId))"), ("Invited by", view.inviterName),
             ("Email", view.email), ("State", state),
             ("Valid until", TimeFormatting.absolute(view.expiresAt, never: "-")),
-            ("Accepting needs", view.state != .pending ? nil : view.hasLogin ? "the existing login's password" : "a new password"),
+            ("Accepting needs", view.state != .pending ? nil : "the email's existing login password, or a new password"),
         ])
     }
 

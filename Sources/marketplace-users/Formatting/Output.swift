@@ -63,8 +63,22 @@ enum Output {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// Control characters (from stored names) never reach the terminal raw.
+    /// Control characters (from stored names) never reach the terminal raw:
+    /// line breaks and tabs become spaces; every other C0, DEL or C1 control
+    /// and every bidi embedding, override or isolate control is shown escaped
+    /// as `\u{XX}`, so that it can neither drive the terminal nor reorder text.
     static func singleLine(_ text: String) -> String {
-        String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 }).filter { !($0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } ?? false) }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x0D, 0x09, 0x0B, 0x0C, 0x85, 0x2028, 0x2029:
+                out.append(" ")
+            case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069:
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }

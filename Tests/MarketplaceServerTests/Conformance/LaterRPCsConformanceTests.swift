@@ -98,4 +98,32 @@ struct LaterRPCsConformanceTests {
             await expectRPCError(.permissionDenied) { try await client.accounts.getAccount(.init(accountId: acme.id), options: plain) }
         }
     }
+
+    // contract: marketplace.users.v1.Profile/ChangePassword RESOURCE_EXHAUSTED
+    @Test("ChangePassword: wrong current passwords count in the email's lockout; then even the right one is RESOURCE_EXHAUSTED")
+    func changePasswordLockout() async throws {
+        try await withUsersServer { _, client in
+            let f = Fixture(client: client)
+            let (acme, _, staff) = try await f.accountWithGroups()
+            let (_, ada) = try await Conformance.signedIn(f, acme, "ada@example.com", groups: [staff])
+            var codes: [StatusCode] = []
+            for _ in 0..<6 {
+                do {
+                    _ = try await client.profile.changePassword(
+                        .init(currentPassword: "Wr0ng!password", newPassword: "N3w!password"), options: ada)
+                } catch let error as RPCError {
+                    codes.append(error.code)
+                }
+            }
+            #expect(codes.prefix(5).allSatisfy { $0 == .unauthenticated }, "\(codes)")
+            await expectRPCError(.resourceExhausted, "too many failed") {
+                try await client.profile.changePassword(
+                    .init(currentPassword: Conformance.password, newPassword: "N3w!password"), options: ada)
+            }
+            // Nothing changed: the old password is still the one (once the lock passes, it signs in).
+            await expectRPCError(.resourceExhausted) {
+                try await client.sessions.signIn(.init(email: "ada@example.com", password: "N3w!password"))
+            }
+        }
+    }
 }

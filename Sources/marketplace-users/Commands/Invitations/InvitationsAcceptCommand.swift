@@ -58,7 +58,7 @@ struct InvitationsAcceptCommand: AsyncParsableCommand {
             default: TokenArgument.hint(error)
             }
         }) { client in
-            // The view names the account (shown after accepting) and says whether a login exists.
+            // The view names the account, shown after accepting.
             let view = try await client.invitations.showInvitation(.init(token: token.token)).invitation ?? InvitationView()
             let password = try readPassword(view)
             let request = AcceptInvitationRequest(
@@ -81,9 +81,10 @@ struct InvitationsAcceptCommand: AsyncParsableCommand {
             }
             return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
-        if view.hasLogin {
-            return Terminal.readLineWithoutEcho(prompt: "Password of the existing login \(view.email): ") ?? ""
-        }
-        return try Terminal.readNewPassword(prompt: "Choose a password for \(view.email): ")
+        // The service does not say whether the email already has a login: the
+        // invitee knows. Their existing password, or a new one, typed twice
+        // (asked again when the two differ).
+        return try Terminal.readNewPassword(
+            prompt: "Password for \(Output.singleLine(view.email)) (your existing login's, or a new one): ")
     }
 }

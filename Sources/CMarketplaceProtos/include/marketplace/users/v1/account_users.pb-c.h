@@ -85,7 +85,8 @@ struct  Marketplace__Users__V1__InviteUserRequest
   char *account_id;
   char *email;
   /*
-   * 1 to 100 characters each.
+   * 1 to 100 characters and at most 400 bytes (UTF-8) each; no control or
+   * bidi override characters, not only invisible ones.
    */
   char *first_name;
   char *last_name;
@@ -134,7 +135,7 @@ struct  Marketplace__Users__V1__ListAccountUsersRequest
   char *group_id;
   /*
    * Case-insensitive text matched against the account user id, user id, names
-   * and email.
+   * and email; at most 200 characters and 800 bytes (UTF-8).
    */
   char *query;
   Marketplace__Users__V1__AccountUserSort sort;
@@ -144,7 +145,10 @@ struct  Marketplace__Users__V1__ListAccountUsersRequest
    */
   int32_t page_size;
   /*
-   * From the previous page; must come from the same query.
+   * From the previous page's `next_page_token`; empty for the first page. An
+   * opaque, sealed token bound to the account, statuses, group, query and sort
+   * it was issued for: with anything else it is INVALID_ARGUMENT "page_token
+   * was not issued for this query".
    */
   char *page_token;
 };

@@ -33,7 +33,8 @@ struct  Marketplace__Users__V1__CreateAccountRequest
 {
   ProtobufCMessage base;
   /*
-   * 1 to 200 characters.
+   * 1 to 200 characters and at most 800 bytes (UTF-8); no control or bidi
+   * override characters, not only invisible ones.
    */
   char *name;
   Marketplace__Users__V1__AccountType type;

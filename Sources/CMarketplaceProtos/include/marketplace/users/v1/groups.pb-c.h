@@ -34,11 +34,19 @@ struct  Marketplace__Users__V1__CreateGroupRequest
   ProtobufCMessage base;
   char *account_id;
   /*
-   * 1 to 100 characters (surrounding spaces are trimmed), unique within the
-   * account ignoring case.
+   * 1 to 100 characters (surrounding spaces are trimmed) and at most 400 bytes
+   * (UTF-8), unique within the account ignoring case; no control or bidi
+   * override characters, not only invisible ones.
    */
   char *name;
+  /*
+   * At most 1000 characters and 4000 bytes (UTF-8); line feeds and tabs
+   * allowed, no other control or bidi override characters.
+   */
   char *description;
+  /*
+   * Each 1 to 100 characters and at most 400 bytes (UTF-8); at most 200.
+   */
   size_t n_permissions;
   char **permissions;
   /*

@@ -65,7 +65,8 @@ struct  Marketplace__Users__V1__AcceptInvitationRequest
   char *phone;
   /*
    * A new password for a person without a login; the current one otherwise
-   * (not needed when calling with that login's own session).
+   * (not needed when calling with that login's own session). At most 1024
+   * bytes (UTF-8), checked before any hashing.
    */
   char *password;
   /*

@@ -51,6 +51,10 @@ struct  Marketplace__Users__V1__GetProfileResponse
 struct  Marketplace__Users__V1__UpdateProfileRequest
 {
   ProtobufCMessage base;
+  /*
+   * 1 to 100 characters and at most 400 bytes (UTF-8) each; no control or
+   * bidi override characters, not only invisible ones.
+   */
   char *first_name;
   char *last_name;
   /*

@@ -296,8 +296,9 @@ struct  Marketplace__Users__V1__InvitationView
   Google__Protobuf__Timestamp *expires_at;
   Marketplace__Users__V1__InvitationState state;
   /*
-   * Whether the invited email already has a login: accepting then needs its
-   * password instead of a new one.
+   * Always false: whether the invited email already has a login is not
+   * revealed (whoever holds the link, the inviting administrator too, would
+   * learn it). Accepting takes the existing login's password, or a new one.
    */
   protobuf_c_boolean has_login;
 };

@@ -7,7 +7,8 @@ internal import CMarketplaceProtos
 public struct InviteUserRequest: ProtoMessage {
     public var accountId: String = ""
     public var email: String = ""
-    /// 1 to 100 characters each.
+    /// 1 to 100 characters and at most 400 bytes (UTF-8) each; no control or
+    /// bidi override characters, not only invisible ones.
     public var firstName: String = ""
     public var lastName: String = ""
     /// Optional: a country prefix and number, e.g. "+44 20 7123 4567" (spaces,
@@ -121,13 +122,16 @@ public struct ListAccountUsersRequest: ProtoMessage {
     /// Only members of this group; empty means any.
     public var groupId: String = ""
     /// Case-insensitive text matched against the account user id, user id, names
-    /// and email.
+    /// and email; at most 200 characters and 800 bytes (UTF-8).
     public var query: String = ""
     public var sort: AccountUserSort = .unspecified
     public var descending: Bool = false
     /// 1..500; 0 means 50.
     public var pageSize: Int32 = 0
-    /// From the previous page; must come from the same query.
+    /// From the previous page's `next_page_token`; empty for the first page. An
+    /// opaque, sealed token bound to the account, statuses, group, query and sort
+    /// it was issued for: with anything else it is INVALID_ARGUMENT "page_token
+    /// was not issued for this query".
     public var pageToken: String = ""
 
     /// Creates a message with every field at its default.

@@ -5,7 +5,8 @@ internal import CMarketplaceProtos
 
 /// `marketplace.users.v1.CreateAccountRequest`
 public struct CreateAccountRequest: ProtoMessage {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters and at most 800 bytes (UTF-8); no control or bidi
+    /// override characters, not only invisible ones.
     public var name: String = ""
     public var type: AccountType = .unspecified
 

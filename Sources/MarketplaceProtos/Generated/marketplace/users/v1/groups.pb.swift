@@ -6,10 +6,14 @@ internal import CMarketplaceProtos
 /// `marketplace.users.v1.CreateGroupRequest`
 public struct CreateGroupRequest: ProtoMessage {
     public var accountId: String = ""
-    /// 1 to 100 characters (surrounding spaces are trimmed), unique within the
-    /// account ignoring case.
+    /// 1 to 100 characters (surrounding spaces are trimmed) and at most 400 bytes
+    /// (UTF-8), unique within the account ignoring case; no control or bidi
+    /// override characters, not only invisible ones.
     public var name: String = ""
+    /// At most 1000 characters and 4000 bytes (UTF-8); line feeds and tabs
+    /// allowed, no other control or bidi override characters.
     public var description: String = ""
+    /// Each 1 to 100 characters and at most 400 bytes (UTF-8); at most 200.
     public var permissions: [String] = []
     /// Make this the account's administrators' group (one per account).
     public var isAdministrators: Bool = false

@@ -93,7 +93,8 @@ public struct AcceptInvitationRequest: ProtoMessage {
     /// dashes, dots and parentheses are ignored); empty for none.
     public var phone: String = ""
     /// A new password for a person without a login; the current one otherwise
-    /// (not needed when calling with that login's own session).
+    /// (not needed when calling with that login's own session). At most 1024
+    /// bytes (UTF-8), checked before any hashing.
     public var password: String = ""
     /// Must be true: the person agrees to the terms of use.
     public var acceptTerms: Bool = false

@@ -79,6 +79,8 @@ extension GetProfileResponse: CBridgedMessage {
 
 /// `marketplace.users.v1.UpdateProfileRequest`
 public struct UpdateProfileRequest: ProtoMessage {
+    /// 1 to 100 characters and at most 400 bytes (UTF-8) each; no control or
+    /// bidi override characters, not only invisible ones.
     public var firstName: String = ""
     public var lastName: String = ""
     /// A country prefix and number, or empty to remove it.

@@ -373,8 +373,9 @@ public struct InvitationView: ProtoMessage {
     public var email: String = ""
     public var expiresAt: Date? = nil
     public var state: InvitationState = .unspecified
-    /// Whether the invited email already has a login: accepting then needs its
-    /// password instead of a new one.
+    /// Always false: whether the invited email already has a login is not
+    /// revealed (whoever holds the link, the inviting administrator too, would
+    /// learn it). Accepting takes the existing login's password, or a new one.
     public var hasLogin: Bool = false
 
     /// Creates a message with every field at its default.

@@ -21,9 +21,21 @@ public protocol AccountUsersService: Sendable {
     /// invitation email. A DISABLED membership (removed, declined or revoked) is
     /// invited again.
     ///
+    /// The answer never says whether the email already had a login, nor shows
+    /// that login's own data: `account_user.user` holds the names given here, the
+    /// email, no phone and no last sign-in, the same for a new and an existing
+    /// login. The domain's "if no user with that email exists, one is created (no
+    /// password yet)" holds, but only for as long as an invitation may still be
+    /// accepted: when the invitation of a user who never had a login and has no
+    /// other membership is revoked or declined, that user is deleted again (email
+    /// and names erased, membership DELETED), so probing an email leaves no trace.
+    /// (RemoveAccountUser never deletes the user.)
+    ///
     /// Errors: INVALID_ARGUMENT naming the field for a bad email, empty or too
-    /// long names, a malformed phone, or no groups; NOT_FOUND when the account
-    /// does not exist or a group is not one of its groups; ALREADY_EXISTS when
+    /// long names (or names of only invisible characters, or with control or
+    /// bidi override characters), a malformed phone, or no groups; NOT_FOUND
+    /// when the account does not exist or a group is not one of its groups;
+    /// ALREADY_EXISTS when
     /// the email already has a membership in the account that is not DISABLED;
     /// FAILED_PRECONDITION when the account is disabled.
     func inviteUser(_ request: InviteUserRequest, context: RPCContext) async throws -> InviteUserResponse
@@ -88,7 +100,9 @@ public protocol AccountUsersService: Sendable {
     func renewInvitation(_ request: RenewInvitationRequest, context: RPCContext) async throws -> RenewInvitationResponse
     /// Withdraws an invitation that was not answered (pending or expired): the
     /// link stops working, its unsent emails (invitation, reminders) are
-    /// withdrawn from the outbox, and the membership becomes DISABLED.
+    /// withdrawn from the outbox, and the membership becomes DISABLED; or DELETED
+    /// when its user never had a login and has no other membership (that user,
+    /// made by the invitation, is deleted: see InviteUser).
     ///
     /// Errors: NOT_FOUND; FAILED_PRECONDITION when the membership is not INVITED
     /// or INVITATION_EXPIRED.

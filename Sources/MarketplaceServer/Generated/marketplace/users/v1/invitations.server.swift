@@ -8,7 +8,10 @@ import MarketplaceRPC
 /// Service `marketplace.users.v1.Invitations`: implement this protocol and register it with an `RPCRouter`.
 public protocol InvitationsService: Sendable {
     /// Shows what a link is: which account invited whom, by whom, until when, and
-    /// its state (an expired, used, revoked or replaced link says which).
+    /// its state (an expired, used, revoked or replaced link says which). It does
+    /// not say whether the email already has a login (`has_login` is always
+    /// false): the administrator who sent the link holds it too. The invitee's
+    /// page asks for "your existing password, or a new one".
     ///
     /// Errors: INVALID_ARGUMENT for a malformed token (not "inv_" followed by 43
     /// base64url characters); NOT_FOUND when no invitation has a well-formed one.
@@ -19,16 +22,30 @@ public protocol InvitationsService: Sendable {
     /// character); a person who has one proves it with that password instead, or
     /// by calling with their own active session (`authorization: Bearer ...`).
     ///
+    /// An existing login's password is checked exactly as SignIn checks it, and
+    /// counts in the same throttle: failures count against the email's lockout
+    /// (5 in 15 minutes, shared with SignIn and ChangePassword; a locked email is
+    /// refused before any hashing); the calling peer (uid) gets only its share of
+    /// the hashing (2 checks at once, 1 after 20 failures, 32 waiting at most), so
+    /// its failures never refuse another person's correct password. Each wrong
+    /// password is logged and written to the inviting account's audit trail
+    /// (`invitation.accept_failed`), never with the password.
+    ///
     /// Errors: INVALID_ARGUMENT naming the field for a malformed token, empty
-    /// names, a malformed phone, terms not accepted, or a password that misses the rule (the message
-    /// names what is missing); UNAUTHENTICATED when an existing login's password
-    /// is wrong; PERMISSION_DENIED when the call carries another person's
+    /// names, a malformed phone, terms not accepted, a password over 1024 bytes
+    /// (UTF-8), or a new password that misses the rule (the message names what is
+    /// missing); UNAUTHENTICATED when an existing login's password is wrong;
+    /// RESOURCE_EXHAUSTED "too many failed sign-ins; try again in N seconds" when
+    /// the email is locked, or "retry shortly" when this peer has too many checks
+    /// waiting; PERMISSION_DENIED when the call carries another person's
     /// session; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
     /// invitation is expired, already accepted, declined, revoked or replaced.
     func acceptInvitation(_ request: AcceptInvitationRequest, context: RPCContext) async throws -> AcceptInvitationResponse
     /// Declines a pending invitation: the link stops working (its unsent emails
     /// are withdrawn from the outbox) and the membership becomes DISABLED (the
-    /// person can be invited again).
+    /// person can be invited again); or DELETED when the person never had a login
+    /// and has no other membership (the user the invitation made is deleted,
+    /// email erased; inviting again starts afresh).
     ///
     /// Errors: INVALID_ARGUMENT for a malformed token; NOT_FOUND for an unknown
     /// token; FAILED_PRECONDITION when the invitation is not pending.

@@ -21,9 +21,15 @@ public protocol ProfileService: Sendable {
     /// Changes the password: needs the current one; ends the user's other
     /// sessions (this one stays).
     ///
+    /// The current password is checked as SignIn checks it (same throttle and
+    /// lockout per email, same share per peer); each failure is logged and
+    /// audited (`user.password_check_failed`).
+    ///
     /// Errors: UNAUTHENTICATED without a valid user session or when the current
-    /// password is wrong; INVALID_ARGUMENT when the new password misses the rule
-    /// (the message names what is missing) or equals the current one.
+    /// password is wrong; INVALID_ARGUMENT when a password is over 1024 bytes
+    /// (UTF-8), the new password misses the rule (the message names what is
+    /// missing) or equals the current one; RESOURCE_EXHAUSTED when the email is
+    /// locked after repeated failures.
     func changePassword(_ request: ChangePasswordRequest, context: RPCContext) async throws -> ChangePasswordResponse
 }
 

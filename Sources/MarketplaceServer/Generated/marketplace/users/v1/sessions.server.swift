@@ -16,10 +16,19 @@ import MarketplaceRPC
 public protocol SessionsService: Sendable {
     /// Signs in. Callable without credentials.
     ///
-    /// Errors: UNAUTHENTICATED "email or password is incorrect" (the same for an
-    /// unknown email and a wrong password, in about the same time);
-    /// RESOURCE_EXHAUSTED after repeated failures for one email or from one peer,
-    /// saying when to retry.
+    /// The throttle (shared with AcceptInvitation and ChangePassword): 5 wrong
+    /// passwords for one email in 15 minutes lock that email (every check of it
+    /// is refused before any hashing, whoever asks) until failures leave the
+    /// window; a correct password clears them. A peer (uid) runs at most 2
+    /// password checks at once (1 once it has 20 failures in 15 minutes) and has
+    /// at most 32 waiting: its failures slow its own hashing down but never
+    /// refuse another person's correct password for an email that is not locked.
+    ///
+    /// Errors: INVALID_ARGUMENT for a password over 1024 bytes (UTF-8);
+    /// UNAUTHENTICATED "email or password is incorrect" (the same for an unknown
+    /// email and a wrong password, in about the same time); RESOURCE_EXHAUSTED
+    /// "too many failed sign-ins; try again in N seconds" for a locked email, or
+    /// "retry shortly" when this peer has too many checks waiting.
     func signIn(_ request: SignInRequest, context: RPCContext) async throws -> SignInResponse
     /// Ends the calling session.
     ///
