@@ -8,15 +8,17 @@ import Synchronization
 /// The daemon's log level, shared by every logger and changed at run time by
 /// SIGHUP (see `--log-level-file`).
 final class LogLevelControl: Sendable {
-    private let level: Mutex<Logger.Level>
+    /// The level's index in `Logger.Level.allCases`: an atomic read, since
+    /// every log call (and every per-call line) checks the level.
+    private let index: Atomic<Int>
 
     init(_ level: Logger.Level) {
-        self.level = Mutex(level)
+        index = Atomic(Logger.Level.allCases.firstIndex(of: level)!)
     }
 
     var current: Logger.Level {
-        get { level.withLock { $0 } }
-        set { level.withLock { $0 = newValue } }
+        get { Logger.Level.allCases[index.load(ordering: .relaxed)] }
+        set { index.store(Logger.Level.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
     }
 }
 
