@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// Signals: SIGTERM, SIGINT and SIGQUIT stop gracefully (in-flight calls get
 /// the grace period, the socket file is removed); SIGHUP re-reads the log level
-/// file; SIGUSR1 and SIGUSR2 are logged and ignored. Every signal is logged;
+/// file; SIGUSR1 and SIGUSR2 are logged and ignored; SIGPIPE is ignored. Every signal is logged;
 /// the last line says why the daemon stopped.
 struct DaemonRun {
     let settings: ServeSettings
@@ -111,6 +111,8 @@ struct DaemonRun {
     private func installSignalHandlers(lifecycle: Lifecycle, notifier: SystemdNotifier) -> [any DispatchSourceSignal] {
         let logger = self.logger
         let reload = self.reload
+        // A closed standard error (a vanished log reader) must not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
         return Self.names.keys.sorted().map { number in
             let name = Self.names[number]!
             signal(number, SIG_IGN)
