@@ -9,7 +9,7 @@ import Synchronization
 /// line at info and the call metrics. Called from one place, where a routed
 /// call's outcome is known (`ServerConnectionHandler`).
 ///
-/// The line names the method, the peer (pid, uid, gid), the caller's kind
+/// The line names the method, the peer's uid, the caller's kind
 /// (`operator`, `user`, `anonymous`), the status code, the duration and the
 /// request and response sizes; never a token, a password, an email or any other
 /// request or response field.
