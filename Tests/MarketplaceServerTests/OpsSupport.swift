@@ -3,6 +3,12 @@ import MarketplaceClient
 import MarketplaceTestSupport
 import Testing
 
+/// The operations suites (signals, configuration, systemd, observability,
+/// backup) each run several daemons as subprocesses: one suite at a time, so
+/// that together they do not swamp a 2-core machine the other suites share.
+@Suite("The real daemon, as operators run it", .serialized)
+enum DaemonOperationsTests {}
+
 extension DaemonProcess {
     /// Waits until the daemon's log satisfies `condition`; false after `seconds`.
     func waitForLog(seconds: Double = 20, _ condition: (String) -> Bool) async -> Bool {
