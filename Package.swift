@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C at the bottom: system libraries and the protoc-c output.
@@ -61,13 +63,19 @@ let package = Package(
         // operations, written against the narrow `Store` interface.
         .target(
             name: "MarketplaceDomain",
-            dependencies: ["CSodium", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSodium", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
 
         // The embedded SQLite backend of `Store` (system libsqlite3 through GRDB).
         .target(
             name: "MarketplaceSQLite",
-            dependencies: ["MarketplaceDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MarketplaceDomain", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
 
         // The server: NIO on a Unix socket, call executor, service handlers.
@@ -77,7 +85,10 @@ let package = Package(
                 "MarketplaceRPC", "MarketplaceProtos", "MarketplaceDomain", "MarketplaceSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
 
@@ -95,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "marketplace-usersd",
             dependencies: [
-                "MarketplaceServer", "MarketplaceDomain",
+                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

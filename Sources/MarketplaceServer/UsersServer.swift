@@ -30,7 +30,28 @@ public final class UsersServer: Sendable {
     /// the socket and starts serving.
     /// - Throws: `RPCServer.StartError`, or a `DomainError` from storage or the
     ///   key file, with a message saying what to fix.
+    ///
+    /// A refused start creates nothing it did not need: the socket path is
+    /// checked before the data directory is touched, and what the start
+    /// created (directory, database, key) is removed if it fails later.
     public static func start(configuration: UsersServerConfiguration, logger: Logger) async throws -> UsersServer {
+        if configuration.rpc.inheritedListener == nil {
+            do {
+                try SocketPath.prepare(configuration.rpc.socketPath)
+            } catch {
+                throw RPCServer.StartError(description: error.description)
+            }
+        }
+        let files = StartupFiles(dataDirectory: configuration.dataDirectory)
+        do {
+            return try await open(configuration: configuration, logger: logger)
+        } catch {
+            files.removeCreated()
+            throw error
+        }
+    }
+
+    private static func open(configuration: UsersServerConfiguration, logger: Logger) async throws -> UsersServer {
         try FileManager.default.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
@@ -46,8 +67,8 @@ public final class UsersServer: Sendable {
             store: store, clock: configuration.clock, secrets: secrets, configuration: directoryConfiguration,
             logger: logger)
 
-        var router = RPCRouter(interceptor: AuthorizationInterceptor(
-            directory: directory, policy: .standard, operators: configuration.operators))
+        var router = RPCRouter(interceptor: IdentityRecordingInterceptor(AuthorizationInterceptor(
+            directory: directory, policy: .standard, operators: configuration.operators)))
         HealthServiceImpl(version: ServiceVersion.current).register(with: &router)
         AccountsServiceImpl(directory: directory).register(with: &router)
         GroupsServiceImpl(directory: directory).register(with: &router)
@@ -76,6 +97,11 @@ public final class UsersServer: Sendable {
     /// Graceful shutdown; see `RPCServer.shutdownGracefully()`.
     public func shutdownGracefully() async {
         await rpc.shutdownGracefully()
+    }
+
+    /// Whether the server's event loops answer (for the systemd watchdog).
+    public func isResponsive() async -> Bool {
+        (try? await MultiThreadedEventLoopGroup.singleton.next().submit { true }.get()) ?? false
     }
 
     /// Returns when the server has shut down.

@@ -5,148 +5,122 @@ import Logging
 import MarketplaceDomain
 import MarketplaceServer
 
-/// `marketplace-usersd`: parses options, sets up logging, runs the server until
-/// SIGTERM or SIGINT, then shuts down gracefully.
-@main
-struct UsersDaemon: AsyncParsableCommand {
+/// `marketplace-usersd serve` (the default subcommand): parses options, sets
+/// up logging and metrics, runs the server until SIGTERM, SIGINT or SIGQUIT,
+/// then shuts down gracefully. SIGHUP re-reads `--log-level-file`.
+///
+/// Every option is optional here: `ServeSettings` resolves it from the flag,
+/// else its environment variable (parsed as strictly, errors naming the
+/// variable), else the default written in its help.
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "marketplace-usersd",
-        abstract: "The marketplace users and invitations service, on a Unix socket.",
+        commandName: "serve",
+        abstract: "Serve the users and invitations service on a Unix socket (the default command).",
         discussion: """
-            Every option can also be set by the environment variable named in its help.
+            Every option can also be set by the environment variable named in its help;
+            a flag overrides its variable.
             Example:
               marketplace-usersd --socket ./marketplace-users.sock --data-dir ./data
-            """,
-        version: ServiceVersion.current)
+            """)
 
-    @Option(help: "Unix socket path to listen on (env MARKETPLACE_USERS_SOCKET).")
-    var socket: String = env("MARKETPLACE_USERS_SOCKET") ?? UsersServerConfiguration.defaultSocketPath
+    @Option(help: "Unix socket path to listen on (default ./marketplace-users.sock; env MARKETPLACE_USERS_SOCKET). Ignored under socket activation (LISTEN_FDS).")
+    var socket: String?
 
-    @Option(help: "Directory of the SQLite database and key file (env MARKETPLACE_USERS_DATA_DIR).")
-    var dataDir: String = env("MARKETPLACE_USERS_DATA_DIR") ?? UsersServerConfiguration.defaultDataDirectory
+    @Option(help: "Directory of the SQLite database and key file (default ./data; env MARKETPLACE_USERS_DATA_DIR).")
+    var dataDir: String?
 
-    @Option(help: "Octal mode of the socket file (env MARKETPLACE_USERS_SOCKET_MODE).")
-    var socketMode: String = env("MARKETPLACE_USERS_SOCKET_MODE") ?? "0660"
+    @Option(help: "Octal mode of the socket file (default 0660; env MARKETPLACE_USERS_SOCKET_MODE).")
+    var socketMode: String?
 
-    @Option(help: "Most connections served at once (env MARKETPLACE_USERS_MAX_CONNECTIONS).")
-    var maxConnections: Int = env("MARKETPLACE_USERS_MAX_CONNECTIONS").flatMap(Int.init) ?? 1024
+    @Option(help: "Most connections served at once (default 1024; env MARKETPLACE_USERS_MAX_CONNECTIONS).")
+    var maxConnections: Int?
 
-    @Option(help: "Most calls in flight per connection (env MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION).")
-    var maxCallsPerConnection: Int = env("MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION").flatMap(Int.init) ?? 256
+    @Option(help: "Most calls in flight per connection (default 256; env MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION).")
+    var maxCallsPerConnection: Int?
 
-    @Option(help: "Seconds in-flight calls may take to finish at shutdown (env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
-    var shutdownGrace: Int = env("MARKETPLACE_USERS_SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
+    @Option(help: "Seconds in-flight calls may take to finish at shutdown (default 10; env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
+    var shutdownGrace: Int?
 
-    @Option(help: "How long invitation links work, e.g. 7d, 36h, 90s (env MARKETPLACE_USERS_INVITATION_TTL).")
-    var invitationTTL: String = env("MARKETPLACE_USERS_INVITATION_TTL") ?? "7d"
+    @Option(help: "How long invitation links work, e.g. 7d, 36h, 90s (default 7d; env MARKETPLACE_USERS_INVITATION_TTL).")
+    var invitationTTL: String?
 
-    @Option(help: "Invitation links are this URL plus the token (env MARKETPLACE_USERS_INVITATION_BASE_URL).")
-    var invitationBaseURL: String = env("MARKETPLACE_USERS_INVITATION_BASE_URL") ?? "https://marketplace.example/invitations/"
+    @Option(help: "Invitation links are this URL plus the token (default https://marketplace.example/invitations/; env MARKETPLACE_USERS_INVITATION_BASE_URL).")
+    var invitationBaseURL: String?
 
     @Option(name: .customLong("operator-uid"), help: "A uid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_UIDS, comma-separated). Root and the server's own uid always are.")
-    var operatorUIDs: [UInt32] = envList("MARKETPLACE_USERS_OPERATOR_UIDS")
+    var operatorUIDs: [UInt32] = []
 
-    @Option(name: .customLong("operator-gid"), help: "A primary gid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_GIDS).")
-    var operatorGIDs: [UInt32] = envList("MARKETPLACE_USERS_OPERATOR_GIDS")
+    @Option(name: .customLong("operator-gid"), help: "A primary gid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_GIDS, comma-separated).")
+    var operatorGIDs: [UInt32] = []
 
-    @Option(help: "A session ends this long after sign-in, e.g. 12h (env MARKETPLACE_USERS_SESSION_LIFETIME).")
-    var sessionLifetime: String = env("MARKETPLACE_USERS_SESSION_LIFETIME") ?? "12h"
+    @Option(help: "A session ends this long after sign-in, e.g. 12h (default 12h; env MARKETPLACE_USERS_SESSION_LIFETIME).")
+    var sessionLifetime: String?
 
-    @Option(help: "A session ends after this long unused, e.g. 30m (env MARKETPLACE_USERS_SESSION_IDLE_TIMEOUT).")
-    var sessionIdleTimeout: String = env("MARKETPLACE_USERS_SESSION_IDLE_TIMEOUT") ?? "30m"
+    @Option(help: "A session ends after this long unused, e.g. 30m (default 30m; env MARKETPLACE_USERS_SESSION_IDLE_TIMEOUT).")
+    var sessionIdleTimeout: String?
 
     @Option(help: "Argon2id passes (env MARKETPLACE_USERS_ARGON2_OPSLIMIT; default libsodium's interactive, 2).")
-    var argon2Opslimit: UInt64 = env("MARKETPLACE_USERS_ARGON2_OPSLIMIT").flatMap(UInt64.init) ?? PasswordParameters.interactive.opsLimit
+    var argon2Opslimit: UInt64?
 
     @Option(help: "Argon2id memory in KiB (env MARKETPLACE_USERS_ARGON2_MEMLIMIT_KIB; default libsodium's interactive, 65536).")
-    var argon2MemlimitKib: Int = env("MARKETPLACE_USERS_ARGON2_MEMLIMIT_KIB").flatMap(Int.init) ?? PasswordParameters.interactive.memLimit / 1024
+    var argon2MemlimitKib: Int?
 
-    @Option(help: "Password hashes computed at once (env MARKETPLACE_USERS_HASHING_THREADS).")
-    var hashingThreads: Int = env("MARKETPLACE_USERS_HASHING_THREADS").flatMap(Int.init) ?? 2
+    @Option(help: "Password hashes computed at once (default 2; env MARKETPLACE_USERS_HASHING_THREADS).")
+    var hashingThreads: Int?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env MARKETPLACE_USERS_LOG_LEVEL).")
-    var logLevel: String = env("MARKETPLACE_USERS_LOG_LEVEL") ?? "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info; env MARKETPLACE_USERS_LOG_LEVEL).")
+    var logLevel: String?
+
+    @Option(help: "Log format on standard error: text or json, one object per line (default text; env MARKETPLACE_USERS_LOG_FORMAT).")
+    var logFormat: String?
+
+    @Option(help: "A file holding the log level (one word); read at start, overriding --log-level, and again on SIGHUP (env MARKETPLACE_USERS_LOG_LEVEL_FILE).")
+    var logLevelFile: String?
+
+    @Option(help: "Serve Prometheus metrics over HTTP at GET /metrics on a loopback host:port (e.g. 127.0.0.1:9464) or a Unix socket path (env MARKETPLACE_USERS_METRICS_LISTEN). Off by default.")
+    var metricsListen: String?
 
     func validate() throws {
-        guard UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
-            throw ValidationError("--socket-mode must be an octal mode such as 0660, not '\(socketMode)'")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
-        guard maxCallsPerConnection > 0 else { throw ValidationError("--max-calls-per-connection must be at least 1") }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
-        do {
-            _ = try parseDuration(invitationTTL, field: "--invitation-ttl")
-        } catch {
-            throw ValidationError(error.message)
-        }
-        for (flag, value) in [("--session-lifetime", sessionLifetime), ("--session-idle-timeout", sessionIdleTimeout)] {
-            do {
-                _ = try parseDuration(value, field: flag)
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
-        let minimum = PasswordParameters.minimum
-        guard argon2Opslimit >= minimum.opsLimit, argon2MemlimitKib * 1024 >= minimum.memLimit else {
-            throw ValidationError("--argon2-opslimit must be at least \(minimum.opsLimit) and --argon2-memlimit-kib at least \(minimum.memLimit / 1024)")
-        }
-        guard (1...64).contains(hashingThreads) else { throw ValidationError("--hashing-threads must be between 1 and 64") }
-        guard invitationBaseURL.hasPrefix("https://") || invitationBaseURL.hasPrefix("http://") else {
-            throw ValidationError("--invitation-base-url must start with https:// or http://")
-        }
+        _ = try ServeSettings(self)
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let settings = try ServeSettings(self)
+        var level = settings.logLevel
+        var levelFileProblem: String?
+        if let file = settings.logLevelFile {
+            switch LogLevelFile.read(file) {
+            case .success(let fileLevel): level = fileLevel
+            case .failure(let problem): levelFileProblem = problem.description
+            }
         }
+        let control = LogLevelControl(level)
+        let json = settings.logFormat == .json
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, json: json, control: control) }
         let logger = Logger(label: "marketplace-usersd")
-
-        var configuration = UsersServerConfiguration(socketPath: socket, dataDirectory: dataDir)
-        configuration.rpc.socketMode = UInt32(socketMode, radix: 8)!
-        configuration.rpc.maxConnections = maxConnections
-        configuration.rpc.maxConcurrentCallsPerConnection = maxCallsPerConnection
-        configuration.rpc.shutdownGracePeriod = .seconds(shutdownGrace)
-        configuration.invitationTTL = try parseDuration(invitationTTL, field: "--invitation-ttl")
-        configuration.invitationBaseURL = invitationBaseURL
-        configuration.operators = OperatorPolicy(uids: Set(operatorUIDs), gids: Set(operatorGIDs))
-        configuration.sessionLifetime = try parseDuration(sessionLifetime, field: "--session-lifetime")
-        configuration.sessionIdleTimeout = try parseDuration(sessionIdleTimeout, field: "--session-idle-timeout")
-        configuration.passwordParameters = PasswordParameters(opsLimit: argon2Opslimit, memLimit: argon2MemlimitKib * 1024)
-        configuration.hashingThreads = hashingThreads
-
-        let server: UsersServer
-        do {
-            server = try await UsersServer.start(configuration: configuration, logger: logger)
-        } catch {
-            logger.critical("cannot start: \(error)")
+        if let levelFileProblem {
+            logger.critical("cannot start: \(levelFileProblem)")
             throw ExitCode(1)
         }
-        let signals = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                logger.info("received signal \(number)")
-                Task { await server.shutdownGracefully() }
-            }
-            source.resume()
-            return source
-        }
-        await server.waitUntilClosed()
-        signals.forEach { $0.cancel() }
+        let daemon = DaemonRun(settings: settings, logger: logger, levelControl: control)
+        try await daemon.run()
     }
 }
 
-private func envList(_ name: String) -> [UInt32] {
-    (env(name) ?? "").split(separator: ",").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }
-}
+/// `--log-level-file`: one word, a log level.
+enum LogLevelFile {
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
 
-private func env(_ name: String) -> String? {
-    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    static func read(_ path: String) -> Result<Logger.Level, Problem> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return .failure(Problem(description: "cannot read the log level file \(path)"))
+        }
+        let word = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let level = Logger.Level(rawValue: word) else {
+            return .failure(Problem(description: "the log level file \(path) holds '\(word.prefix(40))', not one of trace, debug, info, notice, warning, error, critical"))
+        }
+        return .success(level)
+    }
 }

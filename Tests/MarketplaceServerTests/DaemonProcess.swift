@@ -19,7 +19,12 @@ final class DaemonProcess: @unchecked Sendable {
     static let fastHashing = ["--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"]
 
     /// Starts the daemon; does not wait for it to be ready (see `waitUntilReady`).
-    init(socketPath: String, dataDirectory: String, logPath: String, arguments: [String] = []) throws {
+    /// `environment` is added to the test's own; `launcher` (e.g.
+    /// `systemd-socket-activate -l PATH`) runs the daemon in its place.
+    init(
+        socketPath: String, dataDirectory: String, logPath: String, arguments: [String] = [],
+        environment: [String: String] = [:], launcher: [String] = []
+    ) throws {
         self.socketPath = socketPath
         self.dataDirectory = dataDirectory
         self.logPath = logPath
@@ -29,8 +34,12 @@ final class DaemonProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Self.executable)
+        process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [Self.executable])
+            + ["--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
@@ -43,6 +52,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits until the daemon answers a health check; false when it exits first

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoreMetrics
 import Dispatch
 import Foundation
 import Synchronization
@@ -37,6 +38,8 @@ final class BlockingPool: Sendable {
     }
 
     private let shared = Shared()
+    /// Jobs waiting for a thread (`marketplace_password_hashing_queue_depth`).
+    private let depth = Gauge(label: "marketplace_password_hashing_queue_depth")
     private let threadCount: Int
     private let maxQueued: Int
 
@@ -45,14 +48,15 @@ final class BlockingPool: Sendable {
         threadCount = max(1, threads)
         self.maxQueued = maxQueued
         for index in 0..<threadCount {
-            let thread = Thread { [shared] in
+            let thread = Thread { [shared, depth] in
                 Self.lowerPriorityOfCurrentThread()
                 while true {
                     shared.available.wait()
-                    let next: Job?? = shared.state.withLock { s in
-                        if let job = s.pop() { return .some(job) }
-                        return s.stopped ? .some(nil) : nil
+                    let (next, waiting): (Job??, Int) = shared.state.withLock { s in
+                        if let job = s.pop() { return (.some(job), s.count) }
+                        return (s.stopped ? .some(nil) : nil, s.count)
                     }
+                    depth.record(waiting)
                     switch next {
                     case .some(.some(let job)): job()
                     case .some(.none): return
@@ -87,12 +91,13 @@ final class BlockingPool: Sendable {
     ///   already wait; otherwise whatever `work` throws.
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let accepted = shared.state.withLock { s -> Bool in
-                guard !s.stopped, s.count < maxQueued else { return false }
+            let accepted = shared.state.withLock { s -> Int? in
+                guard !s.stopped, s.count < maxQueued else { return nil }
                 s.jobs.append { continuation.resume(with: Result { try work() }) }
-                return true
+                return s.count
             }
-            if accepted {
+            if let waiting = accepted {
+                depth.record(waiting)
                 shared.available.signal()
             } else {
                 continuation.resume(throwing: DomainError(.resourceExhausted, "too many password operations in progress; retry shortly"))

@@ -1,3 +1,4 @@
+import CoreMetrics
 import GRDB
 import Synchronization
 
@@ -39,6 +40,8 @@ final class GroupCommitWriter: Sendable {
 
     private let pool: DatabasePool
     private let state = Mutex(State())
+    /// Bodies per transaction (`marketplace_storage_group_commit_batch_size`).
+    private let batchSizes = Recorder(label: "marketplace_storage_group_commit_batch_size")
 
     init(pool: DatabasePool) {
         self.pool = pool
@@ -64,6 +67,7 @@ final class GroupCommitWriter: Sendable {
             return batch
         }
         guard !batch.isEmpty else { return }
+        batchSizes.record(batch.count)
         pool.asyncWriteWithoutTransaction { db in
             var answers: [Answer] = []
             answers.reserveCapacity(batch.count)

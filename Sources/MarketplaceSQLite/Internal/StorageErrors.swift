@@ -1,3 +1,4 @@
+import CoreMetrics
 import GRDB
 import MarketplaceDomain
 
@@ -16,6 +17,7 @@ enum StorageErrors {
             return DomainError(.unavailable, "the request was cancelled before the storage answered")
         case let error as DatabaseError:
             if let conflict = conflict(error) { return conflict }
+            Counter(label: "marketplace_storage_errors_total", dimensions: [("code", "\(error.resultCode.primaryResultCode.rawValue)")]).increment()
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return DomainError(.unavailable, "storage is busy; retry shortly")

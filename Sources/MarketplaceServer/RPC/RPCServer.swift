@@ -61,17 +61,19 @@ public final class RPCServer: Sendable {
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RPCServer {
-        do {
-            try SocketPath.prepare(configuration.socketPath)
-        } catch {
-            throw StartError(description: error.description)
+        if configuration.inheritedListener == nil {
+            do {
+                try SocketPath.prepare(configuration.socketPath)
+            } catch {
+                throw StartError(description: error.description)
+            }
         }
         let executor = ServerRPCExecutor(router: router, errorMapper: errorMapper, logger: logger)
         let connections = ConnectionRegistry(limit: configuration.maxConnections)
         let highWater = max(configuration.maxPendingResponseBytes, 1024)
         let listener: any Channel
         do {
-            listener = try await ServerBootstrap(group: group)
+            let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
                 .childChannelInitializer { channel in
@@ -81,14 +83,20 @@ public final class RPCServer: Sendable {
                             connections: connections, logger: logger)
                     }
                 }
-                .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false)
-                .get()
+            if let inherited = configuration.inheritedListener {
+                listener = try await bootstrap.withBoundSocket(inherited).get()
+            } else {
+                listener = try await bootstrap
+                    .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: false)
+                    .get()
+            }
         } catch {
             throw StartError(description: "cannot listen on \(configuration.socketPath): \(error)")
         }
-        guard chmod(configuration.socketPath, mode_t(configuration.socketMode)) == 0 else {
+        guard configuration.inheritedListener != nil || chmod(configuration.socketPath, mode_t(configuration.socketMode)) == 0 else {
             let reason = String(cString: strerror(errno))
             try? await listener.close()
+            unlink(configuration.socketPath)
             throw StartError(description: "cannot set mode of \(configuration.socketPath): \(reason)")
         }
         let server = RPCServer(
@@ -141,7 +149,7 @@ public final class RPCServer: Sendable {
             logger.warning("grace period over; closing \(connections.count) connections with calls in flight")
             await connections.closeAll()
         }
-        unlink(socketPath)
+        if configuration.inheritedListener == nil { unlink(socketPath) }
         state.withLock { $0 = .closed }
         closedPromise.succeed()
         logger.info("stopped")

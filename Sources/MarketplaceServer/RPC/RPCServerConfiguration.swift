@@ -22,6 +22,12 @@ public struct RPCServerConfiguration: Sendable {
     public var maxPendingResponseBytes = 4 << 20
     /// On shutdown, how long in-flight calls may take to finish.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Logs one line per routed call and records the call metrics.
+    public var callObserver = CallObserver()
+    /// Socket activation: a listening socket inherited from the service manager,
+    /// served instead of binding `socketPath`; the server then neither checks
+    /// nor chmods nor unlinks the path (the socket unit owns it).
+    public var inheritedListener: Int32?
 
     public init(socketPath: String) {
         self.socketPath = socketPath

@@ -111,8 +111,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         // The call's task runs on this connection's loop (no hop to the
         // cooperative pool and back); it yields the loop whenever it awaits.
+        let observer = configuration.callObserver, requestBytes = frame.body.readableBytes
         Task(executorPreference: taskExecutor(loop)) {
-            let result = await executor.run(call)
+            let result = await observer.observe(call.context, requestBytes: requestBytes) { await executor.run(call) }
             if loop.inEventLoop {
                 let (handler, context) = bound.value
                 handler.callFinished(streamID: streamID, result: result, context: context)

@@ -1,0 +1,21 @@
+import ArgumentParser
+import MarketplaceServer
+
+/// `marketplace-usersd`: `serve` (the default, so that the bare command and
+/// its flags start the server), `backup` and `restore`.
+@main
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "marketplace-usersd",
+        abstract: "The marketplace users and invitations service, on a Unix socket.",
+        discussion: """
+            With no subcommand, serves (see `marketplace-usersd serve --help` for every option).
+            Example:
+              marketplace-usersd --socket ./marketplace-users.sock --data-dir ./data
+              marketplace-usersd backup --data-dir ./data --to ./users-backup.db
+              marketplace-usersd restore --from ./users-backup.db --data-dir ./data-restored
+            """,
+        version: ServiceVersion.current,
+        subcommands: [Serve.self, Backup.self, Restore.self],
+        defaultSubcommand: Serve.self)
+}
