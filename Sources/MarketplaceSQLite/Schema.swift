@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("0001-initial", migrate: migration0001)
         migrator.registerMigration("0002-sessions", migrate: migration0002)
         migrator.registerMigration("0003-member-indexes-cover-status", migrate: migration0003)
+        migrator.registerMigration("0004-outbox-delivery", migrate: migration0004)
         return migrator
     }
 
@@ -157,6 +158,28 @@ enum Schema {
             CREATE INDEX account_users_by_name ON account_users(account_id, sort_name, id, user_id, sort_email, status);
             DROP INDEX account_users_by_email;
             CREATE INDEX account_users_by_email ON account_users(account_id, sort_email, id, user_id, sort_name, status);
+            """)
+    }
+
+    /// Delivery state of outbox messages, for mail senders that claim batches
+    /// under a lease (docs/mail.md). A message is deliverable while
+    /// `sent_at`, `failed_at` and `cancelled_at` are all unset; a sender's
+    /// claim holds it for others until `lease_expires_at`; after a temporary
+    /// failure it waits until `next_attempt_at`. `attempts` counts claims.
+    /// `cancelled_at` is for messages the service withdraws before delivery
+    /// (the change they announced was undone).
+    private static func migration0004(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE outbox ADD COLUMN claim_id TEXT;
+            ALTER TABLE outbox ADD COLUMN lease_expires_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN last_error TEXT;
+            ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN cancelled_at INTEGER;
+            DROP INDEX outbox_pending;
+            CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL;
+            CREATE INDEX outbox_failed ON outbox(id) WHERE failed_at IS NOT NULL;
             """)
     }
 }

@@ -88,6 +88,8 @@ private let calls: [(method: String, rule: String, call: Call)] = [
     ("Users/DeleteUser", "operator", { c, w, _, o in _ = try await c.users.deleteUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Outbox/ListPendingMessages", "operator", { c, _, _, o in _ = try await c.outbox.listPendingMessages(.init(), options: o) }),
     ("Outbox/MarkMessagesSent", "operator", { c, _, _, o in _ = try await c.outbox.markMessagesSent(.init(messageIds: ["1"]), options: o) }),
+    ("Outbox/ClaimMessages", "operator", { c, _, _, o in _ = try await c.outbox.claimMessages(.init(limit: 1, leaseSeconds: 1), options: o) }),
+    ("Outbox/ReportDeliveryFailure", "operator", { c, _, _, o in _ = try await c.outbox.reportDeliveryFailure(.init(messageId: "999999", claimId: "CLM-x", permanent: true, reason: "test"), options: o) }),
 ]
 
 /// What a rule answers an identity: nil means "allowed" (the call reaches its

@@ -24,20 +24,26 @@ extension UserDirectory {
         return Self.page(rows, limit: limit) { PageToken.encode(tag: tag, [String($0.sequence)]) }
     }
 
-    /// Unsent outbox messages, oldest first, for the mail sender.
+    /// Unsent outbox messages, oldest first, for the mail sender; with
+    /// `includeFailed`, also those whose delivery failed permanently (with
+    /// the reason), so operators see them.
     ///
     /// - Throws: `invalidArgument` when `limit` is outside 1...500 (0 means 50).
-    public func pendingOutboxMessages(limit: Int = 0) async throws -> [OutboxMessage] {
+    public func pendingOutboxMessages(limit: Int = 0, includeFailed: Bool = false) async throws -> [OutboxMessage] {
         let limit = try Validation.pageSize(limit, field: "limit")
-        let entries = try await read { r in try r.pendingOutboxEntries(limit: limit) }
-        return try entries.map { entry in
-            var message = entry.message
-            if let sealed = entry.sealedToken {
-                let link = link(for: try secrets.unseal(sealed))
-                message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
-            }
-            return message
+        let entries = try await read { r in try r.outboxEntries(includeFailed: includeFailed, limit: limit) }
+        return try entries.map(withLink)
+    }
+
+    /// The message of `entry` with its invitation link filled in (body and details).
+    func withLink(_ entry: OutboxEntry) throws -> OutboxMessage {
+        var message = entry.message
+        if let sealed = entry.sealedToken {
+            let link = link(for: try secrets.unseal(sealed))
+            message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
+            message.details?.invitationLink = link
         }
+        return message
     }
 
     /// Marks messages as sent; ids already sent or unknown are ignored.

@@ -66,5 +66,7 @@ struct AccessPolicy: Sendable {
 
         "marketplace.users.v1.Outbox/ListPendingMessages": .operatorOnly,
         "marketplace.users.v1.Outbox/MarkMessagesSent": .operatorOnly,
+        "marketplace.users.v1.Outbox/ClaimMessages": .operatorOnly,
+        "marketplace.users.v1.Outbox/ReportDeliveryFailure": .operatorOnly,
     ])
 }
