@@ -65,6 +65,9 @@ class Store:
 
 
 async def main():
+    # A child of a Swift test inherits the spawning thread's signal mask, where
+    # SIGTERM may be blocked: unblock it, or the test could never stop us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)

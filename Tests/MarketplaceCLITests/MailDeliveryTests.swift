@@ -304,7 +304,7 @@ struct MailDeliveryTests {
             let acme = try await Fixture.make(setup.client, name: "Acme Ltd")
             _ = try await acme.invite(setup.client, "tia@example.com")
             let templates = setup.directory.appending("templates")
-            let export = try await setup.cli(["outbox", "templates", templates])
+            let export = try await runProcess(CLI.path, ["outbox", "templates", templates])
             #expect(export.status == 0, "\(export.stderr)")
             let path = templates + "/invitation.de.txt"
             let original = try String(contentsOfFile: path, encoding: .utf8)
