@@ -21,6 +21,9 @@ final class BackgroundProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that failed half-way leaves nothing running.
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
     var pid: Int32 { process.processIdentifier }
     var log: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
