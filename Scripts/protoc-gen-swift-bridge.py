@@ -13,6 +13,14 @@ Output, for every file under Protos/ (not the imported google/protobuf ones):
   service, with a method per RPC and its registration in an RPCRouter.
 * Sources/MarketplaceClient/Generated/<path>.client.swift: one client struct per
   service, with a typed async method per RPC.
+* Sources/MarketplaceServer/Generated/AccessTable.swift: the access rule of
+  every RPC, from its `(marketplace.options.v1.access)` method option, with a
+  typed accessor of the request field an account administrator's call targets.
+  An RPC without a rule, or an administrator's RPC without a valid target, is a
+  generation error naming the method.
+
+Files under marketplace/options/ are compile-time annotations (custom options):
+no message code is generated for them.
 
 Run it through Scripts/generate-protos, never by hand. Supported proto3 subset:
 scalars, string, bytes, enums, messages, repeated fields and
@@ -475,6 +483,123 @@ def indent(text):
     return "".join(("    " + line) if line.strip() else line for line in text.splitlines(True))
 
 
+# ---- access table (from the (marketplace.options.v1.access) method option) ----
+
+ANNOTATIONS_DIR = "marketplace/options/"
+ACCESS_OPTION = "marketplace.options.v1.access"
+ACCESS_TABLE_PATH = "Sources/MarketplaceServer/Generated/AccessTable.swift"
+# AccessRule number -> Swift case; 0 (ACCESS_RULE_UNSPECIFIED) is no rule.
+ACCESS_RULES = {1: "everyone", 2: "signedInUser", 3: "accountAdministrator", 4: "operatorOnly"}
+# The request fields an account administrator's call may target.
+ACCESS_TARGETS = ("account_id", "account_user_id", "group_id")
+
+
+def is_annotations(f):
+    """Files of custom options: read by generators, never sent on the wire."""
+    return f.name.startswith(ANNOTATIONS_DIR)
+
+
+def method_access_options(fds):
+    """{(file, service, method): (rule number, target)} for every rpc that sets
+    the option, read through a descriptor pool built from the set itself."""
+    from google.protobuf import descriptor_pool, message_factory
+    pool = descriptor_pool.DescriptorPool()
+    for f in fds.file:
+        pool.Add(f)
+    try:
+        ext = pool.FindExtensionByName(ACCESS_OPTION)
+    except KeyError:
+        return {}
+    options_type = pool.FindMessageTypeByName("google.protobuf.MethodOptions")
+    if hasattr(message_factory, "GetMessageClass"):
+        options_class = message_factory.GetMessageClass(options_type)
+    else:
+        options_class = message_factory.MessageFactory(pool).GetPrototype(options_type)
+    found = {}
+    for f in fds.file:
+        for s in f.service:
+            for m in s.method:
+                opts = options_class.FromString(m.options.SerializeToString())
+                if opts.HasExtension(ext):
+                    found[(f.name, s.name, m.name)] = (opts.Extensions[ext].rule, opts.Extensions[ext].target)
+    return found
+
+
+def access_entries(fds, gen):
+    """[(proto file, service, method, swift request type, rule case, target field)]
+    for every rpc, in file order; fails naming the method when its rule is
+    missing or its target is not a string field of its request."""
+    options = method_access_options(fds)
+    messages = {}
+    for f in fds.file:
+        pkg = ("." + f.package) if f.package else ""
+
+        def walk(msgs, parent):
+            for m in msgs:
+                messages[parent + "." + m.name] = m
+                walk(m.nested_type, parent + "." + m.name)
+        walk(f.message_type, pkg)
+    entries = []
+    for f in fds.file:
+        if f.name.startswith("google/"):
+            continue
+        if is_annotations(f):
+            if f.service:
+                fail("%s: a file of options declares no services" % f.name)
+            continue
+        for s in f.service:
+            full = (f.package + "." if f.package else "") + s.name
+            for meth in s.method:
+                where = "%s/%s (%s)" % (full, meth.name, f.name)
+                rule, target = options.get((f.name, s.name, meth.name), (0, ""))
+                if rule not in ACCESS_RULES:
+                    fail("%s: no access rule; add option (%s) = {rule: ...} to the rpc" % (where, ACCESS_OPTION))
+                case = ACCESS_RULES[rule]
+                request = messages[meth.input_type]
+                if case != "accountAdministrator":
+                    if target:
+                        fail("%s: target \"%s\" is only meaningful with ACCESS_RULE_ACCOUNT_ADMINISTRATOR" % (where, target))
+                    entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, None))
+                    continue
+                if not target:
+                    fail("%s: ACCESS_RULE_ACCOUNT_ADMINISTRATOR needs a target: the request field naming the "
+                         "account, account user or group (one of %s)" % (where, ", ".join(ACCESS_TARGETS)))
+                if target not in ACCESS_TARGETS:
+                    fail("%s: target \"%s\" is not one of %s" % (where, target, ", ".join(ACCESS_TARGETS)))
+                fields = {fld.name: fld for fld in request.field}
+                fld = fields.get(target)
+                if fld is None:
+                    fail("%s: target \"%s\" is not a field of %s" % (where, target, meth.input_type[1:]))
+                if fld.type != F.TYPE_STRING or fld.label == F.LABEL_REPEATED:
+                    fail("%s: target \"%s\" of %s is not a singular string field" % (where, target, meth.input_type[1:]))
+                entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, target))
+    return entries
+
+
+def gen_access_table(fds, gen):
+    """Sources/MarketplaceServer/Generated/AccessTable.swift."""
+    out = [HEADER.format(src="the (%s) option of every rpc in Protos/" % ACCESS_OPTION), "\n",
+           "import MarketplaceProtos\n\n",
+           "extension AccessPolicy {\n",
+           "    /// Every method's access rule, as its rpc declares it in Protos/. An\n",
+           "    /// account administrator's method reads its target through the request's\n",
+           "    /// own type, never by field name at run time.\n",
+           "    static let standard = AccessPolicy([\n"]
+    last_file = None
+    for proto_file, service, method, request, case, target in access_entries(fds, gen):
+        if proto_file != last_file:
+            out.append("        // %s\n" % proto_file)
+            last_file = proto_file
+        if target is None:
+            rule = "." + case
+        else:
+            rule = ".accountAdministrator(AccessTarget(field: \"%s\", of: %s.self) { $0.%s })" % (
+                target, request, escape(lower_camel(target)))
+        out.append("        .init(\"%s\", \"%s\", %s),\n" % (service, method, rule))
+    out.append("    ])\n}\n")
+    return "".join(out)
+
+
 def main():
     if len(sys.argv) != 3:
         fail("usage: protoc-gen-swift-bridge.py DESCRIPTOR_SET REPO_ROOT")
@@ -484,8 +609,9 @@ def main():
     root = sys.argv[2]
     gen = Generator(fds)
     written = []
+    access_table = gen_access_table(fds, gen)
     for f in fds.file:
-        if f.name.startswith("google/"):
+        if f.name.startswith("google/") or is_annotations(f):
             continue
         stem = f.name[:-len(".proto")]
         targets = [("Sources/MarketplaceProtos/Generated/%s.pb.swift" % stem, gen.gen_messages_file(f))]
@@ -502,7 +628,8 @@ def main():
     # (fuzzers, contract tests).
     names = sorted(
         (t.full[1:], t.swift) for t in gen.types.values()
-        if t.kind == "message" and not gen.types[t.full].proto_file.startswith("google/"))
+        if t.kind == "message" and not gen.types[t.full].proto_file.startswith("google/")
+        and not gen.types[t.full].proto_file.startswith(ANNOTATIONS_DIR))
     lines = [HEADER.format(src="every file in Protos/"), "\n",
              "/// Every message type of the contract, by full proto name.\n",
              "public let allMessageTypes: [(protoName: String, type: any ProtoMessage.Type)] = [\n"]
@@ -511,6 +638,11 @@ def main():
     rel = "Sources/MarketplaceProtos/Generated/AllMessageTypes.swift"
     with open(os.path.join(root, rel), "w") as fh:
         fh.write("".join(lines))
+    written.append(rel)
+    rel = ACCESS_TABLE_PATH
+    os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+    with open(os.path.join(root, rel), "w") as fh:
+        fh.write(access_table)
     written.append(rel)
     for rel in written:
         print(rel)

@@ -26,6 +26,12 @@ public struct RPCContext: Sendable {
     private var taggedLogger: Logger?
     /// Who the call acts as; set by the router's interceptor, `.anonymous` until then.
     public var caller: Caller = .anonymous
+    /// For a method whose rule is "administrator of the targeted account": the
+    /// id the request's target field names (read by the interceptor through
+    /// the contract's generated accessor), which the handler passes on for the
+    /// operation to check. `nil` for every other method, and until the
+    /// interceptor ran.
+    public var accessTarget: String?
 
     /// A context whose `logger` is `logger`, as it is.
     public init(

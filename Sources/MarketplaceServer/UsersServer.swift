@@ -62,7 +62,7 @@ public final class UsersServer: Sendable {
             let parts = name.split(separator: "/")
             return AccessPolicy.standard.rule(service: String(parts[0]), method: String(parts[1])) == nil
         }) {
-            throw RPCServer.StartError(description: "\(missing) has no access rule in AccessPolicy")
+            throw RPCServer.StartError(description: "\(missing) has no access rule in the generated AccessPolicy")
         }
 
         let rpc = try await RPCServer.start(

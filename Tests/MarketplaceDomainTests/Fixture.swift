@@ -13,6 +13,8 @@ struct Fixture {
     let secrets: Secrets
     let directory: UserDirectory
     static let admin = Actor.operator(uid: 0)
+    /// What the server passes for an operator's calls.
+    static let operatorAccess = AccessRequirement.operator(uid: 0)
     static let ttl: Duration = .seconds(7 * 86_400)
 
     init(dataDirectory: String? = nil, ttl: Duration = Fixture.ttl) throws {
@@ -41,8 +43,8 @@ struct Fixture {
     func makeAccount(_ name: String = "Acme") async throws -> (account: Account, admins: Group, staff: Group) {
         let account = try await directory.createAccount(name: name, type: .client, actor: Self.admin)
         let admins = try await directory.createGroup(
-            accountID: account.id, name: "Administrators", permissions: ["users.manage"], isAdministrators: true, actor: Self.admin)
-        let staff = try await directory.createGroup(accountID: account.id, name: "Staff", permissions: ["orders.read"], isDefault: true, actor: Self.admin)
+            accountID: account.id, name: "Administrators", permissions: ["users.manage"], isAdministrators: true, actor: Self.admin, access: Fixture.operatorAccess)
+        let staff = try await directory.createGroup(accountID: account.id, name: "Staff", permissions: ["orders.read"], isDefault: true, actor: Self.admin, access: Fixture.operatorAccess)
         return (account, admins, staff)
     }
 

@@ -48,7 +48,7 @@ import Testing
             var round = 0
             repeat {
                 let page = try await f.directory.listAccountUsers(
-                    accountID: account.id, AccountUserListRequest(sort: sort, descending: descending, pageSize: 200, pageToken: token))
+                    accountID: account.id, AccountUserListRequest(sort: sort, descending: descending, pageSize: 200, pageToken: token), access: Fixture.operatorAccess)
                 seen += page.items.map(\.id)
                 token = page.nextPageToken
                 // Members join between pages, sorting before and after the cursor.
@@ -68,45 +68,45 @@ import Testing
             for (first, last) in people {
                 let m = try await f.directory.invite(
                     accountID: account.id, email: "\(first.lowercased())@example.com", firstName: first, lastName: last,
-                    groupIDs: first == "Bea" ? [admins.id] : [staff.id], actor: Fixture.admin)
+                    groupIDs: first == "Bea" ? [admins.id] : [staff.id], actor: Fixture.admin, access: Fixture.operatorAccess)
                 ids.append(m.accountUser.id)
             }
-            let byName = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .name))
+            let byName = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .name), access: Fixture.operatorAccess)
             #expect(byName.items.map(\.user.firstName) == ["adam", "Bea", "Zoe"])
-            let byEmailDesc = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .email, descending: true))
+            let byEmailDesc = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .email, descending: true), access: Fixture.operatorAccess)
             #expect(byEmailDesc.items.map(\.user.email) == ["zoe@example.com", "bea@example.com", "adam@example.com"])
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(groupID: admins.id)).items.map(\.user.firstName) == ["Bea"])
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: "SMITH")).items.map(\.user.firstName) == ["adam"])
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: ids[2])).items.map(\.id) == [ids[2]])
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: "%")).items.isEmpty)
-            _ = try await f.directory.remove(accountUserID: ids[0], actor: Fixture.admin)
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(statuses: [.disabled])).items.map(\.id) == [ids[0]])
-            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(statuses: [.invited, .disabled])).items.count == 3)
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(groupID: admins.id), access: Fixture.operatorAccess).items.map(\.user.firstName) == ["Bea"])
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: "SMITH"), access: Fixture.operatorAccess).items.map(\.user.firstName) == ["adam"])
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: ids[2]), access: Fixture.operatorAccess).items.map(\.id) == [ids[2]])
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(query: "%"), access: Fixture.operatorAccess).items.isEmpty)
+            _ = try await f.directory.remove(accountUserID: ids[0], actor: Fixture.admin, access: Fixture.operatorAccess)
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(statuses: [.disabled]), access: Fixture.operatorAccess).items.map(\.id) == [ids[0]])
+            #expect(try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(statuses: [.invited, .disabled]), access: Fixture.operatorAccess).items.count == 3)
             // Tokens are checked: malformed, or from another sort order.
-            let page = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .name, pageSize: 1))
+            let page = try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .name, pageSize: 1), access: Fixture.operatorAccess)
             await expectDomainError(.invalidArgument) {
-                try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .email, pageSize: 1, pageToken: page.nextPageToken))
+                try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(sort: .email, pageSize: 1, pageToken: page.nextPageToken), access: Fixture.operatorAccess)
             }
             await expectDomainError(.invalidArgument) {
-                try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(pageToken: "bm90LWEtdG9rZW4"))
+                try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(pageToken: "bm90LWEtdG9rZW4"), access: Fixture.operatorAccess)
             }
-            await expectDomainError(.invalidArgument) { try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(pageSize: 501)) }
-            await expectDomainError(.notFound) { try await f.directory.listAccountUsers(accountID: "ACC-0000-0000") }
-            // A foreign group on edit is refused.
+            await expectDomainError(.invalidArgument) { try await f.directory.listAccountUsers(accountID: account.id, AccountUserListRequest(pageSize: 501), access: Fixture.operatorAccess) }
+            await expectDomainError(.notFound) { try await f.directory.listAccountUsers(accountID: "ACC-0000-0000", access: Fixture.operatorAccess) }
+            // A foreign group on edit is refused, like an unknown group.
             let (_, foreign, _) = try await f.makeAccount("Other")
-            await expectDomainError(.invalidArgument) { try await f.directory.setGroups(accountUserID: ids[1], groupIDs: [foreign.id], actor: Fixture.admin) }
+            await expectDomainError(.notFound) { try await f.directory.setGroups(accountUserID: ids[1], groupIDs: [foreign.id], actor: Fixture.admin, access: Fixture.operatorAccess) }
         }
     }
 
     @Test func auditTrailNewestFirstAndPaged() async throws {
         try await withFixture { f in
             let (account, _, staff) = try await f.makeAccount()
-            let m = try await f.directory.invite(accountID: account.id, email: "a@example.com", firstName: "A", lastName: "B", groupIDs: [staff.id], actor: .user("USR-0000-0001"))
-            _ = try await f.directory.remove(accountUserID: m.accountUser.id, actor: Fixture.admin)
+            let m = try await f.directory.invite(accountID: account.id, email: "a@example.com", firstName: "A", lastName: "B", groupIDs: [staff.id], actor: .user("USR-0000-0001"), access: Fixture.operatorAccess)
+            _ = try await f.directory.remove(accountUserID: m.accountUser.id, actor: Fixture.admin, access: Fixture.operatorAccess)
             var actions: [AuditEvent.Action] = []
             var token = ""
             repeat {
-                let page = try await f.directory.auditTrail(accountID: account.id, pageSize: 2, pageToken: token)
+                let page = try await f.directory.auditTrail(accountID: account.id, pageSize: 2, pageToken: token, access: Fixture.operatorAccess)
                 actions += page.items.map(\.action)
                 token = page.nextPageToken
             } while !token.isEmpty

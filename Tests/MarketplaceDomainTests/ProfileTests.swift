@@ -40,7 +40,7 @@ import Testing
             #expect(updated.updatedAt == f.clock.now() && updated.createdAt == original.createdAt)
             #expect(try await f.directory.profile(userID: id) == updated)
             // The membership shows the new name.
-            #expect(try await f.directory.accountUser(id: member.id).user.firstName == "Janet")
+            #expect(try await f.directory.accountUser(id: member.id, access: Fixture.operatorAccess).user.firstName == "Janet")
             // Phone "" clears it; nil leaves fields as they are.
             let cleared = try await f.directory.updateProfile(userID: id, ProfileChanges(phone: "", icon: "avatar-3"))
             #expect(cleared.phone == nil && cleared.icon == "avatar-3" && cleared.firstName == "Janet" && cleared.language == "fr-CA")

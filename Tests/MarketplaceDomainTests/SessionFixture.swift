@@ -10,7 +10,7 @@ extension Fixture {
     @discardableResult
     func join(_ email: String, _ account: Account, _ groups: [Group], password: String = Fixture.password) async throws -> AccountUser {
         let invited = try await directory.invite(
-            accountID: account.id, email: email, firstName: "Jane", lastName: "Doe", groupIDs: groups.map(\.id), actor: Fixture.admin)
+            accountID: account.id, email: email, firstName: "Jane", lastName: "Doe", groupIDs: groups.map(\.id), actor: Fixture.admin, access: Fixture.operatorAccess)
         return try await directory.acceptInvitation(
             token: Fixture.token(of: invited.link), firstName: "Jane", lastName: "Doe", password: password, acceptTerms: true)
     }

@@ -53,7 +53,7 @@ import Glibc
         try await withFixture { f in
             let (account, _, staff) = try await f.makeAccount()
             let invited = try await f.directory.invite(
-                accountID: account.id, email: "jane@example.com", firstName: "J", lastName: "D", groupIDs: [staff.id], actor: Fixture.admin)
+                accountID: account.id, email: "jane@example.com", firstName: "J", lastName: "D", groupIDs: [staff.id], actor: Fixture.admin, access: Fixture.operatorAccess)
             let token = Fixture.token(of: invited.link)
             // The token appears nowhere in the database files.
             for name in try FileManager.default.contentsOfDirectory(atPath: f.dataDirectory) where name.hasPrefix("users.sqlite") {
@@ -65,10 +65,10 @@ import Glibc
             defer { try? FileManager.default.removeItem(atPath: copyDirectory) }
             try await f.store.unsafeExecute("VACUUM INTO '\(copyDirectory)/users.sqlite'")
             let thief = try Fixture(dataDirectory: copyDirectory)
-            await expectDomainError(.internal) { try await thief.directory.invitationLink(accountUserID: invited.accountUser.id) }
+            await expectDomainError(.internal) { try await thief.directory.invitationLink(accountUserID: invited.accountUser.id, access: Fixture.operatorAccess) }
             await expectDomainError(.internal) { try await thief.directory.pendingOutboxMessages() }
             // The original still works.
-            #expect(try await f.directory.invitationLink(accountUserID: invited.accountUser.id).link == invited.link)
+            #expect(try await f.directory.invitationLink(accountUserID: invited.accountUser.id, access: Fixture.operatorAccess).link == invited.link)
         }
     }
 

@@ -10,11 +10,17 @@ struct GoInteropTests {
     private func buildClient(in directory: TemporaryDirectory) async throws -> String {
         let gopath = directory.appending("go")
         try FileManager.default.createDirectory(atPath: gopath + "/src/interopclient", withIntermediateDirectories: true)
-        let protoc = try await runProcess(
-            "/usr/bin/protoc",
-            ["-I\(repositoryRoot)/Protos", "--gofast_out=\(gopath)/src",
-             "\(repositoryRoot)/Protos/marketplace/health/v1/health.proto"])
-        try #require(protoc.status == 0, "protoc --gofast_out failed: \(protoc.stderr)")
+        // One protoc run per Go package: the health contract, and the options it
+        // imports for its access rule (their descriptor.proto import mapped to
+        // gogo's descriptor package, which Debian's gocode tree has).
+        for proto in ["marketplace/health/v1/health.proto", "marketplace/options/v1/access.proto"] {
+            let protoc = try await runProcess(
+                "/usr/bin/protoc",
+                ["-I\(repositoryRoot)/Protos", "-I/usr/include",
+                 "--gofast_out=Mgoogle/protobuf/descriptor.proto=github.com/gogo/protobuf/protoc-gen-gogo/descriptor:\(gopath)/src",
+                 "\(repositoryRoot)/Protos/\(proto)"])
+            try #require(protoc.status == 0, "protoc --gofast_out failed for \(proto): \(protoc.stderr)")
+        }
         try FileManager.default.copyItem(
             atPath: repositoryRoot + "/Tests/Interop/ttrpc-health-client/main.go",
             toPath: gopath + "/src/interopclient/main.go")

@@ -81,7 +81,10 @@ struct UsersServiceTests {
             _ = try await f.invite(acme, "ada@example.com", groups: [staff])
             await expectRPCError(.alreadyExists) { try await f.invite(acme, "ADA@example.com", groups: [staff]) }
             await expectRPCError(.invalidArgument, "group") { try await f.invite(acme, "bob@example.com", groups: []) }
-            await expectRPCError(.invalidArgument) { try await f.invite(acme, "bob@example.com", groups: [otherStaff]) }
+            // Another account's group answers like an unknown group.
+            await expectRPCError(.notFound, "group_ids[0]: group \(otherStaff.id) not found in account \(acme.id)") {
+                try await f.invite(acme, "bob@example.com", groups: [otherStaff])
+            }
             await expectRPCError(.invalidArgument, "email") { try await f.invite(acme, "not-an-email", groups: [staff]) }
             await expectRPCError(.notFound) {
                 try await client.accountUsers.inviteUser(.init(

@@ -35,22 +35,6 @@ extension UserDirectory {
         }
     }
 
-    /// The account a membership belongs to, `nil` when there is no such membership.
-    ///
-    /// - Throws: `invalidArgument` for a malformed id.
-    public func accountID(ofAccountUser id: String) async throws -> String? {
-        try EntityKind.accountUser.validate(id, field: "account_user_id")
-        return try await read { r in try r.accountUser(id: id)?.accountID }
-    }
-
-    /// The account a group belongs to, `nil` when there is no such group.
-    ///
-    /// - Throws: `invalidArgument` for a malformed id.
-    public func accountID(ofGroup id: String) async throws -> String? {
-        try EntityKind.group.validate(id, field: "group_id")
-        return try await read { r in try r.group(id: id)?.accountID }
-    }
-
     /// Whether `member` is `active`, its user not deleted, and it holds its
     /// account's administrators' group.
     static func isAdministrator(_ r: any StoreReader, _ member: AccountUser) throws -> Bool {

@@ -7,14 +7,14 @@ extension UserDirectory {
     /// invitation email, all in one transaction.
     ///
     /// - Returns: the membership and its invitation link.
-    /// - Throws: `invalidArgument` for a malformed id, email, name or phone, no
-    ///   group, or a group of another account; `notFound` when the account or a
+    /// - Throws: `invalidArgument` for a malformed id, email, name or phone, or
+    ///   no group; `notFound` when the account or a group of it does not
     ///   group does not exist; `failedPrecondition` when the account is disabled;
     ///   `alreadyExists` when the email already has a membership of the account
     ///   in any status but `disabled`.
     public func invite(
         accountID: String, email: String, firstName: String, lastName: String, phone: String? = nil,
-        groupIDs: [String], actor: Actor
+        groupIDs: [String], actor: Actor, access: AccessRequirement
     ) async throws -> InvitedAccountUser {
         try EntityKind.account.validate(accountID, field: "account_id")
         let email = try Validation.email(email)
@@ -28,6 +28,7 @@ extension UserDirectory {
         let expiresAt = now.addingTimeInterval(configuration.invitationTTL.timeInterval).truncatedToMilliseconds
         let configuration = configuration
         return try await write("invite") { w in
+            try Self.authorize(w, access, account: accountID)
             let account = try Self.requireAccount(w, accountID)
             guard account.status == .active else {
                 throw DomainError.failedPrecondition("account \(accountID): cannot invite: the account is disabled")
@@ -98,7 +99,7 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` for a malformed account or group id, a page
     ///   size outside 1...500, a query over 200 characters, or a malformed page
     ///   token (or one from another sort); `notFound` when the account does not exist.
-    public func listAccountUsers(accountID: String, _ request: AccountUserListRequest = AccountUserListRequest()) async throws -> Page<AccountUser> {
+    public func listAccountUsers(accountID: String, _ request: AccountUserListRequest = AccountUserListRequest(), access: AccessRequirement) async throws -> Page<AccountUser> {
         try EntityKind.account.validate(accountID, field: "account_id")
         if let groupID = request.groupID { try EntityKind.group.validate(groupID, field: "group_id") }
         let limit = try Validation.pageSize(request.pageSize)
@@ -124,6 +125,7 @@ extension UserDirectory {
             accountID: accountID, statuses: request.statuses, groupID: request.groupID, text: text.isEmpty ? nil : text,
             sort: sort, descending: request.descending, after: after, limit: limit + 1, now: now())
         let rows = try await read { r in
+            try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             return try r.accountUsers(query).map { $0.resolved(at: query.now) }
         }
@@ -140,23 +142,23 @@ extension UserDirectory {
     /// One membership.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` when there is none.
-    public func accountUser(id: String) async throws -> AccountUser {
+    public func accountUser(id: String, access: AccessRequirement) async throws -> AccountUser {
         try EntityKind.accountUser.validate(id, field: "account_user_id")
         let now = now()
-        return try await read { r in try Self.requireMembership(r, id, now: now) }
+        return try await read { r in try Self.requireMembership(r, id, now: now, in: Self.authorize(r, access, target: id)) }
     }
 
     /// Replaces a membership's groups (at least one, all of its account).
     ///
-    /// - Throws: `invalidArgument` for a malformed id, no group, or a group of
-    ///   another account; `notFound` for an unknown membership or group;
+    /// - Throws: `invalidArgument` for a malformed id or no group; `notFound`
+    ///   for an unknown membership or a group not of its account;
     ///   `failedPrecondition` when the membership is `disabled` or `deleted`.
-    public func setGroups(accountUserID: String, groupIDs: [String], actor: Actor) async throws -> AccountUser {
+    public func setGroups(accountUserID: String, groupIDs: [String], actor: Actor, access: AccessRequirement) async throws -> AccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let groupIDs = try Validation.groupIDs(groupIDs)
         let now = now()
         return try await write("set groups") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
+            var member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             guard member.status.allowsGroupChanges else {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot change groups: the membership is \(member.status.apiName)")
             }
@@ -174,11 +176,11 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` when it is already `disabled` or `deleted`.
-    public func remove(accountUserID: String, actor: Actor) async throws -> AccountUser {
+    public func remove(accountUserID: String, actor: Actor, access: AccessRequirement) async throws -> AccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let now = now()
         return try await write("remove") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
+            var member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             guard let next = member.status.applying(.remove) else {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot remove: the membership is already \(member.status.apiName)")
             }
@@ -226,11 +228,11 @@ extension UserDirectory {
     ///   membership; `failedPrecondition` when the invitation expired (send a new
     ///   one) or there is none pending; `internal` when the stored token cannot
     ///   be unsealed with this service's key file.
-    public func invitationLink(accountUserID: String) async throws -> InvitedAccountUser {
+    public func invitationLink(accountUserID: String, access: AccessRequirement) async throws -> InvitedAccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let now = now()
         let (member, sealed) = try await read { r in
-            let member = try Self.requireMembership(r, accountUserID, now: now)
+            let member = try Self.requireMembership(r, accountUserID, now: now, in: Self.authorize(r, access, target: accountUserID))
             let invitation = try Self.requirePendingInvitation(r, member, doing: "copy the invitation link", now: now)
             return (member, invitation.sealedToken)
         }
@@ -239,14 +241,14 @@ extension UserDirectory {
 
     /// Emails the same, still valid, invitation link again.
     ///
-    /// - Throws: like ``invitationLink(accountUserID:)``.
-    public func resendInvitation(accountUserID: String, actor: Actor) async throws -> InvitedAccountUser {
+    /// - Throws: like ``invitationLink(accountUserID:access:)``.
+    public func resendInvitation(accountUserID: String, actor: Actor, access: AccessRequirement) async throws -> InvitedAccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let now = now()
         let secrets = secrets
         let base = configuration.linkBaseURL
         return try await write("resend invitation") { w in
-            let member = try Self.requireMembership(w, accountUserID, now: now)
+            let member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             let invitation = try Self.requirePendingInvitation(w, member, doing: "resend", now: now)
             let link = base + (try secrets.unseal(invitation.sealedToken))
             let account = try Self.requireAccount(w, member.accountID)
@@ -265,7 +267,7 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` unless the invitation has expired
     ///   (a pending one should be resent or copied instead).
-    public func renewInvitation(accountUserID: String, actor: Actor) async throws -> InvitedAccountUser {
+    public func renewInvitation(accountUserID: String, actor: Actor, access: AccessRequirement) async throws -> InvitedAccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let issued = secrets.issueToken()
         let link = link(for: issued.token)
@@ -273,7 +275,7 @@ extension UserDirectory {
         let expiresAt = now.addingTimeInterval(configuration.invitationTTL.timeInterval).truncatedToMilliseconds
         let configuration = configuration
         return try await write("renew invitation") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
+            var member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             guard let next = member.status.applying(.renew) else {
                 if member.status == .invited {
                     let until = member.invitationExpiresAt.map { " until \($0.rfc3339)" } ?? ""
@@ -309,11 +311,11 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` when there is no pending or expired invitation.
-    public func revokeInvitation(accountUserID: String, actor: Actor) async throws -> AccountUser {
+    public func revokeInvitation(accountUserID: String, actor: Actor, access: AccessRequirement) async throws -> AccountUser {
         try EntityKind.accountUser.validate(accountUserID, field: "account_user_id")
         let now = now()
         return try await write("revoke invitation") { w in
-            var member = try Self.requireMembership(w, accountUserID, now: now)
+            var member = try Self.requireMembership(w, accountUserID, now: now, in: Self.authorize(w, access, target: accountUserID))
             guard let next = member.status.applying(.revoke) else {
                 throw DomainError.failedPrecondition("account_user \(accountUserID): cannot revoke: there is no pending or expired invitation (status \(member.status.apiName))")
             }
@@ -332,10 +334,10 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` unless the membership is `active`.
-    public func block(accountUserID: String, reason: String = "", actor: Actor) async throws -> AccountUser {
+    public func block(accountUserID: String, reason: String = "", actor: Actor, access: AccessRequirement) async throws -> AccountUser {
         let reason = try Validation.optionalText(reason, field: "reason", maxLength: 500)
         return try await transition(
-            accountUserID, .block, verb: "block", action: .userBlocked, actor: actor,
+            accountUserID, .block, verb: "block", action: .userBlocked, actor: actor, access: access,
             details: reason.isEmpty ? "" : "reason: \(reason)"
         ) { member, now in
             member.blockedAt = now
@@ -346,20 +348,20 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` for an unknown
     ///   membership; `failedPrecondition` unless the membership is `blocked`.
-    public func unblock(accountUserID: String, actor: Actor) async throws -> AccountUser {
-        try await transition(accountUserID, .unblock, verb: "unblock", action: .userUnblocked, actor: actor) { member, _ in
+    public func unblock(accountUserID: String, actor: Actor, access: AccessRequirement) async throws -> AccountUser {
+        try await transition(accountUserID, .unblock, verb: "unblock", action: .userUnblocked, actor: actor, access: access) { member, _ in
             member.blockedAt = nil
         }
     }
 
     private func transition(
         _ id: String, _ event: MembershipStatus.Event, verb: String, action: AuditEvent.Action, actor: Actor,
-        details: String = "", _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
+        access: AccessRequirement, details: String = "", _ apply: @escaping @Sendable (inout AccountUser, Date) -> Void
     ) async throws -> AccountUser {
         try EntityKind.accountUser.validate(id, field: "account_user_id")
         let now = now()
         return try await write(verb) { w in
-            var member = try Self.requireMembership(w, id, now: now)
+            var member = try Self.requireMembership(w, id, now: now, in: Self.authorize(w, access, target: id))
             guard let next = member.status.applying(event) else {
                 throw DomainError.failedPrecondition("account_user \(id): cannot \(verb): the membership is \(member.status.apiName)")
             }

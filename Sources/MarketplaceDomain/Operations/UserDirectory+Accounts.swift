@@ -19,9 +19,12 @@ extension UserDirectory {
     /// The account with `id`.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` when there is none.
-    public func account(id: String) async throws -> Account {
+    public func account(id: String, access: AccessRequirement) async throws -> Account {
         try EntityKind.account.validate(id, field: "account_id")
-        return try await read { r in try Self.requireAccount(r, id) }
+        return try await read { r in
+            try Self.authorize(r, access, account: id)
+            return try Self.requireAccount(r, id)
+        }
     }
 
     /// A page of accounts ordered by id.

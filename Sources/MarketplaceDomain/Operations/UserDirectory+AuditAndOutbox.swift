@@ -5,7 +5,7 @@ extension UserDirectory {
     ///
     /// - Throws: `invalidArgument` for a malformed id, page size or token;
     ///   `notFound` when the account does not exist.
-    public func auditTrail(accountID: String, pageSize: Int = 0, pageToken: String = "") async throws -> Page<AuditEvent> {
+    public func auditTrail(accountID: String, pageSize: Int = 0, pageToken: String = "", access: AccessRequirement) async throws -> Page<AuditEvent> {
         try EntityKind.account.validate(accountID, field: "account_id")
         let limit = try Validation.pageSize(pageSize)
         let tag = "audit:\(accountID)"
@@ -18,6 +18,7 @@ extension UserDirectory {
         }
         let olderThan = before
         let rows = try await read { r in
+            try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             return try r.auditEvents(accountID: accountID, before: olderThan, limit: limit + 1)
         }

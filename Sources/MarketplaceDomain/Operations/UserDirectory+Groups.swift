@@ -8,7 +8,7 @@ extension UserDirectory {
     ///   a default group.
     public func createGroup(
         accountID: String, name: String, description: String = "", permissions: [String] = [],
-        isAdministrators: Bool = false, isDefault: Bool = false, actor: Actor
+        isAdministrators: Bool = false, isDefault: Bool = false, actor: Actor, access: AccessRequirement
     ) async throws -> Group {
         try EntityKind.account.validate(accountID, field: "account_id")
         let name = try Validation.requiredText(name, field: "name", maxLength: Validation.maxEntityNameLength)
@@ -16,6 +16,7 @@ extension UserDirectory {
         let permissions = try Validation.permissions(permissions)
         let now = now()
         return try await write("create group") { w in
+            try Self.authorize(w, access, account: accountID)
             _ = try Self.requireAccount(w, accountID)
             if isAdministrators, let existing = try w.administratorsGroup(accountID: accountID) {
                 throw DomainError.alreadyExists("account \(accountID): already has an administrators' group (\(existing.id))")
@@ -38,24 +39,22 @@ extension UserDirectory {
     /// The group with `id`.
     ///
     /// - Throws: `invalidArgument` for a malformed id; `notFound` when there is none.
-    public func group(id: String) async throws -> Group {
+    public func group(id: String, access: AccessRequirement) async throws -> Group {
         try EntityKind.group.validate(id, field: "group_id")
-        return try await read { r in
-            guard let group = try r.group(id: id) else { throw DomainError.notFound("group \(id): not found") }
-            return group
-        }
+        return try await read { r in try Self.requireGroup(r, id, in: Self.authorize(r, access, target: id)) }
     }
 
     /// A page of an account's groups ordered by id.
     ///
     /// - Throws: `invalidArgument` for a malformed id, page size or token;
     ///   `notFound` when the account does not exist.
-    public func listGroups(accountID: String, pageSize: Int = 0, pageToken: String = "") async throws -> Page<Group> {
+    public func listGroups(accountID: String, pageSize: Int = 0, pageToken: String = "", access: AccessRequirement) async throws -> Page<Group> {
         try EntityKind.account.validate(accountID, field: "account_id")
         let limit = try Validation.pageSize(pageSize)
         let tag = "groups:\(accountID)"
         let after = try PageToken.decodeID(pageToken, tag: tag, kind: .group)
         let rows = try await read { r in
+            try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             return try r.groups(accountID: accountID, after: after, limit: limit + 1)
         }

@@ -10,6 +10,15 @@ import Logging
 /// message) are written. Operations that need password hashing do it first, on
 /// the dedicated hashing threads of ``Secrets``, then re-check in the transaction.
 ///
+/// Every operation of an account administrator (on an account, its groups,
+/// memberships, invitations and audit trail) takes the caller's
+/// ``AccessRequirement`` and checks it first, in its own transaction: an
+/// operator passes; a user must be an active administrator of their current
+/// account, else `permissionDenied`. There is no way to call one unchecked.
+/// An entity of another account answers exactly like an unknown id
+/// (`notFound`, same message); another account's id in `account_id` answers
+/// like any id that is not the caller's current account (`permissionDenied`).
+///
 /// Session and profile operations (sign-in, sign-out, account switch, profile,
 /// password) act for the user their arguments name; they are not account
 /// actions and are not written to any account's audit trail.
@@ -99,14 +108,14 @@ extension UserDirectory {
         return member.resolved(at: now)
     }
 
-    /// Checks that every id names a group of `accountID`.
+    /// Checks that every id names a group of `accountID`; a group of another
+    /// account answers exactly like an unknown one.
     static func requireGroups(_ r: any StoreReader, _ ids: [String], accountID: String, field: String = "group_ids") throws -> [Group] {
         let found = Dictionary(uniqueKeysWithValues: try r.groups(ids: ids).map { ($0.id, $0) })
         var result: [Group] = []
         for (index, id) in ids.enumerated() {
-            guard let group = found[id] else { throw DomainError.notFound("\(field)[\(index)]: group \(id) not found") }
-            guard group.accountID == accountID else {
-                throw DomainError.invalidArgument("\(field)[\(index)]: group \(id) does not belong to account \(accountID)")
+            guard let group = found[id], group.accountID == accountID else {
+                throw DomainError.notFound("\(field)[\(index)]: group \(id) not found in account \(accountID)")
             }
             result.append(group)
         }

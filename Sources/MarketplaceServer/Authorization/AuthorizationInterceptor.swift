@@ -3,13 +3,18 @@ import MarketplaceProtos
 import MarketplaceRPC
 
 /// The one place where calls are authorized, before any handler runs:
-/// decides who the caller is, then applies the method's `AccessRule`.
+/// decides who the caller is, then applies the method's `AccessRule` from the
+/// table generated from the contract.
 ///
 /// - A call with `authorization: Bearer <token>` acts as that session's user
 ///   (even from an operator's peer); a bad or expired token is UNAUTHENTICATED.
 /// - Otherwise an operator peer acts as an operator, anyone else as anonymous.
-/// - Rights in an account are read from the database at every call, so
-///   blocking, removing or deleting a user takes effect on their next call.
+/// - For an account administrator's method it reads the request's target
+///   through the generated typed accessor into `context.accessTarget`; the
+///   handler passes `context.accessRequirement()` to the domain operation,
+///   which checks the user's rights in the account in its own transaction (so
+///   blocking, removing or deleting a user takes effect on their next call,
+///   and the rights checked are the ones the work sees).
 struct AuthorizationInterceptor: RPCInterceptor {
     let directory: UserDirectory
     let policy: AccessPolicy
@@ -22,7 +27,11 @@ struct AuthorizationInterceptor: RPCInterceptor {
         }
         context.caller = try await identify(context)
         switch (rule, context.caller) {
-        case (.everyone, _), (_, .operator):
+        case (.everyone, _):
+            return
+        case (.accountAdministrator(let target), .operator):
+            context.accessTarget = try Self.target(target, of: request, name: name)
+        case (_, .operator):
             return
         case (_, .anonymous):
             throw RPCError(.unauthenticated, "\(name) needs credentials: sign in, or connect as an operator")
@@ -30,8 +39,11 @@ struct AuthorizationInterceptor: RPCInterceptor {
             throw RPCError(.permissionDenied, "\(name) is for platform operators only")
         case (.signedInUser, .user):
             return
-        case (.accountAdministrator, .user(let session)):
-            try await checkAdministrator(session, request: request, name: name)
+        case (.accountAdministrator(let target), .user(let session)):
+            guard session.currentAccountID != nil else {
+                throw RPCError(.permissionDenied, "\(name): you belong to no account; only your profile is available")
+            }
+            context.accessTarget = try Self.target(target, of: request, name: name)
         }
     }
 
@@ -51,62 +63,12 @@ struct AuthorizationInterceptor: RPCInterceptor {
         return .anonymous
     }
 
-    /// The session's current account must be the one the request targets, and
-    /// the user must hold its administrators' group with an active membership.
-    private func checkAdministrator(_ session: UserSession, request: any ProtoMessage, name: String) async throws {
-        guard let current = session.currentAccountID else {
-            throw RPCError(.permissionDenied, "\(name): you belong to no account; only your profile is available")
+    /// The id the request names in the method's target field. A request of
+    /// another type than the generated accessor reads is a wiring bug: refused.
+    private static func target(_ target: AccessTarget, of request: any ProtoMessage, name: String) throws -> String {
+        guard let id = target.id(in: request) else {
+            throw RPCError(.internal, "\(name): the request is not a \(target.requestType); refused")
         }
-        if let target = try await targetAccount(of: request), target != current {
-            throw RPCError(
-                .permissionDenied,
-                "\(name): \(target) is not your current account (\(current)); switch account first")
-        }
-        let access = try await directory.access(userID: session.userID, accountID: current)
-        guard access.isAdministrator else {
-            if access.status == .blocked {
-                throw RPCError(.permissionDenied, "\(name): your access to \(current) is blocked")
-            }
-            if access.status == .active {
-                throw RPCError(.permissionDenied, "\(name) needs the administrators' group of \(current)")
-            }
-            throw RPCError(.permissionDenied, "\(name): you are not an active member of \(current)")
-        }
-    }
-
-    /// The account a request is about, from its `account_id`, `account_user_id`
-    /// or `group_id` field (found by name, so new methods need no glue).
-    /// Nil when the request names none.
-    private func targetAccount(of request: any ProtoMessage) async throws -> String? {
-        var fields: [String: String] = [:]
-        for child in Mirror(reflecting: request).children {
-            if let label = child.label, let value = child.value as? String, !value.isEmpty {
-                fields[label] = value
-            }
-        }
-        if let account = fields["accountId"] {
-            return account
-        }
-        if let member = fields["accountUserId"] {
-            try requireValid(member, .accountUser, field: "account_user_id")
-            guard let account = try await directory.accountID(ofAccountUser: member) else {
-                throw RPCError(.notFound, "account_user \(member): not found")
-            }
-            return account
-        }
-        if let group = fields["groupId"] {
-            try requireValid(group, .group, field: "group_id")
-            guard let account = try await directory.accountID(ofGroup: group) else {
-                throw RPCError(.notFound, "group \(group): not found")
-            }
-            return account
-        }
-        return nil
-    }
-
-    private func requireValid(_ id: String, _ kind: EntityKind, field: String) throws {
-        guard kind.isValid(id) else {
-            throw RPCError(.invalidArgument, "\(field): \"\(id)\" is not a valid \(kind.fieldName) id")
-        }
+        return id
     }
 }

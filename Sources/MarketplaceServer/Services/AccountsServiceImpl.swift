@@ -15,7 +15,7 @@ struct AccountsServiceImpl: AccountsService {
     }
 
     func getAccount(_ request: GetAccountRequest, context: RPCContext) async throws -> GetAccountResponse {
-        GetAccountResponse(account: Account(try await directory.account(id: request.accountId)))
+        GetAccountResponse(account: Account(try await directory.account(id: request.accountId, access: try context.accessRequirement())))
     }
 
     func listAccounts(_ request: ListAccountsRequest, context: RPCContext) async throws -> ListAccountsResponse {

@@ -25,4 +25,24 @@ extension RPCContext {
         }
         return session
     }
+
+    /// What an account administrator's operation must check in its own
+    /// transaction: an operator's identity, or the signed-in user, their
+    /// current account and the request's target as the interceptor read it.
+    /// Fails closed: without an operator or a target set by the interceptor
+    /// (a method whose rule is not "account administrator", or no interceptor),
+    /// the call is refused.
+    func accessRequirement() throws -> AccessRequirement {
+        switch caller {
+        case .operator(let uid):
+            return .operator(uid: uid)
+        case .user(let session):
+            guard let target = accessTarget, let account = session.currentAccountID else {
+                throw RPCError(.permissionDenied, "\(service)/\(method): no account administrator's access was established; refused")
+            }
+            return .administrator(userID: session.userID, accountID: account, target: target)
+        case .anonymous:
+            throw RPCError(.unauthenticated, "\(service)/\(method) needs credentials: sign in, or connect as an operator")
+        }
+    }
 }

@@ -6,6 +6,13 @@ import MarketplaceRPC
 /// Inviting, listing, editing, removing and blocking the users of an account,
 /// and managing their invitations.
 ///
+/// Callers: operators, and active administrators of the session's current
+/// account (see marketplace.options.v1.access). Errors of every method:
+/// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
+/// not an active administrator of their current account (naming why), or an
+/// account_id is not their current account (known or not); NOT_FOUND for a
+/// membership or group of another account, exactly as for an unknown id.
+///
 /// Client of service `marketplace.users.v1.AccountUsers`; get one from `MarketplaceClient.accountUsers`.
 public struct AccountUsersClient: Sendable {
     let client: MarketplaceClient
@@ -17,8 +24,8 @@ public struct AccountUsersClient: Sendable {
     /// invited again.
     ///
     /// Errors: INVALID_ARGUMENT naming the field for a bad email, empty or too
-    /// long names, a malformed phone, no groups, or a group of another account;
-    /// NOT_FOUND when the account or a group does not exist; ALREADY_EXISTS when
+    /// long names, a malformed phone, or no groups; NOT_FOUND when the account
+    /// does not exist or a group is not one of its groups; ALREADY_EXISTS when
     /// the email already has a membership in the account that is not DISABLED;
     /// FAILED_PRECONDITION when the account is disabled.
     ///
@@ -51,8 +58,8 @@ public struct AccountUsersClient: Sendable {
 
     /// Replaces the groups a user holds in the account (at least one remains).
     ///
-    /// Errors: INVALID_ARGUMENT for no groups or a group of another account;
-    /// NOT_FOUND for an unknown account user or group; FAILED_PRECONDITION when
+    /// Errors: INVALID_ARGUMENT for no groups; NOT_FOUND for an unknown account
+    /// user or a group that is not of its account; FAILED_PRECONDITION when
     /// the membership is DISABLED or DELETED.
     ///
     /// - Throws: `RPCError` with the status code the server answered.

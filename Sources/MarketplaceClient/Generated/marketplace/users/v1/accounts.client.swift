@@ -19,9 +19,12 @@ public struct AccountsClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Accounts", method: "CreateAccount", request: request, options: options)
     }
 
-    /// Returns one account.
+    /// Returns one account: to operators, and to an administrator of it while it
+    /// is their session's current account.
     ///
-    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has it.
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// it; PERMISSION_DENIED for an administrator when it is not their current
+    /// account (known or not) or they are not an active administrator of it.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getAccount(_ request: GetAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetAccountResponse {

@@ -5,6 +5,13 @@ import MarketplaceRPC
 
 /// Reading who did what to whom, and when.
 ///
+/// Callers: operators, and active administrators of the session's current
+/// account (see marketplace.options.v1.access). Errors of every method:
+/// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
+/// not an active administrator of their current account (naming why), or an
+/// account_id is not their current account (known or not); NOT_FOUND for a
+/// membership or group of another account, exactly as for an unknown id.
+///
 /// Client of service `marketplace.users.v1.Audit`; get one from `MarketplaceClient.audit`.
 public struct AuditClient: Sendable {
     let client: MarketplaceClient

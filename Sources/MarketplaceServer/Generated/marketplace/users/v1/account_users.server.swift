@@ -6,6 +6,13 @@ import MarketplaceRPC
 /// Inviting, listing, editing, removing and blocking the users of an account,
 /// and managing their invitations.
 ///
+/// Callers: operators, and active administrators of the session's current
+/// account (see marketplace.options.v1.access). Errors of every method:
+/// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
+/// not an active administrator of their current account (naming why), or an
+/// account_id is not their current account (known or not); NOT_FOUND for a
+/// membership or group of another account, exactly as for an unknown id.
+///
 /// Service `marketplace.users.v1.AccountUsers`: implement this protocol and register it with an `RPCRouter`.
 public protocol AccountUsersService: Sendable {
     /// Invites a person to an account: creates the user if the email is new
@@ -15,8 +22,8 @@ public protocol AccountUsersService: Sendable {
     /// invited again.
     ///
     /// Errors: INVALID_ARGUMENT naming the field for a bad email, empty or too
-    /// long names, a malformed phone, no groups, or a group of another account;
-    /// NOT_FOUND when the account or a group does not exist; ALREADY_EXISTS when
+    /// long names, a malformed phone, or no groups; NOT_FOUND when the account
+    /// does not exist or a group is not one of its groups; ALREADY_EXISTS when
     /// the email already has a membership in the account that is not DISABLED;
     /// FAILED_PRECONDITION when the account is disabled.
     func inviteUser(_ request: InviteUserRequest, context: RPCContext) async throws -> InviteUserResponse
@@ -34,8 +41,8 @@ public protocol AccountUsersService: Sendable {
     func getAccountUser(_ request: GetAccountUserRequest, context: RPCContext) async throws -> GetAccountUserResponse
     /// Replaces the groups a user holds in the account (at least one remains).
     ///
-    /// Errors: INVALID_ARGUMENT for no groups or a group of another account;
-    /// NOT_FOUND for an unknown account user or group; FAILED_PRECONDITION when
+    /// Errors: INVALID_ARGUMENT for no groups; NOT_FOUND for an unknown account
+    /// user or a group that is not of its account; FAILED_PRECONDITION when
     /// the membership is DISABLED or DELETED.
     func updateAccountUserGroups(_ request: UpdateAccountUserGroupsRequest, context: RPCContext) async throws -> UpdateAccountUserGroupsResponse
     /// Removes a user from the account: the membership becomes DISABLED, a

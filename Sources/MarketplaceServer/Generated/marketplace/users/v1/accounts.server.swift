@@ -12,9 +12,12 @@ public protocol AccountsService: Sendable {
     /// Errors: INVALID_ARGUMENT when the name is empty or too long, or the type is
     /// unspecified.
     func createAccount(_ request: CreateAccountRequest, context: RPCContext) async throws -> CreateAccountResponse
-    /// Returns one account.
+    /// Returns one account: to operators, and to an administrator of it while it
+    /// is their session's current account.
     ///
-    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has it.
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// it; PERMISSION_DENIED for an administrator when it is not their current
+    /// account (known or not) or they are not an active administrator of it.
     func getAccount(_ request: GetAccountRequest, context: RPCContext) async throws -> GetAccountResponse
     /// Lists accounts by id, a page at a time.
     ///
