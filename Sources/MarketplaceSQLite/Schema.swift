@@ -11,6 +11,7 @@ enum Schema {
         migrator.registerMigration("0002-sessions", migrate: migration0002)
         migrator.registerMigration("0003-member-indexes-cover-status", migrate: migration0003)
         migrator.registerMigration("0004-contract-values", migrate: migration0004)
+        migrator.registerMigration("0005-outbox-delivery", migrate: migration0005)
         return migrator
     }
 
@@ -186,5 +187,27 @@ enum Schema {
             let id: String = row[0]
             try update.execute(arguments: [AccountUserQuery.nameKey(firstName: row[1], lastName: row[2]), id])
         }
+    }
+
+    /// Delivery state of outbox messages, for mail senders that claim batches
+    /// under a lease (docs/mail.md). A message is deliverable while
+    /// `sent_at`, `failed_at` and `cancelled_at` are all unset; a sender's
+    /// claim holds it for others until `lease_expires_at`; after a temporary
+    /// failure it waits until `next_attempt_at`. `attempts` counts claims.
+    /// `cancelled_at` is unused by this version: messages the service
+    /// withdraws are deleted (see `withdrawPendingMessages`).
+    private static func migration0005(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE outbox ADD COLUMN claim_id TEXT;
+            ALTER TABLE outbox ADD COLUMN lease_expires_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN last_error TEXT;
+            ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
+            ALTER TABLE outbox ADD COLUMN cancelled_at INTEGER;
+            DROP INDEX outbox_pending;
+            CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL;
+            CREATE INDEX outbox_failed ON outbox(id) WHERE failed_at IS NOT NULL;
+            """)
     }
 }

@@ -92,6 +92,8 @@ private let calls: [(method: String, call: Call)] = [
     ("Users/DeleteUser", { c, w, _, o in _ = try await c.users.deleteUser(.init(userId: w.aTarget.user!.id), options: o) }),
     ("Outbox/ListPendingMessages", { c, _, _, o in _ = try await c.outbox.listPendingMessages(.init(), options: o) }),
     ("Outbox/MarkMessagesSent", { c, _, _, o in _ = try await c.outbox.markMessagesSent(.init(messageIds: ["1"]), options: o) }),
+    ("Outbox/ClaimMessages", { c, _, _, o in _ = try await c.outbox.claimMessages(.init(limit: 1, leaseSeconds: 1), options: o) }),
+    ("Outbox/ReportDeliveryFailure", { c, _, _, o in _ = try await c.outbox.reportDeliveryFailure(.init(messageId: "999999", claimId: "CLM-x", permanent: true, reason: "test"), options: o) }),
 ]
 
 /// The method's rule in the table generated from the contract.

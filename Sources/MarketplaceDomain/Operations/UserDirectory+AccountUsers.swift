@@ -97,7 +97,10 @@ extension UserDirectory {
             // or not the email already had a login: never that login's own names,
             // phone or last sign-in, nor whether it exists.
             var shown = member.resolved(at: now)
-            shown.user = UserSummary(id: user.id, firstName: firstName, lastName: lastName, email: email, status: .active, lastSignInAt: nil)
+            // The user fields other than those typed are what a new user would
+            // have: no phone, default language, no password, created now.
+            shown.user = User(
+                id: user.id, firstName: firstName, lastName: lastName, email: email, phone: nil, createdAt: now, updatedAt: now)
             return InvitedAccountUser(accountUser: shown, link: link)
         }
     }

@@ -33,47 +33,48 @@ extension UserDirectory {
         return Self.page(rows, limit: limit) { pageTokens.encode(tag: tag, [String($0.sequence)]) }
     }
 
-    /// Unsent outbox messages, oldest first, for the mail sender.
+    /// Unsent outbox messages, oldest first, for the mail sender; with
+    /// `includeFailed`, also those whose delivery failed permanently (with
+    /// the reason), so operators see them.
     ///
     /// - Throws: `invalidArgument` when `limit` is outside 1...500 (0 means 50).
-    public func pendingOutboxMessages(limit: Int = 0) async throws -> [OutboxMessage] {
+    public func pendingOutboxMessages(limit: Int = 0, includeFailed: Bool = false) async throws -> [OutboxMessage] {
         let limit = try Validation.pageSize(limit, field: "limit")
-        let entries = try await read { r in try r.pendingOutboxEntries(limit: limit) }
-        return try entries.map { entry in
-            var message = entry.message
-            if let sealed = entry.sealedToken {
-                let link = link(for: try secrets.unseal(sealed))
-                message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
-            }
-            return message
-        }
+        let entries = try await read { r in try r.outboxEntries(includeFailed: includeFailed, afterID: 0, limit: limit) }
+        return try entries.map(withLink)
     }
 
-    /// A page of unsent outbox messages, oldest first, after the last message
-    /// of the previous page.
+    /// The message of `entry` with its invitation link filled in (body and details).
+    func withLink(_ entry: OutboxEntry) throws -> OutboxMessage {
+        var message = entry.message
+        if let sealed = entry.sealedToken {
+            let link = link(for: try secrets.unseal(sealed))
+            message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
+            message.details?.invitationLink = link
+        }
+        return message
+    }
+
+    /// A page of unsent outbox messages (with `includeFailed`, also the
+    /// permanently failed ones), oldest first, after the last message of the
+    /// previous page.
     ///
     /// - Throws: `invalidArgument` when `limit` is outside 0...500 (0 means
-    ///   50) or the token was not issued by this listing.
-    public func pendingOutboxPage(limit: Int = 0, pageToken: String = "") async throws -> Page<OutboxMessage> {
+    ///   50) or the token was not issued by this listing (with the same
+    ///   `includeFailed`).
+    public func pendingOutboxPage(limit: Int = 0, pageToken: String = "", includeFailed: Bool = false) async throws -> Page<OutboxMessage> {
         let limit = try Validation.pageSize(limit, field: "limit")
+        let tag = includeFailed ? "outbox:failed" : "outbox"
         var after: Int64 = 0
-        if let fields = try pageTokens.decode(pageToken, tag: "outbox", fieldCount: 1) {
+        if let fields = try pageTokens.decode(pageToken, tag: tag, fieldCount: 1) {
             guard let id = Int64(fields[0]), id > 0 else {
                 throw DomainError.invalidArgument("page_token: is malformed; start again without a page token")
             }
             after = id
         }
         let start = after
-        let entries = try await read { r in try r.pendingOutboxEntries(afterID: start, limit: limit + 1) }
-        let messages = try entries.map { entry in
-            var message = entry.message
-            if let sealed = entry.sealedToken {
-                let link = link(for: try secrets.unseal(sealed))
-                message.body = message.body.replacingOccurrences(of: OutboxEntry.linkPlaceholder, with: link)
-            }
-            return message
-        }
-        return Self.page(messages, limit: limit) { pageTokens.encode(tag: "outbox", [String($0.id)]) }
+        let entries = try await read { r in try r.outboxEntries(includeFailed: includeFailed, afterID: start, limit: limit + 1) }
+        return Self.page(try entries.map(withLink), limit: limit) { pageTokens.encode(tag: tag, [String($0.id)]) }
     }
 
     /// Marks messages as sent; ids already sent or unknown are ignored.

@@ -40,10 +40,10 @@ public protocol StoreReader {
     func auditEvents(accountID: String, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
     /// An account's audit events matching `filter`, newest first, older than `beforeSequence`.
     func auditEvents(accountID: String, filter: AuditFilter, before beforeSequence: Int64?, limit: Int) throws -> [AuditEvent]
-    /// Unsent outbox messages with an id above `afterID`, oldest first.
-    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry]
-    /// Unsent outbox messages, oldest first.
-    func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry]
+    /// Pending messages and, with `includeFailed`, permanently failed ones,
+    /// with an id above `afterID`, oldest first, with their delivery state and
+    /// template details.
+    func outboxEntries(includeFailed: Bool, afterID: Int64, limit: Int) throws -> [OutboxEntry]
 
     /// The session whose token hashes to `tokenHash`.
     func session(tokenHash: [UInt8]) throws -> SessionRecord?
@@ -79,6 +79,17 @@ public protocol StoreWriter: StoreReader {
     @discardableResult func withdrawPendingMessages(accountUserID: String, sealedToken: [UInt8]?) throws -> Int
     /// Marks unsent messages sent; returns how many were.
     func markOutboxSent(ids: [Int64], at date: Date) throws -> Int
+    /// Claims up to `limit` deliverable messages (pending, lease free or
+    /// expired, retry time reached at `date`), oldest first: each gets
+    /// `claimID`, a lease until `leaseUntil` and one more attempt. Returns them
+    /// with their template details.
+    func claimOutbox(limit: Int, claimID: String, leaseUntil: Date, at date: Date) throws -> [OutboxEntry]
+    /// The message with this id, with its delivery state, or `nil`.
+    func outboxEntry(id: Int64) throws -> OutboxEntry?
+    /// Records a permanent failure (`retryAt` nil: the message becomes
+    /// failed) or a temporary one (the claim is released and the message
+    /// waits until `retryAt`), with its reason.
+    func recordOutboxFailure(id: Int64, reason: String, retryAt: Date?, at date: Date) throws
 
     /// Inserts a session (``StoreConflict/Constraint/primaryKey`` when the id is taken).
     func insert(_ session: SessionRecord) throws

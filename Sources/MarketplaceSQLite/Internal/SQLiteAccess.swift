@@ -324,20 +324,58 @@ struct SQLiteAccess: StoreWriter {
         }
     }
 
-    func pendingOutboxEntries(limit: Int) throws -> [OutboxEntry] {
-        try pendingOutboxEntries(afterID: 0, limit: limit)
+    /// Outbox rows with what templates need: the account's current name, the
+    /// recipient's names and language, and the inviter and expiry of the
+    /// invitation whose sealed token the message carries.
+    private static let outboxSelect = """
+        SELECT o.*, a.name AS d_account_name, u.first_name AS d_first_name, u.last_name AS d_last_name,
+               u.language AS d_language, u.locale AS d_locale,
+               i.inviter_name AS d_inviter_name, i.expires_at AS d_expires_at
+        FROM outbox o
+        LEFT JOIN account_users au ON au.id = o.account_user_id
+        LEFT JOIN accounts a ON a.id = au.account_id
+        LEFT JOIN users u ON u.id = au.user_id
+        LEFT JOIN invitations i ON i.account_user_id = o.account_user_id AND i.sealed_token = o.sealed_token
+        """
+
+    private static func outboxEntry(_ row: Row) -> OutboxEntry {
+        let sealed: Data? = row["sealed_token"]
+        var message = OutboxMessage(
+            id: row["id"], kind: OutboxMessage.Kind(rawValue: row["kind"]) ?? .invitation, recipient: row["recipient"],
+            subject: row["subject"], body: row["body"], accountUserID: row["account_user_id"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]), sentAt: date(row["sent_at"]))
+        message.failedAt = date(row["failed_at"])
+        message.state = message.sentAt != nil ? .sent
+            : message.failedAt != nil ? .failed
+            : row["cancelled_at"] as Int64? != nil ? .cancelled
+            : .pending
+        message.attempts = row["attempts"]
+        message.failureReason = row["last_error"]
+        if message.state == .pending {
+            message.claimID = row["claim_id"]
+            message.leaseExpiresAt = date(row["lease_expires_at"])
+            message.nextAttemptAt = date(row["next_attempt_at"])
+        }
+        if let accountName: String = row["d_account_name"] {
+            message.details = OutboxMessage.Details(
+                accountName: accountName, recipientFirstName: row["d_first_name"] ?? "", recipientLastName: row["d_last_name"] ?? "",
+                recipientLanguage: row["d_language"] ?? "en", recipientLocale: row["d_locale"] ?? "en-US",
+                inviterName: row["d_inviter_name"], invitationLink: nil, invitationExpiresAt: date(row["d_expires_at"]))
+        }
+        return OutboxEntry(message: message, sealedToken: sealed.map { [UInt8]($0) })
     }
 
-    func pendingOutboxEntries(afterID: Int64, limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(try statement("SELECT * FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]).map { row in
-            let sealed: Data? = row["sealed_token"]
-            return OutboxEntry(
-                message: OutboxMessage(
-                    id: row["id"], kind: OutboxMessage.Kind(rawValue: row["kind"]) ?? .invitation, recipient: row["recipient"],
-                    subject: row["subject"], body: row["body"], accountUserID: row["account_user_id"],
-                    createdAt: Date(millisecondsSince1970: row["created_at"]), sentAt: Self.date(row["sent_at"])),
-                sealedToken: sealed.map { [UInt8]($0) })
-        }
+    func outboxEntries(includeFailed: Bool, afterID: Int64, limit: Int) throws -> [OutboxEntry] {
+        let condition = includeFailed
+            ? "(o.sent_at IS NULL AND o.cancelled_at IS NULL)"
+            : "(o.sent_at IS NULL AND o.failed_at IS NULL AND o.cancelled_at IS NULL)"
+        return try Row.fetchAll(
+            try statement("\(Self.outboxSelect) WHERE \(condition) AND o.id > ? ORDER BY o.id LIMIT ?"), arguments: [afterID, limit])
+            .map(Self.outboxEntry)
+    }
+
+    func outboxEntry(id: Int64) throws -> OutboxEntry? {
+        try Row.fetchOne(try statement("\(Self.outboxSelect) WHERE o.id = ?"), arguments: [id]).map(Self.outboxEntry)
     }
 
     func session(tokenHash: [UInt8]) throws -> SessionRecord? {
@@ -488,9 +526,41 @@ struct SQLiteAccess: StoreWriter {
     func markOutboxSent(ids: [Int64], at date: Date) throws -> Int {
         guard !ids.isEmpty else { return 0 }
         try execute(
-            "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))",
+            """
+            UPDATE outbox SET sent_at = ?, claim_id = NULL, lease_expires_at = NULL, next_attempt_at = NULL
+            WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))
+            """,
             StatementArguments([date.millisecondsSince1970] + ids))
         return db.changesCount
+    }
+
+    func claimOutbox(limit: Int, claimID: String, leaseUntil: Date, at date: Date) throws -> [OutboxEntry] {
+        let now = date.millisecondsSince1970
+        try execute(
+            """
+            UPDATE outbox SET claim_id = ?, lease_expires_at = ?, attempts = attempts + 1
+            WHERE id IN (
+                SELECT id FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                ORDER BY id LIMIT ?)
+            """,
+            [claimID, leaseUntil.millisecondsSince1970, now, now, limit])
+        return try Row.fetchAll(try statement("\(Self.outboxSelect) WHERE o.claim_id = ? AND o.sent_at IS NULL ORDER BY o.id"), arguments: [claimID])
+            .map(Self.outboxEntry)
+    }
+
+    func recordOutboxFailure(id: Int64, reason: String, retryAt: Date?, at date: Date) throws {
+        if let retryAt {
+            try execute(
+                "UPDATE outbox SET claim_id = NULL, lease_expires_at = NULL, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                [retryAt.millisecondsSince1970, reason, id])
+        } else {
+            try execute(
+                "UPDATE outbox SET claim_id = NULL, lease_expires_at = NULL, next_attempt_at = NULL, last_error = ?, failed_at = ? WHERE id = ?",
+                [reason, date.millisecondsSince1970, id])
+        }
     }
 
     func insert(_ session: SessionRecord) throws {

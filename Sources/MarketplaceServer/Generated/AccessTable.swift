@@ -40,6 +40,8 @@ extension AccessPolicy {
         // marketplace/users/v1/outbox.proto
         .init("marketplace.users.v1.Outbox", "ListPendingMessages", .operatorOnly),
         .init("marketplace.users.v1.Outbox", "MarkMessagesSent", .operatorOnly),
+        .init("marketplace.users.v1.Outbox", "ClaimMessages", .operatorOnly),
+        .init("marketplace.users.v1.Outbox", "ReportDeliveryFailure", .operatorOnly),
         // marketplace/users/v1/profile.proto
         .init("marketplace.users.v1.Profile", "GetProfile", .signedInUser),
         .init("marketplace.users.v1.Profile", "UpdateProfile", .signedInUser),

@@ -7,7 +7,8 @@ struct OutboxServiceImpl: OutboxService {
     let directory: UserDirectory
 
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse {
-        let page = try await directory.pendingOutboxPage(limit: Int(request.limit), pageToken: request.pageToken)
+        let page = try await directory.pendingOutboxPage(
+            limit: Int(request.limit), pageToken: request.pageToken, includeFailed: request.includeFailed)
         return ListPendingMessagesResponse(messages: page.items.map(OutboxMessage.init), nextPageToken: page.nextPageToken)
     }
 
@@ -20,5 +21,26 @@ struct OutboxServiceImpl: OutboxService {
             ids.append(value)
         }
         return MarkMessagesSentResponse(marked: Int32(try await directory.markOutboxMessagesSent(ids: ids)))
+    }
+
+    func claimMessages(_ request: ClaimMessagesRequest, context: RPCContext) async throws -> ClaimMessagesResponse {
+        guard (0...3600).contains(request.leaseSeconds) else {
+            throw RPCError(.invalidArgument, "lease_seconds: must be between 0 and 3600 (0 means 300; got \(request.leaseSeconds))")
+        }
+        let claim = try await directory.claimOutboxMessages(limit: Int(request.limit), lease: .seconds(Int(request.leaseSeconds)))
+        return ClaimMessagesResponse(claimId: claim.claimID, messages: claim.messages.map(OutboxMessage.init))
+    }
+
+    func reportDeliveryFailure(_ request: ReportDeliveryFailureRequest, context: RPCContext) async throws -> ReportDeliveryFailureResponse {
+        guard let id = Int64(request.messageId), id > 0 else {
+            throw RPCError(.invalidArgument, "message_id: \"\(request.messageId)\" is not a message id")
+        }
+        guard (0...86_400).contains(request.retryAfterSeconds) else {
+            throw RPCError(.invalidArgument, "retry_after_seconds: must be between 0 and 86400 (got \(request.retryAfterSeconds))")
+        }
+        let message = try await directory.reportOutboxFailure(
+            id: id, claimID: request.claimId, reason: request.reason,
+            retryAfter: request.permanent ? nil : .seconds(Int(request.retryAfterSeconds)))
+        return ReportDeliveryFailureResponse(message: OutboxMessage(message))
     }
 }

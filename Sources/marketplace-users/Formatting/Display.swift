@@ -238,10 +238,21 @@ enum Display {
 
     static func outboxMessages(_ messages: [OutboxMessage]) {
         Output.printTable(
-            ["id", "kind", "recipient", "account user", "created", "subject"],
+            ["id", "kind", "recipient", "account user", "created", "state", "subject"],
             messages.map {
-                [$0.id, $0.kind.displayName, $0.recipientEmail, $0.accountUserId, TimeFormatting.absolute($0.createdAt), $0.subject]
+                [$0.id, $0.kind.displayName, $0.recipientEmail, $0.accountUserId, TimeFormatting.absolute($0.createdAt), deliveryState($0), $0.subject]
             },
             empty: "No pending messages.")
+    }
+
+    /// "pending", "pending (attempt 2: <last failure>)", "failed: <reason>".
+    static func deliveryState(_ message: OutboxMessage) -> String {
+        switch message.state {
+        case .failed: "failed: \(message.failureReason)"
+        case .sent: "sent"
+        case .cancelled: "cancelled"
+        default:
+            message.failureReason.isEmpty ? "pending" : "pending (\(message.attempts) attempts; last: \(message.failureReason))"
+        }
     }
 }

@@ -136,10 +136,23 @@ extension MarketplaceProtos.OutboxMessage {
         case .newInvitation: .newInvitation
         case .removal: .removal
         }
+        let state: MessageState = switch message.state {
+        case .pending: .pending
+        case .sent: .sent
+        case .failed: .failed
+        case .cancelled: .cancelled
+        }
+        let details = message.details
         self.init(
             id: String(message.id), kind: kind, recipientEmail: message.recipient, subject: message.subject,
             body: message.body, accountUserId: message.accountUserID, createdAt: message.createdAt,
-            sentAt: message.sentAt)
+            sentAt: message.sentAt, state: state, attempts: Int32(clamping: message.attempts),
+            failureReason: message.failureReason ?? "", claimId: message.claimID ?? "",
+            leaseExpiresAt: message.leaseExpiresAt, nextAttemptAt: message.nextAttemptAt, failedAt: message.failedAt,
+            accountName: details?.accountName ?? "", recipientFirstName: details?.recipientFirstName ?? "",
+            recipientLastName: details?.recipientLastName ?? "", recipientLanguage: details?.recipientLanguage ?? "",
+            recipientLocale: details?.recipientLocale ?? "", inviterName: details?.inviterName ?? "",
+            invitationLink: details?.invitationLink ?? "", invitationExpiresAt: details?.invitationExpiresAt)
     }
 }
 

@@ -187,7 +187,187 @@ void   marketplace__users__v1__mark_messages_sent_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__mark_messages_sent_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_request__field_descriptors[2] =
+void   marketplace__users__v1__claim_messages_request__init
+                     (Marketplace__Users__V1__ClaimMessagesRequest         *message)
+{
+  static const Marketplace__Users__V1__ClaimMessagesRequest init_value = MARKETPLACE__USERS__V1__CLAIM_MESSAGES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__claim_messages_request__get_packed_size
+                     (const Marketplace__Users__V1__ClaimMessagesRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__claim_messages_request__pack
+                     (const Marketplace__Users__V1__ClaimMessagesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__claim_messages_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ClaimMessagesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ClaimMessagesRequest *
+       marketplace__users__v1__claim_messages_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ClaimMessagesRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__claim_messages_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__claim_messages_request__free_unpacked
+                     (Marketplace__Users__V1__ClaimMessagesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__claim_messages_response__init
+                     (Marketplace__Users__V1__ClaimMessagesResponse         *message)
+{
+  static const Marketplace__Users__V1__ClaimMessagesResponse init_value = MARKETPLACE__USERS__V1__CLAIM_MESSAGES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__claim_messages_response__get_packed_size
+                     (const Marketplace__Users__V1__ClaimMessagesResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__claim_messages_response__pack
+                     (const Marketplace__Users__V1__ClaimMessagesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__claim_messages_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ClaimMessagesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ClaimMessagesResponse *
+       marketplace__users__v1__claim_messages_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ClaimMessagesResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__claim_messages_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__claim_messages_response__free_unpacked
+                     (Marketplace__Users__V1__ClaimMessagesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__claim_messages_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__report_delivery_failure_request__init
+                     (Marketplace__Users__V1__ReportDeliveryFailureRequest         *message)
+{
+  static const Marketplace__Users__V1__ReportDeliveryFailureRequest init_value = MARKETPLACE__USERS__V1__REPORT_DELIVERY_FAILURE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__report_delivery_failure_request__get_packed_size
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__report_delivery_failure_request__pack
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__report_delivery_failure_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ReportDeliveryFailureRequest *
+       marketplace__users__v1__report_delivery_failure_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ReportDeliveryFailureRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__report_delivery_failure_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__report_delivery_failure_request__free_unpacked
+                     (Marketplace__Users__V1__ReportDeliveryFailureRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__report_delivery_failure_response__init
+                     (Marketplace__Users__V1__ReportDeliveryFailureResponse         *message)
+{
+  static const Marketplace__Users__V1__ReportDeliveryFailureResponse init_value = MARKETPLACE__USERS__V1__REPORT_DELIVERY_FAILURE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__report_delivery_failure_response__get_packed_size
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__report_delivery_failure_response__pack
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__report_delivery_failure_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__ReportDeliveryFailureResponse *
+       marketplace__users__v1__report_delivery_failure_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__ReportDeliveryFailureResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__report_delivery_failure_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__report_delivery_failure_response__free_unpacked
+                     (Marketplace__Users__V1__ReportDeliveryFailureResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__report_delivery_failure_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messages_request__field_descriptors[3] =
 {
   {
     "limit",
@@ -213,15 +393,28 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__list_pending_messa
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_failed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ListPendingMessagesRequest, include_failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__users__v1__list_pending_messages_request__field_indices_by_name[] = {
+  2,   /* field[2] = include_failed */
   0,   /* field[0] = limit */
   1,   /* field[1] = page_token */
 };
 static const ProtobufCIntRange marketplace__users__v1__list_pending_messages_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_request__descriptor =
 {
@@ -231,7 +424,7 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_r
   "Marketplace__Users__V1__ListPendingMessagesRequest",
   "marketplace.users.v1",
   sizeof(Marketplace__Users__V1__ListPendingMessagesRequest),
-  2,
+  3,
   marketplace__users__v1__list_pending_messages_request__field_descriptors,
   marketplace__users__v1__list_pending_messages_request__field_indices_by_name,
   1,  marketplace__users__v1__list_pending_messages_request__number_ranges,
@@ -365,14 +558,248 @@ const ProtobufCMessageDescriptor marketplace__users__v1__mark_messages_sent_resp
   (ProtobufCMessageInit) marketplace__users__v1__mark_messages_sent_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__outbox__method_descriptors[2] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__claim_messages_request__field_descriptors[2] =
+{
+  {
+    "limit",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ClaimMessagesRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lease_seconds",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ClaimMessagesRequest, lease_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__claim_messages_request__field_indices_by_name[] = {
+  1,   /* field[1] = lease_seconds */
+  0,   /* field[0] = limit */
+};
+static const ProtobufCIntRange marketplace__users__v1__claim_messages_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__claim_messages_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ClaimMessagesRequest",
+  "ClaimMessagesRequest",
+  "Marketplace__Users__V1__ClaimMessagesRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ClaimMessagesRequest),
+  2,
+  marketplace__users__v1__claim_messages_request__field_descriptors,
+  marketplace__users__v1__claim_messages_request__field_indices_by_name,
+  1,  marketplace__users__v1__claim_messages_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__claim_messages_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__claim_messages_response__field_descriptors[2] =
+{
+  {
+    "claim_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ClaimMessagesResponse, claim_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "messages",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Marketplace__Users__V1__ClaimMessagesResponse, n_messages),
+    offsetof(Marketplace__Users__V1__ClaimMessagesResponse, messages),
+    &marketplace__users__v1__outbox_message__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__claim_messages_response__field_indices_by_name[] = {
+  0,   /* field[0] = claim_id */
+  1,   /* field[1] = messages */
+};
+static const ProtobufCIntRange marketplace__users__v1__claim_messages_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__claim_messages_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ClaimMessagesResponse",
+  "ClaimMessagesResponse",
+  "Marketplace__Users__V1__ClaimMessagesResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ClaimMessagesResponse),
+  2,
+  marketplace__users__v1__claim_messages_response__field_descriptors,
+  marketplace__users__v1__claim_messages_response__field_indices_by_name,
+  1,  marketplace__users__v1__claim_messages_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__claim_messages_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__report_delivery_failure_request__field_descriptors[5] =
+{
+  {
+    "message_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureRequest, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "claim_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureRequest, claim_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permanent",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureRequest, permanent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_after_seconds",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureRequest, retry_after_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__report_delivery_failure_request__field_indices_by_name[] = {
+  1,   /* field[1] = claim_id */
+  0,   /* field[0] = message_id */
+  2,   /* field[2] = permanent */
+  3,   /* field[3] = reason */
+  4,   /* field[4] = retry_after_seconds */
+};
+static const ProtobufCIntRange marketplace__users__v1__report_delivery_failure_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__report_delivery_failure_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ReportDeliveryFailureRequest",
+  "ReportDeliveryFailureRequest",
+  "Marketplace__Users__V1__ReportDeliveryFailureRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ReportDeliveryFailureRequest),
+  5,
+  marketplace__users__v1__report_delivery_failure_request__field_descriptors,
+  marketplace__users__v1__report_delivery_failure_request__field_indices_by_name,
+  1,  marketplace__users__v1__report_delivery_failure_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__report_delivery_failure_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__report_delivery_failure_response__field_descriptors[1] =
+{
+  {
+    "message",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__ReportDeliveryFailureResponse, message),
+    &marketplace__users__v1__outbox_message__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__report_delivery_failure_response__field_indices_by_name[] = {
+  0,   /* field[0] = message */
+};
+static const ProtobufCIntRange marketplace__users__v1__report_delivery_failure_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__report_delivery_failure_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.ReportDeliveryFailureResponse",
+  "ReportDeliveryFailureResponse",
+  "Marketplace__Users__V1__ReportDeliveryFailureResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__ReportDeliveryFailureResponse),
+  1,
+  marketplace__users__v1__report_delivery_failure_response__field_descriptors,
+  marketplace__users__v1__report_delivery_failure_response__field_indices_by_name,
+  1,  marketplace__users__v1__report_delivery_failure_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__report_delivery_failure_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor marketplace__users__v1__outbox__method_descriptors[4] =
 {
   { "ListPendingMessages", &marketplace__users__v1__list_pending_messages_request__descriptor, &marketplace__users__v1__list_pending_messages_response__descriptor },
   { "MarkMessagesSent", &marketplace__users__v1__mark_messages_sent_request__descriptor, &marketplace__users__v1__mark_messages_sent_response__descriptor },
+  { "ClaimMessages", &marketplace__users__v1__claim_messages_request__descriptor, &marketplace__users__v1__claim_messages_response__descriptor },
+  { "ReportDeliveryFailure", &marketplace__users__v1__report_delivery_failure_request__descriptor, &marketplace__users__v1__report_delivery_failure_response__descriptor },
 };
 const unsigned marketplace__users__v1__outbox__method_indices_by_name[] = {
+  2,        /* ClaimMessages */
   0,        /* ListPendingMessages */
-  1         /* MarkMessagesSent */
+  1,        /* MarkMessagesSent */
+  3         /* ReportDeliveryFailure */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__outbox__descriptor =
 {
@@ -381,7 +808,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__outbox__descriptor =
   "Outbox",
   "Marketplace__Users__V1__Outbox",
   "marketplace.users.v1",
-  2,
+  4,
   marketplace__users__v1__outbox__method_descriptors,
   marketplace__users__v1__outbox__method_indices_by_name
 };
@@ -400,6 +827,22 @@ void marketplace__users__v1__outbox__mark_messages_sent(ProtobufCService *servic
 {
   assert(service->descriptor == &marketplace__users__v1__outbox__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__outbox__claim_messages(ProtobufCService *service,
+                                                    const Marketplace__Users__V1__ClaimMessagesRequest *input,
+                                                    Marketplace__Users__V1__ClaimMessagesResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__outbox__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__outbox__report_delivery_failure(ProtobufCService *service,
+                                                             const Marketplace__Users__V1__ReportDeliveryFailureRequest *input,
+                                                             Marketplace__Users__V1__ReportDeliveryFailureResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__outbox__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__outbox__init (Marketplace__Users__V1__Outbox_Service *service,
                                            Marketplace__Users__V1__Outbox_ServiceDestroy destroy)

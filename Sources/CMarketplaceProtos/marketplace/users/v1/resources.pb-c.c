@@ -1231,7 +1231,7 @@ const ProtobufCMessageDescriptor marketplace__users__v1__audit_event__descriptor
   (ProtobufCMessageInit) marketplace__users__v1__audit_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor marketplace__users__v1__outbox_message__field_descriptors[8] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__outbox_message__field_descriptors[23] =
 {
   {
     "id",
@@ -1329,21 +1329,216 @@ static const ProtobufCFieldDescriptor marketplace__users__v1__outbox_message__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "state",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, state),
+    &marketplace__users__v1__message_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failure_reason",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, failure_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "claim_id",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, claim_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lease_expires_at",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, lease_expires_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_attempt_at",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, next_attempt_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed_at",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, failed_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "account_name",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, account_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recipient_first_name",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, recipient_first_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recipient_last_name",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, recipient_last_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recipient_language",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, recipient_language),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recipient_locale",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, recipient_locale),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inviter_name",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, inviter_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "invitation_link",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, invitation_link),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "invitation_expires_at",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__OutboxMessage, invitation_expires_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__users__v1__outbox_message__field_indices_by_name[] = {
+  15,   /* field[15] = account_name */
   5,   /* field[5] = account_user_id */
+  9,   /* field[9] = attempts */
   4,   /* field[4] = body */
+  11,   /* field[11] = claim_id */
   6,   /* field[6] = created_at */
+  14,   /* field[14] = failed_at */
+  10,   /* field[10] = failure_reason */
   0,   /* field[0] = id */
+  22,   /* field[22] = invitation_expires_at */
+  21,   /* field[21] = invitation_link */
+  20,   /* field[20] = inviter_name */
   1,   /* field[1] = kind */
+  12,   /* field[12] = lease_expires_at */
+  13,   /* field[13] = next_attempt_at */
   2,   /* field[2] = recipient_email */
+  16,   /* field[16] = recipient_first_name */
+  18,   /* field[18] = recipient_language */
+  17,   /* field[17] = recipient_last_name */
+  19,   /* field[19] = recipient_locale */
   7,   /* field[7] = sent_at */
+  8,   /* field[8] = state */
   3,   /* field[3] = subject */
 };
 static const ProtobufCIntRange marketplace__users__v1__outbox_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 23 }
 };
 const ProtobufCMessageDescriptor marketplace__users__v1__outbox_message__descriptor =
 {
@@ -1353,7 +1548,7 @@ const ProtobufCMessageDescriptor marketplace__users__v1__outbox_message__descrip
   "Marketplace__Users__V1__OutboxMessage",
   "marketplace.users.v1",
   sizeof(Marketplace__Users__V1__OutboxMessage),
-  8,
+  23,
   marketplace__users__v1__outbox_message__field_descriptors,
   marketplace__users__v1__outbox_message__field_indices_by_name,
   1,  marketplace__users__v1__outbox_message__number_ranges,
@@ -1560,5 +1755,39 @@ const ProtobufCEnumDescriptor marketplace__users__v1__message_kind__descriptor =
   marketplace__users__v1__message_kind__enum_values_by_name,
   1,
   marketplace__users__v1__message_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue marketplace__users__v1__message_state__enum_values_by_number[5] =
+{
+  { "MESSAGE_STATE_UNSPECIFIED", "MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_UNSPECIFIED", 0 },
+  { "MESSAGE_STATE_PENDING", "MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_PENDING", 1 },
+  { "MESSAGE_STATE_SENT", "MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_SENT", 2 },
+  { "MESSAGE_STATE_FAILED", "MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_FAILED", 3 },
+  { "MESSAGE_STATE_CANCELLED", "MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_CANCELLED", 4 },
+};
+static const ProtobufCIntRange marketplace__users__v1__message_state__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex marketplace__users__v1__message_state__enum_values_by_name[5] =
+{
+  { "MESSAGE_STATE_CANCELLED", 4 },
+  { "MESSAGE_STATE_FAILED", 3 },
+  { "MESSAGE_STATE_PENDING", 1 },
+  { "MESSAGE_STATE_SENT", 2 },
+  { "MESSAGE_STATE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor marketplace__users__v1__message_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.MessageState",
+  "MessageState",
+  "Marketplace__Users__V1__MessageState",
+  "marketplace.users.v1",
+  5,
+  marketplace__users__v1__message_state__enum_values_by_number,
+  5,
+  marketplace__users__v1__message_state__enum_values_by_name,
+  1,
+  marketplace__users__v1__message_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

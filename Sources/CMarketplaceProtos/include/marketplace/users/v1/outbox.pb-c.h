@@ -20,6 +20,10 @@ typedef struct Marketplace__Users__V1__ListPendingMessagesRequest Marketplace__U
 typedef struct Marketplace__Users__V1__ListPendingMessagesResponse Marketplace__Users__V1__ListPendingMessagesResponse;
 typedef struct Marketplace__Users__V1__MarkMessagesSentRequest Marketplace__Users__V1__MarkMessagesSentRequest;
 typedef struct Marketplace__Users__V1__MarkMessagesSentResponse Marketplace__Users__V1__MarkMessagesSentResponse;
+typedef struct Marketplace__Users__V1__ClaimMessagesRequest Marketplace__Users__V1__ClaimMessagesRequest;
+typedef struct Marketplace__Users__V1__ClaimMessagesResponse Marketplace__Users__V1__ClaimMessagesResponse;
+typedef struct Marketplace__Users__V1__ReportDeliveryFailureRequest Marketplace__Users__V1__ReportDeliveryFailureRequest;
+typedef struct Marketplace__Users__V1__ReportDeliveryFailureResponse Marketplace__Users__V1__ReportDeliveryFailureResponse;
 
 
 /* --- enums --- */
@@ -35,10 +39,14 @@ struct  Marketplace__Users__V1__ListPendingMessagesRequest
    * From the previous page's `next_page_token`; empty for the first page.
    */
   char *page_token;
+  /*
+   * Also list FAILED messages (with failure_reason).
+   */
+  protobuf_c_boolean include_failed;
 };
 #define MARKETPLACE__USERS__V1__LIST_PENDING_MESSAGES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_pending_messages_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Marketplace__Users__V1__ListPendingMessagesResponse
@@ -78,6 +86,80 @@ struct  Marketplace__Users__V1__MarkMessagesSentResponse
 #define MARKETPLACE__USERS__V1__MARK_MESSAGES_SENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__mark_messages_sent_response__descriptor) \
     , 0 }
+
+
+struct  Marketplace__Users__V1__ClaimMessagesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * At most this many, 0..500 (0 means 50).
+   */
+  int32_t limit;
+  /*
+   * How long the claim holds the messages, 0..3600 seconds (0 means 300).
+   */
+  int32_t lease_seconds;
+};
+#define MARKETPLACE__USERS__V1__CLAIM_MESSAGES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__claim_messages_request__descriptor) \
+    , 0, 0 }
+
+
+struct  Marketplace__Users__V1__ClaimMessagesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Identifies this claim; give it to ReportDeliveryFailure.
+   */
+  char *claim_id;
+  /*
+   * The claimed messages, oldest first (empty when none is deliverable).
+   */
+  size_t n_messages;
+  Marketplace__Users__V1__OutboxMessage **messages;
+};
+#define MARKETPLACE__USERS__V1__CLAIM_MESSAGES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__claim_messages_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Marketplace__Users__V1__ReportDeliveryFailureRequest
+{
+  ProtobufCMessage base;
+  char *message_id;
+  /*
+   * The claim_id of the ClaimMessages answer the message came in.
+   */
+  char *claim_id;
+  /*
+   * True when retrying cannot help (the address was rejected).
+   */
+  protobuf_c_boolean permanent;
+  /*
+   * What went wrong, 1 to 1000 characters (shown by `outbox list`).
+   */
+  char *reason;
+  /*
+   * Temporary failures: wait this long before handing the message out again.
+   */
+  int32_t retry_after_seconds;
+};
+#define MARKETPLACE__USERS__V1__REPORT_DELIVERY_FAILURE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__report_delivery_failure_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Marketplace__Users__V1__ReportDeliveryFailureResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The message as it now stands.
+   */
+  Marketplace__Users__V1__OutboxMessage *message;
+};
+#define MARKETPLACE__USERS__V1__REPORT_DELIVERY_FAILURE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__report_delivery_failure_response__descriptor) \
+    , NULL }
 
 
 /* Marketplace__Users__V1__ListPendingMessagesRequest methods */
@@ -156,6 +238,82 @@ Marketplace__Users__V1__MarkMessagesSentResponse *
 void   marketplace__users__v1__mark_messages_sent_response__free_unpacked
                      (Marketplace__Users__V1__MarkMessagesSentResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ClaimMessagesRequest methods */
+void   marketplace__users__v1__claim_messages_request__init
+                     (Marketplace__Users__V1__ClaimMessagesRequest         *message);
+size_t marketplace__users__v1__claim_messages_request__get_packed_size
+                     (const Marketplace__Users__V1__ClaimMessagesRequest   *message);
+size_t marketplace__users__v1__claim_messages_request__pack
+                     (const Marketplace__Users__V1__ClaimMessagesRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__claim_messages_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ClaimMessagesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ClaimMessagesRequest *
+       marketplace__users__v1__claim_messages_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__claim_messages_request__free_unpacked
+                     (Marketplace__Users__V1__ClaimMessagesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ClaimMessagesResponse methods */
+void   marketplace__users__v1__claim_messages_response__init
+                     (Marketplace__Users__V1__ClaimMessagesResponse         *message);
+size_t marketplace__users__v1__claim_messages_response__get_packed_size
+                     (const Marketplace__Users__V1__ClaimMessagesResponse   *message);
+size_t marketplace__users__v1__claim_messages_response__pack
+                     (const Marketplace__Users__V1__ClaimMessagesResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__claim_messages_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ClaimMessagesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ClaimMessagesResponse *
+       marketplace__users__v1__claim_messages_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__claim_messages_response__free_unpacked
+                     (Marketplace__Users__V1__ClaimMessagesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ReportDeliveryFailureRequest methods */
+void   marketplace__users__v1__report_delivery_failure_request__init
+                     (Marketplace__Users__V1__ReportDeliveryFailureRequest         *message);
+size_t marketplace__users__v1__report_delivery_failure_request__get_packed_size
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest   *message);
+size_t marketplace__users__v1__report_delivery_failure_request__pack
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__report_delivery_failure_request__pack_to_buffer
+                     (const Marketplace__Users__V1__ReportDeliveryFailureRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ReportDeliveryFailureRequest *
+       marketplace__users__v1__report_delivery_failure_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__report_delivery_failure_request__free_unpacked
+                     (Marketplace__Users__V1__ReportDeliveryFailureRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__ReportDeliveryFailureResponse methods */
+void   marketplace__users__v1__report_delivery_failure_response__init
+                     (Marketplace__Users__V1__ReportDeliveryFailureResponse         *message);
+size_t marketplace__users__v1__report_delivery_failure_response__get_packed_size
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse   *message);
+size_t marketplace__users__v1__report_delivery_failure_response__pack
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__report_delivery_failure_response__pack_to_buffer
+                     (const Marketplace__Users__V1__ReportDeliveryFailureResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__ReportDeliveryFailureResponse *
+       marketplace__users__v1__report_delivery_failure_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__report_delivery_failure_response__free_unpacked
+                     (Marketplace__Users__V1__ReportDeliveryFailureResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Marketplace__Users__V1__ListPendingMessagesRequest_Closure)
@@ -169,6 +327,18 @@ typedef void (*Marketplace__Users__V1__MarkMessagesSentRequest_Closure)
                   void *closure_data);
 typedef void (*Marketplace__Users__V1__MarkMessagesSentResponse_Closure)
                  (const Marketplace__Users__V1__MarkMessagesSentResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__ClaimMessagesRequest_Closure)
+                 (const Marketplace__Users__V1__ClaimMessagesRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__ClaimMessagesResponse_Closure)
+                 (const Marketplace__Users__V1__ClaimMessagesResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__ReportDeliveryFailureRequest_Closure)
+                 (const Marketplace__Users__V1__ReportDeliveryFailureRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__ReportDeliveryFailureResponse_Closure)
+                 (const Marketplace__Users__V1__ReportDeliveryFailureResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -185,6 +355,14 @@ struct Marketplace__Users__V1__Outbox_Service
                              const Marketplace__Users__V1__MarkMessagesSentRequest *input,
                              Marketplace__Users__V1__MarkMessagesSentResponse_Closure closure,
                              void *closure_data);
+  void (*claim_messages)(Marketplace__Users__V1__Outbox_Service *service,
+                         const Marketplace__Users__V1__ClaimMessagesRequest *input,
+                         Marketplace__Users__V1__ClaimMessagesResponse_Closure closure,
+                         void *closure_data);
+  void (*report_delivery_failure)(Marketplace__Users__V1__Outbox_Service *service,
+                                  const Marketplace__Users__V1__ReportDeliveryFailureRequest *input,
+                                  Marketplace__Users__V1__ReportDeliveryFailureResponse_Closure closure,
+                                  void *closure_data);
 };
 typedef void (*Marketplace__Users__V1__Outbox_ServiceDestroy)(Marketplace__Users__V1__Outbox_Service *);
 void marketplace__users__v1__outbox__init (Marketplace__Users__V1__Outbox_Service *service,
@@ -194,7 +372,9 @@ void marketplace__users__v1__outbox__init (Marketplace__Users__V1__Outbox_Servic
 #define MARKETPLACE__USERS__V1__OUTBOX__INIT(function_prefix__) \
     { MARKETPLACE__USERS__V1__OUTBOX__BASE_INIT,\
       function_prefix__ ## list_pending_messages,\
-      function_prefix__ ## mark_messages_sent  }
+      function_prefix__ ## mark_messages_sent,\
+      function_prefix__ ## claim_messages,\
+      function_prefix__ ## report_delivery_failure  }
 void marketplace__users__v1__outbox__list_pending_messages(ProtobufCService *service,
                                                            const Marketplace__Users__V1__ListPendingMessagesRequest *input,
                                                            Marketplace__Users__V1__ListPendingMessagesResponse_Closure closure,
@@ -203,6 +383,14 @@ void marketplace__users__v1__outbox__mark_messages_sent(ProtobufCService *servic
                                                         const Marketplace__Users__V1__MarkMessagesSentRequest *input,
                                                         Marketplace__Users__V1__MarkMessagesSentResponse_Closure closure,
                                                         void *closure_data);
+void marketplace__users__v1__outbox__claim_messages(ProtobufCService *service,
+                                                    const Marketplace__Users__V1__ClaimMessagesRequest *input,
+                                                    Marketplace__Users__V1__ClaimMessagesResponse_Closure closure,
+                                                    void *closure_data);
+void marketplace__users__v1__outbox__report_delivery_failure(ProtobufCService *service,
+                                                             const Marketplace__Users__V1__ReportDeliveryFailureRequest *input,
+                                                             Marketplace__Users__V1__ReportDeliveryFailureResponse_Closure closure,
+                                                             void *closure_data);
 
 /* --- descriptors --- */
 
@@ -210,6 +398,10 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_mes
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_pending_messages_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__mark_messages_sent_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__mark_messages_sent_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__claim_messages_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__claim_messages_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__report_delivery_failure_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__report_delivery_failure_response__descriptor;
 extern const ProtobufCServiceDescriptor marketplace__users__v1__outbox__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -115,6 +115,31 @@ typedef enum _Marketplace__Users__V1__MessageKind {
   MARKETPLACE__USERS__V1__MESSAGE_KIND__MESSAGE_KIND_REMOVAL = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__USERS__V1__MESSAGE_KIND)
 } Marketplace__Users__V1__MessageKind;
+/*
+ * Where delivery of an outbox message stands.
+ */
+typedef enum _Marketplace__Users__V1__MessageState {
+  MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_UNSPECIFIED = 0,
+  /*
+   * Waiting for a mail sender (possibly claimed, or waiting for a retry).
+   */
+  MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_PENDING = 1,
+  /*
+   * A mail sender's transfer agent accepted it.
+   */
+  MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_SENT = 2,
+  /*
+   * Delivery failed permanently (failure_reason); never handed out again.
+   */
+  MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_FAILED = 3,
+  /*
+   * Withdrawn by the service before delivery (the change it announced was
+   * undone); never handed out. Not answered by this version: a withdrawn
+   * message is deleted (see the Outbox service), so no listing shows it.
+   */
+  MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_CANCELLED = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__USERS__V1__MESSAGE_STATE)
+} Marketplace__Users__V1__MessageState;
 
 /* --- messages --- */
 
@@ -362,10 +387,50 @@ struct  Marketplace__Users__V1__OutboxMessage
    * Unset while pending.
    */
   Google__Protobuf__Timestamp *sent_at;
+  Marketplace__Users__V1__MessageState state;
+  /*
+   * How many times a mail sender claimed it.
+   */
+  int32_t attempts;
+  /*
+   * FAILED: why delivery failed permanently. PENDING: the last temporary
+   * failure, if any.
+   */
+  char *failure_reason;
+  /*
+   * PENDING and claimed: the claim holding it and until when.
+   */
+  char *claim_id;
+  Google__Protobuf__Timestamp *lease_expires_at;
+  /*
+   * PENDING after a temporary failure: not handed out before this time.
+   */
+  Google__Protobuf__Timestamp *next_attempt_at;
+  /*
+   * FAILED: when.
+   */
+  Google__Protobuf__Timestamp *failed_at;
+  /*
+   * What templates need (see docs/mail.md). The account's current name.
+   */
+  char *account_name;
+  char *recipient_first_name;
+  char *recipient_last_name;
+  /*
+   * The recipient's profile language and locale (e.g. "de", "de-DE").
+   */
+  char *recipient_language;
+  char *recipient_locale;
+  /*
+   * Invitation kinds only: who invited (a display name), the link, its expiry.
+   */
+  char *inviter_name;
+  char *invitation_link;
+  Google__Protobuf__Timestamp *invitation_expires_at;
 };
 #define MARKETPLACE__USERS__V1__OUTBOX_MESSAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__outbox_message__descriptor) \
-    , (char *)protobuf_c_empty_string, MARKETPLACE__USERS__V1__MESSAGE_KIND__MESSAGE_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL }
+    , (char *)protobuf_c_empty_string, MARKETPLACE__USERS__V1__MESSAGE_KIND__MESSAGE_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, MARKETPLACE__USERS__V1__MESSAGE_STATE__MESSAGE_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
 
 
 /* Marketplace__Users__V1__Account methods */
@@ -558,6 +623,7 @@ extern const ProtobufCEnumDescriptor    marketplace__users__v1__user_status__des
 extern const ProtobufCEnumDescriptor    marketplace__users__v1__membership_status__descriptor;
 extern const ProtobufCEnumDescriptor    marketplace__users__v1__invitation_state__descriptor;
 extern const ProtobufCEnumDescriptor    marketplace__users__v1__message_kind__descriptor;
+extern const ProtobufCEnumDescriptor    marketplace__users__v1__message_state__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__account__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__group__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__user__descriptor;

@@ -8,14 +8,17 @@ public struct ListPendingMessagesRequest: ProtoMessage {
     public var limit: Int32 = 0
     /// From the previous page's `next_page_token`; empty for the first page.
     public var pageToken: String = ""
+    /// Also list FAILED messages (with failure_reason).
+    public var includeFailed: Bool = false
 
     /// Creates a message with every field at its default.
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(limit: Int32 = 0, pageToken: String = "") {
+    public init(limit: Int32 = 0, pageToken: String = "", includeFailed: Bool = false) {
         self.limit = limit
         self.pageToken = pageToken
+        self.includeFailed = includeFailed
     }
 }
 
@@ -31,11 +34,13 @@ extension ListPendingMessagesRequest: CBridgedMessage {
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.limit = self.limit
         c.pointee.page_token = arena.cString(self.pageToken)
+        c.pointee.include_failed = self.includeFailed ? 1 : 0
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
         self.limit = c.pointee.limit
         self.pageToken = try CDecode.string(c.pointee.page_token, field: "marketplace.users.v1.ListPendingMessagesRequest.page_token")
+        self.includeFailed = c.pointee.include_failed != 0
     }
 
     /// The message in protobuf wire format.
@@ -171,6 +176,200 @@ extension MarkMessagesSentResponse: CBridgedMessage {
 
     /// Decodes a message from protobuf wire format.
     /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.MarkMessagesSentResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.ClaimMessagesRequest`
+public struct ClaimMessagesRequest: ProtoMessage {
+    /// At most this many, 0..500 (0 means 50).
+    public var limit: Int32 = 0
+    /// How long the claim holds the messages, 0..3600 seconds (0 means 300).
+    public var leaseSeconds: Int32 = 0
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(limit: Int32 = 0, leaseSeconds: Int32 = 0) {
+        self.limit = limit
+        self.leaseSeconds = leaseSeconds
+    }
+}
+
+extension ClaimMessagesRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ClaimMessagesRequest
+    static let protoName = "marketplace.users.v1.ClaimMessagesRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__claim_messages_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__claim_messages_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.limit = self.limit
+        c.pointee.lease_seconds = self.leaseSeconds
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.limit = c.pointee.limit
+        self.leaseSeconds = c.pointee.lease_seconds
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ClaimMessagesRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.ClaimMessagesResponse`
+public struct ClaimMessagesResponse: ProtoMessage {
+    /// Identifies this claim; give it to ReportDeliveryFailure.
+    public var claimId: String = ""
+    /// The claimed messages, oldest first (empty when none is deliverable).
+    public var messages: [OutboxMessage] = []
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(claimId: String = "", messages: [OutboxMessage] = []) {
+        self.claimId = claimId
+        self.messages = messages
+    }
+}
+
+extension ClaimMessagesResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ClaimMessagesResponse
+    static let protoName = "marketplace.users.v1.ClaimMessagesResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__claim_messages_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__claim_messages_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.claim_id = arena.cString(self.claimId)
+        c.pointee.n_messages = self.messages.count
+        c.pointee.messages = arena.array(self.messages.map { Optional(arena.message($0)) })
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.claimId = try CDecode.string(c.pointee.claim_id, field: "marketplace.users.v1.ClaimMessagesResponse.claim_id")
+        self.messages = try CDecode.array(c.pointee.messages, count: c.pointee.n_messages) { (e) throws(ProtoDecodingError) in try OutboxMessage(copying: CDecode.required(e, field: "marketplace.users.v1.ClaimMessagesResponse.messages")) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ClaimMessagesResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.ReportDeliveryFailureRequest`
+public struct ReportDeliveryFailureRequest: ProtoMessage {
+    public var messageId: String = ""
+    /// The claim_id of the ClaimMessages answer the message came in.
+    public var claimId: String = ""
+    /// True when retrying cannot help (the address was rejected).
+    public var permanent: Bool = false
+    /// What went wrong, 1 to 1000 characters (shown by `outbox list`).
+    public var reason: String = ""
+    /// Temporary failures: wait this long before handing the message out again.
+    public var retryAfterSeconds: Int32 = 0
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(messageId: String = "", claimId: String = "", permanent: Bool = false, reason: String = "", retryAfterSeconds: Int32 = 0) {
+        self.messageId = messageId
+        self.claimId = claimId
+        self.permanent = permanent
+        self.reason = reason
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+extension ReportDeliveryFailureRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ReportDeliveryFailureRequest
+    static let protoName = "marketplace.users.v1.ReportDeliveryFailureRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__report_delivery_failure_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__report_delivery_failure_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.message_id = arena.cString(self.messageId)
+        c.pointee.claim_id = arena.cString(self.claimId)
+        c.pointee.permanent = self.permanent ? 1 : 0
+        c.pointee.reason = arena.cString(self.reason)
+        c.pointee.retry_after_seconds = self.retryAfterSeconds
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.messageId = try CDecode.string(c.pointee.message_id, field: "marketplace.users.v1.ReportDeliveryFailureRequest.message_id")
+        self.claimId = try CDecode.string(c.pointee.claim_id, field: "marketplace.users.v1.ReportDeliveryFailureRequest.claim_id")
+        self.permanent = c.pointee.permanent != 0
+        self.reason = try CDecode.string(c.pointee.reason, field: "marketplace.users.v1.ReportDeliveryFailureRequest.reason")
+        self.retryAfterSeconds = c.pointee.retry_after_seconds
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ReportDeliveryFailureRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.ReportDeliveryFailureResponse`
+public struct ReportDeliveryFailureResponse: ProtoMessage {
+    /// The message as it now stands.
+    public var message: OutboxMessage? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(message: OutboxMessage? = nil) {
+        self.message = message
+    }
+}
+
+extension ReportDeliveryFailureResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__ReportDeliveryFailureResponse
+    static let protoName = "marketplace.users.v1.ReportDeliveryFailureResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__report_delivery_failure_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__report_delivery_failure_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.message = self.message.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.message = try c.pointee.message.map { (p) throws(ProtoDecodingError) in try OutboxMessage(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.ReportDeliveryFailureResponse`.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
         self = try CCodec.decode(Self.self, from: bytes)
     }

@@ -516,12 +516,36 @@ public struct OutboxMessage: ProtoMessage {
     public var createdAt: Date? = nil
     /// Unset while pending.
     public var sentAt: Date? = nil
+    public var state: MessageState = .unspecified
+    /// How many times a mail sender claimed it.
+    public var attempts: Int32 = 0
+    /// FAILED: why delivery failed permanently. PENDING: the last temporary
+    /// failure, if any.
+    public var failureReason: String = ""
+    /// PENDING and claimed: the claim holding it and until when.
+    public var claimId: String = ""
+    public var leaseExpiresAt: Date? = nil
+    /// PENDING after a temporary failure: not handed out before this time.
+    public var nextAttemptAt: Date? = nil
+    /// FAILED: when.
+    public var failedAt: Date? = nil
+    /// What templates need (see docs/mail.md). The account's current name.
+    public var accountName: String = ""
+    public var recipientFirstName: String = ""
+    public var recipientLastName: String = ""
+    /// The recipient's profile language and locale (e.g. "de", "de-DE").
+    public var recipientLanguage: String = ""
+    public var recipientLocale: String = ""
+    /// Invitation kinds only: who invited (a display name), the link, its expiry.
+    public var inviterName: String = ""
+    public var invitationLink: String = ""
+    public var invitationExpiresAt: Date? = nil
 
     /// Creates a message with every field at its default.
     public init() {}
 
     /// Creates a message from its fields; omitted fields keep their defaults.
-    public init(id: String = "", kind: MessageKind = .unspecified, recipientEmail: String = "", subject: String = "", body: String = "", accountUserId: String = "", createdAt: Date? = nil, sentAt: Date? = nil) {
+    public init(id: String = "", kind: MessageKind = .unspecified, recipientEmail: String = "", subject: String = "", body: String = "", accountUserId: String = "", createdAt: Date? = nil, sentAt: Date? = nil, state: MessageState = .unspecified, attempts: Int32 = 0, failureReason: String = "", claimId: String = "", leaseExpiresAt: Date? = nil, nextAttemptAt: Date? = nil, failedAt: Date? = nil, accountName: String = "", recipientFirstName: String = "", recipientLastName: String = "", recipientLanguage: String = "", recipientLocale: String = "", inviterName: String = "", invitationLink: String = "", invitationExpiresAt: Date? = nil) {
         self.id = id
         self.kind = kind
         self.recipientEmail = recipientEmail
@@ -530,6 +554,21 @@ public struct OutboxMessage: ProtoMessage {
         self.accountUserId = accountUserId
         self.createdAt = createdAt
         self.sentAt = sentAt
+        self.state = state
+        self.attempts = attempts
+        self.failureReason = failureReason
+        self.claimId = claimId
+        self.leaseExpiresAt = leaseExpiresAt
+        self.nextAttemptAt = nextAttemptAt
+        self.failedAt = failedAt
+        self.accountName = accountName
+        self.recipientFirstName = recipientFirstName
+        self.recipientLastName = recipientLastName
+        self.recipientLanguage = recipientLanguage
+        self.recipientLocale = recipientLocale
+        self.inviterName = inviterName
+        self.invitationLink = invitationLink
+        self.invitationExpiresAt = invitationExpiresAt
     }
 }
 
@@ -551,6 +590,21 @@ extension OutboxMessage: CBridgedMessage {
         c.pointee.account_user_id = arena.cString(self.accountUserId)
         c.pointee.created_at = self.createdAt.map { arena.timestamp($0) }
         c.pointee.sent_at = self.sentAt.map { arena.timestamp($0) }
+        c.pointee.state = Marketplace__Users__V1__MessageState(rawValue: .init(truncatingIfNeeded: self.state.rawValue))
+        c.pointee.attempts = self.attempts
+        c.pointee.failure_reason = arena.cString(self.failureReason)
+        c.pointee.claim_id = arena.cString(self.claimId)
+        c.pointee.lease_expires_at = self.leaseExpiresAt.map { arena.timestamp($0) }
+        c.pointee.next_attempt_at = self.nextAttemptAt.map { arena.timestamp($0) }
+        c.pointee.failed_at = self.failedAt.map { arena.timestamp($0) }
+        c.pointee.account_name = arena.cString(self.accountName)
+        c.pointee.recipient_first_name = arena.cString(self.recipientFirstName)
+        c.pointee.recipient_last_name = arena.cString(self.recipientLastName)
+        c.pointee.recipient_language = arena.cString(self.recipientLanguage)
+        c.pointee.recipient_locale = arena.cString(self.recipientLocale)
+        c.pointee.inviter_name = arena.cString(self.inviterName)
+        c.pointee.invitation_link = arena.cString(self.invitationLink)
+        c.pointee.invitation_expires_at = self.invitationExpiresAt.map { arena.timestamp($0) }
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -562,6 +616,21 @@ extension OutboxMessage: CBridgedMessage {
         self.accountUserId = try CDecode.string(c.pointee.account_user_id, field: "marketplace.users.v1.OutboxMessage.account_user_id")
         self.createdAt = try CDecode.date(c.pointee.created_at, field: "marketplace.users.v1.OutboxMessage.created_at")
         self.sentAt = try CDecode.date(c.pointee.sent_at, field: "marketplace.users.v1.OutboxMessage.sent_at")
+        self.state = MessageState(rawValue: Int32(truncatingIfNeeded: c.pointee.state.rawValue))
+        self.attempts = c.pointee.attempts
+        self.failureReason = try CDecode.string(c.pointee.failure_reason, field: "marketplace.users.v1.OutboxMessage.failure_reason")
+        self.claimId = try CDecode.string(c.pointee.claim_id, field: "marketplace.users.v1.OutboxMessage.claim_id")
+        self.leaseExpiresAt = try CDecode.date(c.pointee.lease_expires_at, field: "marketplace.users.v1.OutboxMessage.lease_expires_at")
+        self.nextAttemptAt = try CDecode.date(c.pointee.next_attempt_at, field: "marketplace.users.v1.OutboxMessage.next_attempt_at")
+        self.failedAt = try CDecode.date(c.pointee.failed_at, field: "marketplace.users.v1.OutboxMessage.failed_at")
+        self.accountName = try CDecode.string(c.pointee.account_name, field: "marketplace.users.v1.OutboxMessage.account_name")
+        self.recipientFirstName = try CDecode.string(c.pointee.recipient_first_name, field: "marketplace.users.v1.OutboxMessage.recipient_first_name")
+        self.recipientLastName = try CDecode.string(c.pointee.recipient_last_name, field: "marketplace.users.v1.OutboxMessage.recipient_last_name")
+        self.recipientLanguage = try CDecode.string(c.pointee.recipient_language, field: "marketplace.users.v1.OutboxMessage.recipient_language")
+        self.recipientLocale = try CDecode.string(c.pointee.recipient_locale, field: "marketplace.users.v1.OutboxMessage.recipient_locale")
+        self.inviterName = try CDecode.string(c.pointee.inviter_name, field: "marketplace.users.v1.OutboxMessage.inviter_name")
+        self.invitationLink = try CDecode.string(c.pointee.invitation_link, field: "marketplace.users.v1.OutboxMessage.invitation_link")
+        self.invitationExpiresAt = try CDecode.date(c.pointee.invitation_expires_at, field: "marketplace.users.v1.OutboxMessage.invitation_expires_at")
     }
 
     /// The message in protobuf wire format.
@@ -887,6 +956,61 @@ public enum MessageKind: ProtoEnum {
         case .invitationResent: "MESSAGE_KIND_INVITATION_RESENT"
         case .newInvitation: "MESSAGE_KIND_NEW_INVITATION"
         case .removal: "MESSAGE_KIND_REMOVAL"
+        case .unrecognized(let value): String(value)
+        }
+    }
+}
+
+/// Where delivery of an outbox message stands.
+public enum MessageState: ProtoEnum {
+    /// `MESSAGE_STATE_UNSPECIFIED` (0)
+    case unspecified
+    /// Waiting for a mail sender (possibly claimed, or waiting for a retry).
+    case pending
+    /// A mail sender's transfer agent accepted it.
+    case sent
+    /// Delivery failed permanently (failure_reason); never handed out again.
+    case failed
+    /// Withdrawn by the service before delivery (the change it announced was
+    /// undone); never handed out. Not answered by this version: a withdrawn
+    /// message is deleted (see the Outbox service), so no listing shows it.
+    case cancelled
+    /// A value this version of the contract does not know.
+    case unrecognized(Int32)
+
+    /// Every value this version of the contract knows.
+    public static let knownCases: [MessageState] = [.unspecified, .pending, .sent, .failed, .cancelled]
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .pending
+        case 2: self = .sent
+        case 3: self = .failed
+        case 4: self = .cancelled
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .pending: 1
+        case .sent: 2
+        case .failed: 3
+        case .cancelled: 4
+        case .unrecognized(let value): value
+        }
+    }
+
+    /// The value's name in the .proto file, e.g. `MESSAGE_STATE_UNSPECIFIED`.
+    public var protoName: String {
+        switch self {
+        case .unspecified: "MESSAGE_STATE_UNSPECIFIED"
+        case .pending: "MESSAGE_STATE_PENDING"
+        case .sent: "MESSAGE_STATE_SENT"
+        case .failed: "MESSAGE_STATE_FAILED"
+        case .cancelled: "MESSAGE_STATE_CANCELLED"
         case .unrecognized(let value): String(value)
         }
     }

@@ -3,33 +3,68 @@
 import MarketplaceProtos
 import MarketplaceRPC
 
-/// Collecting pending emails and acknowledging delivery (the mail sender).
+/// Collecting pending emails and acknowledging delivery (the mail sender,
+/// `marketplace-users outbox deliver`; docs/mail.md states its guarantees).
 ///
-/// A message is pending until it is marked sent or withdrawn. The emails of an
-/// invitation link (invitation, reminder, new invitation) are withdrawn in the
-/// same transaction that ends the link: accepted, declined, revoked, replaced
-/// by a new invitation or a re-invitation, or the member removed. Deleting a
-/// user withdraws every unsent email about their memberships (removal emails
-/// included). Blocking withdraws nothing, and a removal email stays pending
-/// when the person is invited again. A withdrawn message is gone: it is no
-/// longer listed and marking it sent counts nothing (a sender that collected it
-/// just before would deliver a link that no longer works, which then says so).
+/// A message is PENDING until a sender marks it sent (SENT), reports a
+/// permanent failure (FAILED), or the service withdraws it. Senders claim
+/// batches with ClaimMessages: a claimed message is held for that sender until
+/// its lease expires, so several senders at once never send one message twice
+/// in normal operation; a sender that stops before acknowledging loses nothing
+/// (the message is handed out again when the lease expires: delivery is at
+/// least once).
+///
+/// The emails of an invitation link (invitation, reminder, new invitation) are
+/// withdrawn in the same transaction that ends the link: accepted, declined,
+/// revoked, replaced by a new invitation or a re-invitation, or the member
+/// removed. Deleting a user withdraws every unsent email about their
+/// memberships (removal emails included). Blocking withdraws nothing, and a
+/// removal email stays pending when the person is invited again. A withdrawn
+/// message is deleted: it is no longer listed or claimed, and marking it sent
+/// counts nothing (a sender that collected it just before would deliver a link
+/// that no longer works, which then says so).
 ///
 /// Service `marketplace.users.v1.Outbox`: implement this protocol and register it with an `RPCRouter`.
 public protocol OutboxService: Sendable {
-    /// Returns pending messages, oldest first, `limit` at a time: the next page
-    /// starts after the last message of this one (messages marked sent or
-    /// withdrawn meanwhile are skipped, newer ones come on later pages).
+    /// Returns pending messages, oldest first, whether claimed or not, `limit` at
+    /// a time: the next page starts after the last message of this one (messages
+    /// marked sent or withdrawn meanwhile are skipped, newer ones come on later
+    /// pages). With include_failed, also the messages whose delivery failed
+    /// permanently (state FAILED, with the reason).
     ///
     /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50) or a
     /// page token this list did not issue.
     func listPendingMessages(_ request: ListPendingMessagesRequest, context: RPCContext) async throws -> ListPendingMessagesResponse
     /// Marks messages as sent. Acknowledging is idempotent: ids already marked, or
-    /// unknown, are ignored and not counted.
+    /// unknown, are ignored and not counted. A delivered message is marked
+    /// whoever holds its claim (delivery is a fact); a FAILED or CANCELLED one is
+    /// not marked.
     ///
     /// Errors: INVALID_ARGUMENT for more than 500 ids or an id that is not a
     /// message id.
     func markMessagesSent(_ request: MarkMessagesSentRequest, context: RPCContext) async throws -> MarkMessagesSentResponse
+    /// Claims up to limit deliverable messages, oldest first, for one sender:
+    /// pending, not held under another claim whose lease still runs, and past
+    /// their retry time. Each claimed message gets the returned claim_id, a lease
+    /// of lease_seconds, and one more attempt (OutboxMessage.attempts). The
+    /// messages carry what templates need (account name, recipient's names and
+    /// language, inviter, link and expiry). A message whose lease expires before
+    /// it is marked sent or reported failed is handed out again.
+    ///
+    /// Errors: INVALID_ARGUMENT for a limit outside 0..500 (0 means 50) or
+    /// lease_seconds outside 0..3600 (0 means 300).
+    func claimMessages(_ request: ClaimMessagesRequest, context: RPCContext) async throws -> ClaimMessagesResponse
+    /// Reports that delivering a claimed message failed. permanent: the message
+    /// becomes FAILED with the reason and is never handed out again. Otherwise
+    /// (temporary): the claim is released, the reason kept, and the message is
+    /// handed out again after retry_after_seconds.
+    ///
+    /// Errors: INVALID_ARGUMENT for an id that is not a message id, an empty
+    /// claim_id, an empty reason or one over 1000 characters, or
+    /// retry_after_seconds outside 0..86400; NOT_FOUND for an unknown message;
+    /// FAILED_PRECONDITION when the message is not pending, or is no longer
+    /// held under claim_id (its lease expired and another sender claimed it).
+    func reportDeliveryFailure(_ request: ReportDeliveryFailureRequest, context: RPCContext) async throws -> ReportDeliveryFailureResponse
 }
 
 extension OutboxService {
@@ -43,6 +78,12 @@ extension OutboxService {
         }
         router.register(service: "marketplace.users.v1.Outbox", method: "MarkMessagesSent") { (request: MarkMessagesSentRequest, context) in
             try await self.markMessagesSent(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.Outbox", method: "ClaimMessages") { (request: ClaimMessagesRequest, context) in
+            try await self.claimMessages(request, context: context)
+        }
+        router.register(service: "marketplace.users.v1.Outbox", method: "ReportDeliveryFailure") { (request: ReportDeliveryFailureRequest, context) in
+            try await self.reportDeliveryFailure(request, context: context)
         }
     }
 }
