@@ -34,6 +34,9 @@ struct UsersDaemon: AsyncParsableCommand {
     @Option(help: "Most calls in flight per connection (env MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION).")
     var maxCallsPerConnection: Int = env("MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION").flatMap(Int.init) ?? 256
 
+    @OptionGroup(title: "Connection budgets")
+    var budgets: ConnectionBudgetOptions
+
     @Option(help: "Seconds in-flight calls may take to finish at shutdown (env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
     var shutdownGrace: Int = env("MARKETPLACE_USERS_SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
 
@@ -112,6 +115,7 @@ struct UsersDaemon: AsyncParsableCommand {
         configuration.rpc.socketMode = UInt32(socketMode, radix: 8)!
         configuration.rpc.maxConnections = maxConnections
         configuration.rpc.maxConcurrentCallsPerConnection = maxCallsPerConnection
+        try budgets.apply(to: &configuration.rpc)
         configuration.rpc.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.invitationTTL = try parseDuration(invitationTTL, field: "--invitation-ttl")
         configuration.invitationBaseURL = invitationBaseURL

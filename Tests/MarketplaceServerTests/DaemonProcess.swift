@@ -19,7 +19,8 @@ final class DaemonProcess: @unchecked Sendable {
     static let fastHashing = ["--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"]
 
     /// Starts the daemon; does not wait for it to be ready (see `waitUntilReady`).
-    init(socketPath: String, dataDirectory: String, logPath: String, arguments: [String] = []) throws {
+    /// `launcher` is a command that execs the daemon (e.g. `prlimit ... --`).
+    init(socketPath: String, dataDirectory: String, logPath: String, arguments: [String] = [], launcher: [String] = []) throws {
         self.socketPath = socketPath
         self.dataDirectory = dataDirectory
         self.logPath = logPath
@@ -29,8 +30,9 @@ final class DaemonProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
+        let command = launcher + [Self.executable, "--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
