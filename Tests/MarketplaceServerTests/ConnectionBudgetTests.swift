@@ -126,15 +126,25 @@ struct ConnectionBudgetTests {
         print("per-uid share: hog \(ready.trimmingCharacters(in: .whitespacesAndNewlines))")
         // The hog's connects have all been queued (a blocking connect waits
         // while the backlog is full), so the daemon meets this one after them.
-        // An operator (root) still gets an answer, promptly.
+        // An operator (root) still gets in, and is answered promptly.
         let start = ContinuousClock.now
-        let status = try? await MarketplaceClient.withClient(socketPath: socket) { client in
-            try await client.health.check(options: CallOptions(timeout: .seconds(10))).status
+        let answered = try? await MarketplaceClient.withClient(socketPath: socket) { client in
+            let first = try await client.health.check(options: CallOptions(timeout: .seconds(10))).status
+            let connected = ContinuousClock.now - start
+            var slowest = Duration.zero
+            for _ in 0..<10 {
+                let callStart = ContinuousClock.now
+                _ = try await client.health.check(options: CallOptions(timeout: .seconds(10)))
+                slowest = max(slowest, ContinuousClock.now - callStart)
+            }
+            return (first, connected, slowest)
         }
-        let took = ContinuousClock.now - start
-        #expect(status == .serving, "the operator's health failed with 1,100 connections from uid 65534")
-        #expect(took < .seconds(2), "the operator's health took \(took)")
-        print("per-uid share: operator health answered in \(took)")
+        #expect(answered?.0 == .serving, "the operator's health failed with 1,100 connections from uid 65534")
+        if let (_, connected, slowest) = answered {
+            #expect(connected < .seconds(5), "the operator's first health took \(connected)")
+            #expect(slowest < .seconds(1), "an operator's health took \(slowest)")
+            print("per-uid share: operator connected and answered in \(connected), then at most \(slowest) per call")
+        }
         // Another non-operator uid is not locked out either.
         let other = try await runProcess(
             "/usr/bin/setpriv",
