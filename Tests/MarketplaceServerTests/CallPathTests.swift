@@ -185,8 +185,9 @@ struct CallPathTests {
 /// Item 2 of issue 10, against the real daemon: answers must not outlive their
 /// calls. 100,000 Health calls with a far deadline grow the daemon's RSS by
 /// under 16 MiB (each answer used to stay in memory until its deadline).
-@Suite("Deadlines against the real daemon", .serialized)
-struct DeadlineMemoryTests {
+/// Part of the serialized budgets suite, so that no two of these heavy daemon
+/// tests load the machine at once.
+extension ConnectionBudgetTests {
     @Test("100,000 Health calls with a far deadline grow the daemon's RSS by under 16 MiB")
     func farDeadlines() async throws {
         let directory = try TemporaryDirectory(prefix: "deadline")
