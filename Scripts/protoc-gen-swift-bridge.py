@@ -456,9 +456,14 @@ class Generator:
             out.append("    /// Registers every method of the service with `router`.\n")
             out.append("    public func register(with router: inout RPCRouter) {\n")
             for meth, req, res, _ in self.methods(f, s, si, comments):
-                out.append("        router.register(service: \"%s\", method: \"%s\") { (request: %s, context) in\n"
+                # Deserializer, handler and serializer per method: the server's
+                # executor runs them (decode, authorize, handle, encode).
+                out.append("        router.register(\n"
+                           "            service: \"%s\", method: \"%s\",\n"
+                           "            deserializer: ProtoDeserializer<%s>(), serializer: ProtoSerializer<%s>()\n"
+                           "        ) { request, context in\n"
                            "            try await self.%s(request, context: context)\n        }\n" % (
-                               full, meth.name, req, escape(meth.name[:1].lower() + meth.name[1:])))
+                               full, meth.name, req, res, escape(meth.name[:1].lower() + meth.name[1:])))
             out.append("    }\n}\n\n")
         return "".join(out).rstrip() + "\n"
 

@@ -51,6 +51,12 @@ public enum Envelope {
         }
     }
 
+    /// The body size of the OK response frame that carries `payloadCount` bytes
+    /// (what `responseFrame` writes after the header).
+    public static func responseBodySize(payloadCount: Int) -> Int {
+        2 + (payloadCount == 0 ? 0 : 1 + varintSize(UInt64(payloadCount)) + payloadCount)
+    }
+
     /// The bytes of `value` as a protobuf varint.
     static func varintSize(_ value: UInt64) -> Int {
         var value = value

@@ -4,24 +4,23 @@ import NIOCore
 /// Maps `package.Service/Method` to its handler. Built once at start-up; a miss
 /// answers `UNIMPLEMENTED`.
 ///
-/// Generated service protocols register their methods with
-/// `register(service:method:_:)`, which owns decoding the request (a bad payload
-/// answers `INVALID_ARGUMENT`) and encoding the response.
+/// Each method holds three parts, as grpc-swift's router does: a deserializer
+/// for its request, the handler, a serializer for its response. The router
+/// runs none of them: the server's executor is the one owner of the call
+/// order (decode, authorize with the router's interceptor, handle, encode),
+/// so every method passes the same steps in the same order.
 public struct RPCRouter: Sendable {
-    /// A registered method: takes the encoded request, returns the encoded response.
+    /// A registered method.
     public struct Method: Sendable {
         public let service: String
         public let method: String
-        let body: @Sendable (ByteBuffer, RPCContext) async throws -> [UInt8]
-
-        /// Runs the handler on an encoded request.
-        public func callAsFunction(_ payload: ByteBuffer, context: RPCContext) async throws -> [UInt8] {
-            try await body(payload, context)
-        }
+        /// Its deserializer, handler and serializer.
+        public let handler: any RPCMethodHandler
     }
 
     private var services: [String: [String: Method]] = [:]
-    private let interceptor: (any RPCInterceptor)?
+    /// Runs on every decoded request before its handler.
+    public let interceptor: (any RPCInterceptor)?
 
     /// Creates an empty router whose methods all pass through `interceptor`
     /// (after decoding the request, before the handler).
@@ -29,23 +28,26 @@ public struct RPCRouter: Sendable {
         self.interceptor = interceptor
     }
 
-    /// Registers a unary method.
+    /// Registers a unary method from its three parts (what generated code calls).
+    public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
+        service: String, method: String,
+        deserializer: ProtoDeserializer<Request>, serializer: ProtoSerializer<Response>,
+        handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
+    ) {
+        services[service, default: [:]][method] = Method(
+            service: service, method: method,
+            handler: UnaryMethodHandler(deserializer: deserializer, serializer: serializer, handler: handler))
+    }
+
+    /// Registers a unary method with the protobuf deserializer and serializer
+    /// of its types.
     public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
         service: String, method: String,
         _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
-        let interceptor = self.interceptor
-        services[service, default: [:]][method] = Method(service: service, method: method) { payload, context in
-            var context = context
-            let request: Request
-            do {
-                request = try payload.withUnsafeReadableBytes { raw in try Request(serializedBytes: raw) }
-            } catch {
-                throw RPCError(.invalidArgument, "\(service)/\(method): request payload does not decode: \(error)")
-            }
-            try await interceptor?.intercept(request: request, context: &context)
-            return try await handler(request, context).serializedBytes()
-        }
+        register(
+            service: service, method: method, deserializer: ProtoDeserializer<Request>(),
+            serializer: ProtoSerializer<Response>(), handler: handler)
     }
 
     /// The handler for a method, or nil.

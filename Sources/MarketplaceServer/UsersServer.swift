@@ -86,8 +86,14 @@ public final class UsersServer: Sendable {
             throw RPCServer.StartError(description: "\(missing) has no access rule in the generated AccessPolicy")
         }
 
+        var rpcConfiguration = configuration.rpc
+        if rpcConfiguration.isOperator == nil {
+            // Operators get the connection places kept for them.
+            let operators = configuration.operators
+            rpcConfiguration.isOperator = { operators.isOperator($0) }
+        }
         let rpc = try await RPCServer.start(
-            configuration: configuration.rpc, router: router, errorMapper: DomainErrorMapping.rpcError, logger: logger)
+            configuration: rpcConfiguration, router: router, errorMapper: DomainErrorMapping.rpcError, logger: logger)
         logger.info(
             "marketplace-usersd \(ServiceVersion.current) ready",
             metadata: ["socket": "\(configuration.rpc.socketPath)", "data_dir": "\(configuration.dataDirectory)"])

@@ -45,6 +45,7 @@ struct DaemonRun {
         configuration.rpc.maxConnections = settings.maxConnections.value
         configuration.rpc.maxConcurrentCallsPerConnection = settings.maxCallsPerConnection.value
         configuration.rpc.shutdownGracePeriod = .seconds(settings.shutdownGrace.value)
+        settings.budgets.apply(to: &configuration.rpc)
         configuration.rpc.inheritedListener = activation?.fileDescriptor
         configuration.invitationTTL = settings.invitationTTL
         configuration.invitationBaseURL = settings.invitationBaseURL
@@ -185,6 +186,10 @@ struct DaemonRun {
             "operator_gids": "\(settings.operatorGIDs.map(String.init).joined(separator: ","))",
             "max_connections": "\(configuration.rpc.maxConnections)",
             "max_calls_per_connection": "\(configuration.rpc.maxConcurrentCallsPerConnection)",
+            "max_connections_per_uid": "\(configuration.rpc.maxConnectionsPerUID)",
+            "operator_reserved_connections": "\(configuration.rpc.connectionsReservedForOperators)",
+            "frame_timeout": "\(configuration.rpc.partialFrameTimeout.nanoseconds / 1_000_000_000)",
+            "partial_frame_budget_mib": "\(configuration.rpc.maxPartialFrameBytes >> 20)",
             "shutdown_grace": "\(seconds(configuration.rpc.shutdownGracePeriod))",
             "invitation_ttl": "\(seconds(configuration.invitationTTL))",
             "invitation_base_url": "\(configuration.invitationBaseURL)",

@@ -79,6 +79,7 @@ struct ServeSettings {
     var maxConnections: Sourced<Int>
     var maxCallsPerConnection: Sourced<Int>
     var shutdownGrace: Sourced<Int>
+    var budgets: ConnectionBudgets
     var invitationTTL: Duration
     var invitationBaseURL: String
     var operatorUIDs: [UInt32]
@@ -119,6 +120,7 @@ struct ServeSettings {
             o.shutdownGrace, flag: "--shutdown-grace", variable: "MARKETPLACE_USERS_SHUTDOWN_GRACE", default: 10,
             expected: "a whole number of seconds", parse: { Int($0) })
         guard shutdownGrace.value >= 0 else { throw ValidationError("\(shutdownGrace.name) must not be negative") }
+        budgets = try ConnectionBudgets(o.budgets, maxConnections: maxConnections, source: source)
 
         func duration(_ flagValue: String?, flag: String, variable: String, default fallback: String) throws -> Duration {
             let text = source.string(flagValue, flag: flag, variable: variable, default: fallback)

@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most calls in flight per connection (default 256; env MARKETPLACE_USERS_MAX_CALLS_PER_CONNECTION).")
     var maxCallsPerConnection: Int?
 
+    @OptionGroup(title: "Connection budgets")
+    var budgets: ConnectionBudgetOptions
+
     @Option(help: "Seconds in-flight calls may take to finish at shutdown (default 10; env MARKETPLACE_USERS_SHUTDOWN_GRACE).")
     var shutdownGrace: Int?
 

@@ -45,13 +45,28 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
             try processor.process(buffer: unwrapInboundIn(data)) { event in
-                guard case .frame(let frame) = event, frame.header.type == .response,
-                      let entry = waiting.removeValue(forKey: frame.header.streamID)
-                else { return }
-                entry.timeout?.cancel()
-                switch Envelope.decodeResponse(frame.body) {
-                case .success(let payload): entry.promise.succeed(payload)
-                case .failure(let error): entry.promise.fail(error)
+                switch event {
+                case .frame(let frame):
+                    guard frame.header.type == .response,
+                          let entry = waiting.removeValue(forKey: frame.header.streamID)
+                    else { return }
+                    entry.timeout?.cancel()
+                    switch Envelope.decodeResponse(frame.body) {
+                    case .success(let payload): entry.promise.succeed(payload)
+                    case .failure(let error): entry.promise.fail(error)
+                    }
+                case .oversized(let header):
+                    // The answer will never be read (its body is skipped): fail
+                    // the call now rather than at its deadline.
+                    guard header.type == .response,
+                          let entry = waiting.removeValue(forKey: header.streamID)
+                    else { return }
+                    entry.timeout?.cancel()
+                    entry.promise.fail(RPCError(
+                        .resourceExhausted,
+                        "the server's answer of \(header.length) bytes exceeds the frame limit of \(FrameHeader.maxBodySize) bytes"))
+                case .skipped:
+                    break
                 }
             }
         } catch {

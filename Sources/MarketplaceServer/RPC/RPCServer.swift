@@ -10,10 +10,13 @@ import Synchronization
 /// A ttrpc server on a Unix domain socket.
 ///
 /// Frames and envelopes are handled in channel handlers on the event loops;
-/// each call's handler runs as a task off the loop. The server bounds
-/// connections and calls per connection, reads each peer's credentials, and
-/// shuts down gracefully: stop accepting, let in-flight calls finish within the
-/// grace period, close, remove the socket file.
+/// each call runs as a task on its connection's loop. The server bounds
+/// connections (overall, per uid, with places kept for operators), calls per
+/// connection (by backpressure), the time to complete a frame and the bytes of
+/// partly received frames; it reads each peer's credentials, raises its
+/// descriptor limit at start, backs off when accept fails, and shuts down
+/// gracefully: stop accepting, let in-flight calls finish within the grace
+/// period, close, remove the socket file.
 public final class RPCServer: Sendable {
     /// Why the server could not start.
     public struct StartError: Error, CustomStringConvertible {
@@ -68,19 +71,33 @@ public final class RPCServer: Sendable {
                 throw StartError(description: error.description)
             }
         }
-        let executor = ServerRPCExecutor(router: router, errorMapper: errorMapper, logger: logger)
-        let connections = ConnectionRegistry(limit: configuration.maxConnections)
+        let descriptors = try DescriptorLimit.raise(forConnections: configuration.maxConnections)
+        guard configuration.maxPartialFrameBytes >= configuration.maxFrameBodySize + FrameHeader.size else {
+            throw StartError(description:
+                "the partial-frame budget (\(configuration.maxPartialFrameBytes) bytes) must hold one largest frame (\(configuration.maxFrameBodySize) bytes)")
+        }
+        let executor = ServerRPCExecutor(
+            router: router, errorMapper: errorMapper, logger: logger, maxFrameBodySize: configuration.maxFrameBodySize)
+        let connections = ConnectionRegistry(
+            limit: configuration.maxConnections, perUID: configuration.maxConnectionsPerUID,
+            reservedForOperators: configuration.isOperator == nil ? 0 : configuration.connectionsReservedForOperators)
+        let partialFrames = PartialFrameBudget(limit: configuration.maxPartialFrameBytes)
         let highWater = max(configuration.maxPendingResponseBytes, 1024)
         let listener: any Channel
         do {
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptBackoff.handler(logger: logger))
+                    }
+                }
                 .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
                 .childChannelInitializer { channel in
                     PeerCredentials.of(channel).flatMapThrowing { peer in
                         try Self.initialize(
                             channel: channel, peer: peer, executor: executor, configuration: configuration,
-                            connections: connections, logger: logger)
+                            connections: connections, partialFrames: partialFrames, logger: logger)
                     }
                 }
             if let inherited = configuration.inheritedListener {
@@ -102,24 +119,28 @@ public final class RPCServer: Sendable {
         let server = RPCServer(
             configuration: configuration, listener: listener, connections: connections, logger: logger,
             closedPromise: group.next().makePromise())
+        logger.debug("listening", metadata: ["max_connections": "\(configuration.maxConnections)", "open_files_limit": "\(descriptors)"])
         return server
     }
 
     private static func initialize(
         channel: any Channel, peer: PeerCredentials, executor: ServerRPCExecutor,
-        configuration: RPCServerConfiguration, connections: ConnectionRegistry, logger: Logger
+        configuration: RPCServerConfiguration, connections: ConnectionRegistry, partialFrames: PartialFrameBudget,
+        logger: Logger
     ) throws {
         var connectionLogger = logger
         connectionLogger[metadataKey: "peer"] = "\(peer)"
-        guard connections.admit() else {
-            connectionLogger.warning(
-                "refusing connection: \(configuration.maxConnections) connections already open")
+        let isOperator = configuration.isOperator?(peer) ?? false
+        if let refusal = connections.admit(uid: peer.uid, isOperator: isOperator) {
+            connectionLogger.warning("refusing connection: \(refusal)")
             channel.close(promise: nil)
             return
         }
         let handler = ServerConnectionHandler(
-            executor: executor, configuration: configuration, peer: peer, logger: connectionLogger)
-        let id = connections.register(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+            executor: executor, configuration: configuration, peer: peer, partialFrames: partialFrames,
+            logger: connectionLogger)
+        let id = connections.register(
+            channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), uid: peer.uid)
         channel.closeFuture.whenComplete { _ in connections.remove(id) }
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(readTimeout: configuration.partialFrameTimeout))

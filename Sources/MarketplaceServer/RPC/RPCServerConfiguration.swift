@@ -8,13 +8,33 @@ public struct RPCServerConfiguration: Sendable {
     /// Mode of the socket file (default 0660: owner and group may connect).
     public var socketMode: UInt32 = 0o660
     /// Connections served at once; past it, new connections are closed at once.
+    /// At start the server raises RLIMIT_NOFILE to this plus 64, or refuses
+    /// to start when the hard limit is lower.
     public var maxConnections = 1024
-    /// Calls in flight on one connection; past it, a call answers RESOURCE_EXHAUSTED.
+    /// Connections one uid that is not an operator may hold at once; past it,
+    /// its new connections are closed at once. Operators have no such share.
+    public var maxConnectionsPerUID = 256
+    /// Places of `maxConnections` that only operators may take, so that an
+    /// operator always gets in. Applies when `isOperator` is set.
+    public var connectionsReservedForOperators = 32
+    /// Which peers are operators (by SO_PEERCRED), decided at accept time for
+    /// the reserved places; nil: nobody, and no places are reserved.
+    public var isOperator: (@Sendable (PeerCredentials) -> Bool)?
+    /// Calls in flight on one connection; past it, the server stops reading the
+    /// connection until a call finishes (backpressure: later calls wait, none
+    /// is refused).
     public var maxConcurrentCallsPerConnection = 256
-    /// Largest frame body accepted (ttrpc's 4 MiB).
+    /// Largest frame body accepted, and written: an answer past it is refused
+    /// RESOURCE_EXHAUSTED (ttrpc's 4 MiB).
     public var maxFrameBodySize = FrameHeader.maxBodySize
-    /// A connection that stops mid-frame for this long is closed.
+    /// Once the first byte of a frame has arrived, the whole frame must arrive
+    /// within this time, or the connection is closed (time the server itself
+    /// does not read, under backpressure, does not count).
     public var partialFrameTimeout: TimeAmount = .seconds(10)
+    /// Bytes all connections together may hold in partly received frames; a
+    /// connection whose partial frame would pass it is closed. At least one
+    /// largest frame.
+    public var maxPartialFrameBytes = 32 << 20
     /// A connection with no call in flight and no bytes for this long is closed.
     public var idleConnectionTimeout: TimeAmount = .minutes(15)
     /// Bytes of responses queued for a peer that does not read before the

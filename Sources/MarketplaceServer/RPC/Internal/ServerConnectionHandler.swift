@@ -9,6 +9,15 @@ import NIOCore
 /// no thread hop; storage and hashing run on their own threads and the task
 /// resumes on the loop when they answer, so the loop never waits on the disk
 /// or a hash.
+///
+/// Backpressure, never refusal: at the in-flight limit the connection stops
+/// reading its socket (requests already read wait their turn, in order) and
+/// resumes as calls finish; it also stops while responses pile up unread.
+/// A frame, once its first byte arrived, must be complete within the frame
+/// timeout (time the server itself stops reading does not count), and the
+/// bytes of partly received frames count against a budget shared by every
+/// connection. When the connection closes, its calls still running are
+/// cancelled.
 final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -18,6 +27,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let configuration: RPCServerConfiguration
     private let peer: PeerCredentials
     private let logger: Logger
+    private let partialFrames: PartialFrameBudget
     private let processor: NIOSingleStepByteToMessageProcessor<FrameDecoder>
 
     private var skippingOversizedBody = false
@@ -27,10 +37,27 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var lastActivity = NIODeadline.now()
     private var context: ChannelHandlerContext?
 
-    init(executor: ServerRPCExecutor, configuration: RPCServerConfiguration, peer: PeerCredentials, logger: Logger) {
+    /// Calls running now, by an id of this connection's own (a peer may reuse
+    /// stream ids): cancelled when the connection closes.
+    private var calls: [Int: Task<Void, Never>] = [:]
+    private var nextCallID = 0
+    /// Requests read while the in-flight limit was reached, in arrival order.
+    private var waitingFrames = CircularBuffer<Frame>()
+    /// Frames completed so far, to tell a new partial frame from the same one.
+    private var framesCompleted = 0
+    /// Closes the connection if the frame in progress is not completed in time.
+    private var frameTimer: Scheduled<Void>?
+    /// Bytes of the partial frame this connection holds against the budget.
+    private var heldPartialBytes = 0
+
+    init(
+        executor: ServerRPCExecutor, configuration: RPCServerConfiguration, peer: PeerCredentials,
+        partialFrames: PartialFrameBudget, logger: Logger
+    ) {
         self.executor = executor
         self.configuration = configuration
         self.peer = peer
+        self.partialFrames = partialFrames
         self.logger = logger
         self.processor = NIOSingleStepByteToMessageProcessor(FrameDecoder(maxBodySize: configuration.maxFrameBodySize))
     }
@@ -41,12 +68,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        endConnection()
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
+        let completedBefore = framesCompleted
         let buffer = unwrapInboundIn(data)
         do {
             try processor.process(buffer: buffer) { event in
@@ -55,6 +84,50 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } catch {
             logger.warning("closing connection: cannot frame input", metadata: ["error": "\(error)"])
             flushAndClose(context)
+            return
+        }
+        trackPartialFrame(restarted: framesCompleted != completedBefore, context: context)
+    }
+
+    /// Accounts the bytes of the frame in progress against the shared budget
+    /// and keeps its deadline: set when its first byte arrives, not moved by
+    /// later bytes of the same frame.
+    private func trackPartialFrame(restarted: Bool, context: ChannelHandlerContext) {
+        let held = processor.unprocessedBytes
+        if held > heldPartialBytes {
+            guard partialFrames.acquire(held - heldPartialBytes) else {
+                logger.warning(
+                    "closing connection: partly received frames on all connections would exceed their budget",
+                    metadata: ["held_here": "\(held)", "budget": "\(partialFrames.limit)"])
+                flushAndClose(context)
+                return
+            }
+            heldPartialBytes = held
+        } else if held < heldPartialBytes {
+            partialFrames.release(heldPartialBytes - held)
+            heldPartialBytes = held
+        }
+        if !(skippingOversizedBody || held > 0) {
+            frameTimer?.cancel()
+            frameTimer = nil
+        } else if frameTimer == nil || restarted {
+            armFrameTimer(context)
+        }
+    }
+
+    private func armFrameTimer(_ context: ChannelHandlerContext) {
+        frameTimer?.cancel()
+        let timeout = configuration.partialFrameTimeout
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        frameTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            handler.frameTimer = nil
+            // The server stopped reading (backpressure): not the peer's delay.
+            // The frame gets a new deadline when reading resumes.
+            guard !handler.readDeferred else { return }
+            handler.logger.notice(
+                "closing connection: a frame was not completed within \(timeout.nanoseconds / 1_000_000) ms of its first byte")
+            handler.flushAndClose(context)
         }
     }
 
@@ -69,8 +142,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 context: context)
         case .skipped(let remaining):
             skippingOversizedBody = remaining > 0
+            if remaining == 0 { framesCompleted += 1 }
         case .frame(let frame):
-            handle(frame, context: context)
+            framesCompleted += 1
+            if draining || (inFlight < configuration.maxConcurrentCallsPerConnection && waitingFrames.isEmpty) {
+                handle(frame, context: context)
+            } else {
+                // At the limit: the call waits for a place; reading stops meanwhile.
+                waitingFrames.append(frame)
+            }
         }
     }
 
@@ -90,13 +170,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             respond(streamID: streamID, .failure(RPCError(.unavailable, "server is shutting down")), context: context)
             return
         }
-        guard inFlight < configuration.maxConcurrentCallsPerConnection else {
-            respond(streamID: streamID, .failure(RPCError(
-                .resourceExhausted,
-                "too many calls in flight on this connection (limit \(configuration.maxConcurrentCallsPerConnection))")),
-                context: context)
-            return
-        }
         let call: ServerRPCExecutor.Call
         switch executor.prepare(body: frame.body, streamID: streamID, peer: peer) {
         case .failure(let error):
@@ -106,22 +179,55 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             call = prepared
         }
         inFlight += 1
+        nextCallID &+= 1
+        let id = nextCallID
         let executor = self.executor
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         // The call's task runs on this connection's loop (no hop to the
         // cooperative pool and back); it yields the loop whenever it awaits.
+        // It cannot start before this returns (its first job is queued on the
+        // loop), so the handle is recorded in time for a close to cancel it.
+        let preferred = taskExecutor(loop)
         let observer = configuration.callObserver, requestBytes = frame.body.readableBytes
-        Task(executorPreference: taskExecutor(loop)) {
-            let result = await observer.observe(call.context, requestBytes: requestBytes) { await executor.run(call) }
-            if loop.inEventLoop {
-                let (handler, context) = bound.value
-                handler.callFinished(streamID: streamID, result: result, context: context)
-            } else {
-                loop.execute {
-                    let (handler, context) = bound.value
-                    handler.callFinished(streamID: streamID, result: result, context: context)
+        let task = Task(executorPreference: preferred) {
+            await ServerConnectionHandler.run(
+                call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
+        }
+        calls[id] = task
+    }
+
+    /// The body of a call's task: answers (observed: the per-call log line and
+    /// metrics), then tells the connection it finished.
+    private static func run(
+        _ call: ServerRPCExecutor.Call, id: Int, executor: ServerRPCExecutor, observer: CallObserver, requestBytes: Int,
+        loop: any EventLoop, bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
+    ) async {
+        let streamID = call.context.streamID
+        _ = await observer.observe(call.context, requestBytes: requestBytes) {
+            var answered = Result<[UInt8], RPCError>.failure(RPCError(.cancelled, "call cancelled"))
+            await executor.run(call, on: loop) { result in
+                answered = result
+                onLoop(loop, bound) { handler, context in
+                    if context.channel.isActive { handler.respond(streamID: streamID, result, context: context) }
                 }
+            }
+            return answered
+        }
+        onLoop(loop, bound) { handler, context in handler.callFinished(id, context: context) }
+    }
+
+    private static func onLoop(
+        _ loop: any EventLoop, _ bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>,
+        _ body: @escaping @Sendable (ServerConnectionHandler, ChannelHandlerContext) -> Void
+    ) {
+        if loop.inEventLoop {
+            let (handler, context) = bound.value
+            body(handler, context)
+        } else {
+            loop.execute {
+                let (handler, context) = bound.value
+                body(handler, context)
             }
         }
     }
@@ -135,14 +241,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return created
     }
 
-    private func callFinished(streamID: UInt32, result: Result<[UInt8], RPCError>, context: ChannelHandlerContext) {
+    private func callFinished(_ id: Int, context: ChannelHandlerContext) {
+        calls.removeValue(forKey: id)
         inFlight -= 1
         lastActivity = .now()
-        if context.channel.isActive {
-            respond(streamID: streamID, result, context: context)
+        guard context.channel.isActive else { return }
+        // A place is free: the requests that waited for one go first, in order.
+        while !draining, inFlight < configuration.maxConcurrentCallsPerConnection, let next = waitingFrames.popFirst() {
+            handle(next, context: context)
         }
         if draining && inFlight == 0 {
             flushAndClose(context)
+        } else {
+            resumeReadingIfPossible(context)
         }
     }
 
@@ -180,13 +291,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        if skippingOversizedBody || processor.unprocessedBytes > 0 {
-            logger.notice("closing connection: peer stopped in the middle of a frame")
-            flushAndClose(context)
-        } else if !context.channel.isWritable {
+        if !context.channel.isWritable {
             logger.notice("closing connection: peer does not read its responses")
             flushAndClose(context)
-        } else if inFlight == 0, NIODeadline.now() - lastActivity >= configuration.idleConnectionTimeout {
+        } else if inFlight == 0, waitingFrames.isEmpty, frameTimer == nil,
+                  NIODeadline.now() - lastActivity >= configuration.idleConnectionTimeout {
             logger.debug("closing idle connection")
             flushAndClose(context)
         }
@@ -197,20 +306,53 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    // MARK: Backpressure: stop reading requests while responses pile up unread.
+    func channelInactive(context: ChannelHandlerContext) {
+        endConnection()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is gone: cancel its calls, give back its budget.
+    private func endConnection() {
+        for task in calls.values { task.cancel() }
+        waitingFrames.removeAll()
+        frameTimer?.cancel()
+        frameTimer = nil
+        if heldPartialBytes > 0 {
+            partialFrames.release(heldPartialBytes)
+            heldPartialBytes = 0
+        }
+    }
+
+    // MARK: Backpressure: stop reading while the in-flight limit is reached or
+    // responses pile up unread; resume when calls finish or the peer reads.
+
+    private func canRead(_ context: ChannelHandlerContext) -> Bool {
+        context.channel.isWritable && inFlight < configuration.maxConcurrentCallsPerConnection
+            && waitingFrames.isEmpty
+    }
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if canRead(context) {
             context.read()
         } else {
             readDeferred = true
         }
     }
 
+    private func resumeReadingIfPossible(_ context: ChannelHandlerContext) {
+        guard readDeferred, canRead(context) else { return }
+        readDeferred = false
+        // A frame whose deadline passed while the server was not reading gets
+        // a new one from now.
+        if frameTimer == nil, skippingOversizedBody || processor.unprocessedBytes > 0 {
+            armFrameTimer(context)
+        }
+        context.read()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable && readDeferred {
-            readDeferred = false
-            context.read()
+        if context.channel.isWritable {
+            resumeReadingIfPossible(context)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -221,6 +363,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func startDraining() {
         guard let context, !draining else { return }
         draining = true
+        // Requests waiting for a place are refused now (UNAVAILABLE).
+        while let next = waitingFrames.popFirst() {
+            handle(next, context: context)
+        }
         if inFlight == 0 { flushAndClose(context) }
     }
 }

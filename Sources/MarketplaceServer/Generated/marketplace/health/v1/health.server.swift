@@ -20,7 +20,10 @@ extension HealthService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.health.v1.Health", method: "Check") { (request: HealthCheckRequest, context) in
+        router.register(
+            service: "marketplace.health.v1.Health", method: "Check",
+            deserializer: ProtoDeserializer<HealthCheckRequest>(), serializer: ProtoSerializer<HealthCheckResponse>()
+        ) { request, context in
             try await self.check(request, context: context)
         }
     }

@@ -128,43 +128,82 @@ extension AccountUsersService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "InviteUser") { (request: InviteUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "InviteUser",
+            deserializer: ProtoDeserializer<InviteUserRequest>(), serializer: ProtoSerializer<InviteUserResponse>()
+        ) { request, context in
             try await self.inviteUser(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "ListAccountUsers") { (request: ListAccountUsersRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "ListAccountUsers",
+            deserializer: ProtoDeserializer<ListAccountUsersRequest>(), serializer: ProtoSerializer<ListAccountUsersResponse>()
+        ) { request, context in
             try await self.listAccountUsers(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "GetAccountUser") { (request: GetAccountUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "GetAccountUser",
+            deserializer: ProtoDeserializer<GetAccountUserRequest>(), serializer: ProtoSerializer<GetAccountUserResponse>()
+        ) { request, context in
             try await self.getAccountUser(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "UpdateAccountUserGroups") { (request: UpdateAccountUserGroupsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "UpdateAccountUserGroups",
+            deserializer: ProtoDeserializer<UpdateAccountUserGroupsRequest>(), serializer: ProtoSerializer<UpdateAccountUserGroupsResponse>()
+        ) { request, context in
             try await self.updateAccountUserGroups(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "AddAccountUserGroups") { (request: AddAccountUserGroupsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "AddAccountUserGroups",
+            deserializer: ProtoDeserializer<AddAccountUserGroupsRequest>(), serializer: ProtoSerializer<AddAccountUserGroupsResponse>()
+        ) { request, context in
             try await self.addAccountUserGroups(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUserGroups") { (request: RemoveAccountUserGroupsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUserGroups",
+            deserializer: ProtoDeserializer<RemoveAccountUserGroupsRequest>(), serializer: ProtoSerializer<RemoveAccountUserGroupsResponse>()
+        ) { request, context in
             try await self.removeAccountUserGroups(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUser") { (request: RemoveAccountUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "RemoveAccountUser",
+            deserializer: ProtoDeserializer<RemoveAccountUserRequest>(), serializer: ProtoSerializer<RemoveAccountUserResponse>()
+        ) { request, context in
             try await self.removeAccountUser(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "GetInvitationLink") { (request: GetInvitationLinkRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "GetInvitationLink",
+            deserializer: ProtoDeserializer<GetInvitationLinkRequest>(), serializer: ProtoSerializer<GetInvitationLinkResponse>()
+        ) { request, context in
             try await self.getInvitationLink(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "ResendInvitation") { (request: ResendInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "ResendInvitation",
+            deserializer: ProtoDeserializer<ResendInvitationRequest>(), serializer: ProtoSerializer<ResendInvitationResponse>()
+        ) { request, context in
             try await self.resendInvitation(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "RenewInvitation") { (request: RenewInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "RenewInvitation",
+            deserializer: ProtoDeserializer<RenewInvitationRequest>(), serializer: ProtoSerializer<RenewInvitationResponse>()
+        ) { request, context in
             try await self.renewInvitation(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "RevokeInvitation") { (request: RevokeInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "RevokeInvitation",
+            deserializer: ProtoDeserializer<RevokeInvitationRequest>(), serializer: ProtoSerializer<RevokeInvitationResponse>()
+        ) { request, context in
             try await self.revokeInvitation(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "BlockAccountUser") { (request: BlockAccountUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "BlockAccountUser",
+            deserializer: ProtoDeserializer<BlockAccountUserRequest>(), serializer: ProtoSerializer<BlockAccountUserResponse>()
+        ) { request, context in
             try await self.blockAccountUser(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.AccountUsers", method: "UnblockAccountUser") { (request: UnblockAccountUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.AccountUsers", method: "UnblockAccountUser",
+            deserializer: ProtoDeserializer<UnblockAccountUserRequest>(), serializer: ProtoSerializer<UnblockAccountUserResponse>()
+        ) { request, context in
             try await self.unblockAccountUser(request, context: context)
         }
     }

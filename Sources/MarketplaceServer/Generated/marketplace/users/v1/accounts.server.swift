@@ -32,13 +32,22 @@ extension AccountsService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Accounts", method: "CreateAccount") { (request: CreateAccountRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "CreateAccount",
+            deserializer: ProtoDeserializer<CreateAccountRequest>(), serializer: ProtoSerializer<CreateAccountResponse>()
+        ) { request, context in
             try await self.createAccount(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Accounts", method: "GetAccount") { (request: GetAccountRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "GetAccount",
+            deserializer: ProtoDeserializer<GetAccountRequest>(), serializer: ProtoSerializer<GetAccountResponse>()
+        ) { request, context in
             try await self.getAccount(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Accounts", method: "ListAccounts") { (request: ListAccountsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "ListAccounts",
+            deserializer: ProtoDeserializer<ListAccountsRequest>(), serializer: ProtoSerializer<ListAccountsResponse>()
+        ) { request, context in
             try await self.listAccounts(request, context: context)
         }
     }

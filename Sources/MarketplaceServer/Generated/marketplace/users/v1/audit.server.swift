@@ -29,7 +29,10 @@ extension AuditService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Audit", method: "ListAuditEvents") { (request: ListAuditEventsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Audit", method: "ListAuditEvents",
+            deserializer: ProtoDeserializer<ListAuditEventsRequest>(), serializer: ProtoSerializer<ListAuditEventsResponse>()
+        ) { request, context in
             try await self.listAuditEvents(request, context: context)
         }
     }

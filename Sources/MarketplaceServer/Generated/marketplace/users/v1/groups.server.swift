@@ -40,13 +40,22 @@ extension GroupsService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Groups", method: "CreateGroup") { (request: CreateGroupRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Groups", method: "CreateGroup",
+            deserializer: ProtoDeserializer<CreateGroupRequest>(), serializer: ProtoSerializer<CreateGroupResponse>()
+        ) { request, context in
             try await self.createGroup(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Groups", method: "GetGroup") { (request: GetGroupRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Groups", method: "GetGroup",
+            deserializer: ProtoDeserializer<GetGroupRequest>(), serializer: ProtoSerializer<GetGroupResponse>()
+        ) { request, context in
             try await self.getGroup(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Groups", method: "ListGroups") { (request: ListGroupsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Groups", method: "ListGroups",
+            deserializer: ProtoDeserializer<ListGroupsRequest>(), serializer: ProtoSerializer<ListGroupsResponse>()
+        ) { request, context in
             try await self.listGroups(request, context: context)
         }
     }

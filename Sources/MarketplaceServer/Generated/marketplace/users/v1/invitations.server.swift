@@ -58,13 +58,22 @@ extension InvitationsService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Invitations", method: "ShowInvitation") { (request: ShowInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Invitations", method: "ShowInvitation",
+            deserializer: ProtoDeserializer<ShowInvitationRequest>(), serializer: ProtoSerializer<ShowInvitationResponse>()
+        ) { request, context in
             try await self.showInvitation(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Invitations", method: "AcceptInvitation") { (request: AcceptInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Invitations", method: "AcceptInvitation",
+            deserializer: ProtoDeserializer<AcceptInvitationRequest>(), serializer: ProtoSerializer<AcceptInvitationResponse>()
+        ) { request, context in
             try await self.acceptInvitation(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Invitations", method: "DeclineInvitation") { (request: DeclineInvitationRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Invitations", method: "DeclineInvitation",
+            deserializer: ProtoDeserializer<DeclineInvitationRequest>(), serializer: ProtoSerializer<DeclineInvitationResponse>()
+        ) { request, context in
             try await self.declineInvitation(request, context: context)
         }
     }

@@ -73,16 +73,28 @@ extension OutboxService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Outbox", method: "ListPendingMessages") { (request: ListPendingMessagesRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Outbox", method: "ListPendingMessages",
+            deserializer: ProtoDeserializer<ListPendingMessagesRequest>(), serializer: ProtoSerializer<ListPendingMessagesResponse>()
+        ) { request, context in
             try await self.listPendingMessages(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Outbox", method: "MarkMessagesSent") { (request: MarkMessagesSentRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Outbox", method: "MarkMessagesSent",
+            deserializer: ProtoDeserializer<MarkMessagesSentRequest>(), serializer: ProtoSerializer<MarkMessagesSentResponse>()
+        ) { request, context in
             try await self.markMessagesSent(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Outbox", method: "ClaimMessages") { (request: ClaimMessagesRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Outbox", method: "ClaimMessages",
+            deserializer: ProtoDeserializer<ClaimMessagesRequest>(), serializer: ProtoSerializer<ClaimMessagesResponse>()
+        ) { request, context in
             try await self.claimMessages(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Outbox", method: "ReportDeliveryFailure") { (request: ReportDeliveryFailureRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Outbox", method: "ReportDeliveryFailure",
+            deserializer: ProtoDeserializer<ReportDeliveryFailureRequest>(), serializer: ProtoSerializer<ReportDeliveryFailureResponse>()
+        ) { request, context in
             try await self.reportDeliveryFailure(request, context: context)
         }
     }

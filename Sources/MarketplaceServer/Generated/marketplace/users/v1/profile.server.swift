@@ -39,13 +39,22 @@ extension ProfileService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Profile", method: "GetProfile") { (request: GetProfileRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Profile", method: "GetProfile",
+            deserializer: ProtoDeserializer<GetProfileRequest>(), serializer: ProtoSerializer<GetProfileResponse>()
+        ) { request, context in
             try await self.getProfile(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Profile", method: "UpdateProfile") { (request: UpdateProfileRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Profile", method: "UpdateProfile",
+            deserializer: ProtoDeserializer<UpdateProfileRequest>(), serializer: ProtoSerializer<UpdateProfileResponse>()
+        ) { request, context in
             try await self.updateProfile(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Profile", method: "ChangePassword") { (request: ChangePasswordRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Profile", method: "ChangePassword",
+            deserializer: ProtoDeserializer<ChangePasswordRequest>(), serializer: ProtoSerializer<ChangePasswordResponse>()
+        ) { request, context in
             try await self.changePassword(request, context: context)
         }
     }

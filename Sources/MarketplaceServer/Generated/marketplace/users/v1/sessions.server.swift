@@ -58,19 +58,34 @@ extension SessionsService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Sessions", method: "SignIn") { (request: SignInRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Sessions", method: "SignIn",
+            deserializer: ProtoDeserializer<SignInRequest>(), serializer: ProtoSerializer<SignInResponse>()
+        ) { request, context in
             try await self.signIn(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Sessions", method: "SignOut") { (request: SignOutRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Sessions", method: "SignOut",
+            deserializer: ProtoDeserializer<SignOutRequest>(), serializer: ProtoSerializer<SignOutResponse>()
+        ) { request, context in
             try await self.signOut(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Sessions", method: "ListMyAccounts") { (request: ListMyAccountsRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Sessions", method: "ListMyAccounts",
+            deserializer: ProtoDeserializer<ListMyAccountsRequest>(), serializer: ProtoSerializer<ListMyAccountsResponse>()
+        ) { request, context in
             try await self.listMyAccounts(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Sessions", method: "SwitchAccount") { (request: SwitchAccountRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Sessions", method: "SwitchAccount",
+            deserializer: ProtoDeserializer<SwitchAccountRequest>(), serializer: ProtoSerializer<SwitchAccountResponse>()
+        ) { request, context in
             try await self.switchAccount(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Sessions", method: "WhoAmI") { (request: WhoAmIRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Sessions", method: "WhoAmI",
+            deserializer: ProtoDeserializer<WhoAmIRequest>(), serializer: ProtoSerializer<WhoAmIResponse>()
+        ) { request, context in
             try await self.whoAmI(request, context: context)
         }
     }

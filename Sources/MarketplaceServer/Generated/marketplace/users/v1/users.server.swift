@@ -38,19 +38,34 @@ extension UsersService {
 
     /// Registers every method of the service with `router`.
     public func register(with router: inout RPCRouter) {
-        router.register(service: "marketplace.users.v1.Users", method: "GetUser") { (request: GetUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Users", method: "GetUser",
+            deserializer: ProtoDeserializer<GetUserRequest>(), serializer: ProtoSerializer<GetUserResponse>()
+        ) { request, context in
             try await self.getUser(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Users", method: "FindUserByEmail") { (request: FindUserByEmailRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Users", method: "FindUserByEmail",
+            deserializer: ProtoDeserializer<FindUserByEmailRequest>(), serializer: ProtoSerializer<FindUserByEmailResponse>()
+        ) { request, context in
             try await self.findUserByEmail(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Users", method: "ListUsers") { (request: ListUsersRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Users", method: "ListUsers",
+            deserializer: ProtoDeserializer<ListUsersRequest>(), serializer: ProtoSerializer<ListUsersResponse>()
+        ) { request, context in
             try await self.listUsers(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Users", method: "ListUserAccountUsers") { (request: ListUserAccountUsersRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Users", method: "ListUserAccountUsers",
+            deserializer: ProtoDeserializer<ListUserAccountUsersRequest>(), serializer: ProtoSerializer<ListUserAccountUsersResponse>()
+        ) { request, context in
             try await self.listUserAccountUsers(request, context: context)
         }
-        router.register(service: "marketplace.users.v1.Users", method: "DeleteUser") { (request: DeleteUserRequest, context) in
+        router.register(
+            service: "marketplace.users.v1.Users", method: "DeleteUser",
+            deserializer: ProtoDeserializer<DeleteUserRequest>(), serializer: ProtoSerializer<DeleteUserResponse>()
+        ) { request, context in
             try await self.deleteUser(request, context: context)
         }
     }
