@@ -30,5 +30,6 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
             AccountsCommand.self, GroupsCommand.self, UsersCommand.self, InvitationsCommand.self,
             AuditCommand.self, OutboxCommand.self, HealthCommand.self,
             SignInCommand.self, SignOutCommand.self, SwitchAccountCommand.self, ProfileCommand.self,
+            AccessCommand.self, ChangesCommand.self,
         ])
 }

@@ -49,6 +49,12 @@ struct UsersDaemon: AsyncParsableCommand {
     @Option(name: .customLong("operator-gid"), help: "A primary gid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_GIDS).")
     var operatorGIDs: [UInt32] = envList("MARKETPLACE_USERS_OPERATOR_GIDS")
 
+    @Option(name: .customLong("service-uid"), help: "A uid whose connections act as internal services (read-only lookups, access checks, change feed); repeatable (env MARKETPLACE_USERS_SERVICE_UIDS, comma-separated). An operator stays an operator.")
+    var serviceUIDs: [UInt32] = envList("MARKETPLACE_USERS_SERVICE_UIDS")
+
+    @Option(name: .customLong("service-gid"), help: "A primary gid whose connections act as internal services; repeatable (env MARKETPLACE_USERS_SERVICE_GIDS).")
+    var serviceGIDs: [UInt32] = envList("MARKETPLACE_USERS_SERVICE_GIDS")
+
     @Option(help: "A session ends this long after sign-in, e.g. 12h (env MARKETPLACE_USERS_SESSION_LIFETIME).")
     var sessionLifetime: String = env("MARKETPLACE_USERS_SESSION_LIFETIME") ?? "12h"
 
@@ -116,6 +122,7 @@ struct UsersDaemon: AsyncParsableCommand {
         configuration.invitationTTL = try parseDuration(invitationTTL, field: "--invitation-ttl")
         configuration.invitationBaseURL = invitationBaseURL
         configuration.operators = OperatorPolicy(uids: Set(operatorUIDs), gids: Set(operatorGIDs))
+        configuration.services = ServicePolicy(uids: Set(serviceUIDs), gids: Set(serviceGIDs))
         configuration.sessionLifetime = try parseDuration(sessionLifetime, field: "--session-lifetime")
         configuration.sessionIdleTimeout = try parseDuration(sessionIdleTimeout, field: "--session-idle-timeout")
         configuration.passwordParameters = PasswordParameters(opsLimit: argon2Opslimit, memLimit: argon2MemlimitKib * 1024)
