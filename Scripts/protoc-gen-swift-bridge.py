@@ -604,7 +604,8 @@ def method_access_options(fds):
             for m in s.method:
                 opts = options_class.FromString(m.options.SerializeToString())
                 if opts.HasExtension(ext):
-                    found[(f.name, s.name, m.name)] = (opts.Extensions[ext].rule, opts.Extensions[ext].target)
+                    access = opts.Extensions[ext]
+                    found[(f.name, s.name, m.name)] = (access.rule, access.target, access.services)
     return found
 
 
@@ -634,15 +635,16 @@ def access_entries(fds, gen):
             full = (f.package + "." if f.package else "") + s.name
             for meth in s.method:
                 where = "%s/%s (%s)" % (full, meth.name, f.name)
-                rule, target = options.get((f.name, s.name, meth.name), (0, ""))
+                rule, target, services = options.get((f.name, s.name, meth.name), (0, "", False))
                 if rule not in ACCESS_RULES:
                     fail("%s: no access rule; add option (%s) = {rule: ...} to the rpc" % (where, ACCESS_OPTION))
                 case = ACCESS_RULES[rule]
+                check_services(where, case, services, meth)
                 request = messages[meth.input_type]
                 if case != "accountAdministrator":
                     if target:
                         fail("%s: target \"%s\" is only meaningful with ACCESS_RULE_ACCOUNT_ADMINISTRATOR" % (where, target))
-                    entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, None))
+                    entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, None, services))
                     continue
                 if not target:
                     fail("%s: ACCESS_RULE_ACCOUNT_ADMINISTRATOR needs a target: the request field naming the "
@@ -655,8 +657,22 @@ def access_entries(fds, gen):
                     fail("%s: target \"%s\" is not a field of %s" % (where, target, meth.input_type[1:]))
                 if fld.type != F.TYPE_STRING or fld.label == F.LABEL_REPEATED:
                     fail("%s: target \"%s\" of %s is not a singular string field" % (where, target, meth.input_type[1:]))
-                entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, target))
+                entries.append((f.name, full, meth.name, gen.types[meth.input_type].swift, case, target, services))
     return entries
+
+
+def check_services(where, case, services, meth):
+    """`services: true` (open to internal services, which may change nothing)
+    only on an rpc the contract declares read-only, and only with a rule a
+    service can meet."""
+    if not services:
+        return
+    if case not in ("operatorOnly", "accountAdministrator"):
+        fail("%s: services: true is only meaningful with ACCESS_RULE_OPERATOR_ONLY or ACCESS_RULE_ACCOUNT_ADMINISTRATOR"
+             % where)
+    if meth.options.idempotency_level != d.MethodOptions.NO_SIDE_EFFECTS:
+        fail("%s: services: true needs a read-only rpc: add option idempotency_level = NO_SIDE_EFFECTS "
+             "(internal services may change nothing)" % where)
 
 
 def gen_access_table(fds, gen):
@@ -669,7 +685,7 @@ def gen_access_table(fds, gen):
            "    /// own type, never by field name at run time.\n",
            "    static let standard = AccessPolicy([\n"]
     last_file = None
-    for proto_file, service, method, request, case, target in access_entries(fds, gen):
+    for proto_file, service, method, request, case, target, services in access_entries(fds, gen):
         if proto_file != last_file:
             out.append("        // %s\n" % proto_file)
             last_file = proto_file
@@ -678,7 +694,7 @@ def gen_access_table(fds, gen):
         else:
             rule = ".accountAdministrator(AccessTarget(field: \"%s\", of: %s.self) { $0.%s })" % (
                 target, request, escape(lower_camel(target)))
-        out.append("        .init(\"%s\", \"%s\", %s),\n" % (service, method, rule))
+        out.append("        .init(\"%s\", \"%s\", %s%s),\n" % (service, method, rule, ", services: true" if services else ""))
     out.append("    ])\n}\n")
     return "".join(out)
 

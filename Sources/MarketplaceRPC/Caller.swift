@@ -7,12 +7,17 @@ public enum Caller: Sendable, Hashable, CustomStringConvertible {
     case `operator`(uid: UInt32)
     /// A person signed in with a session token.
     case user(UserSession)
+    /// An internal service of the platform, recognised by the connection's
+    /// peer credentials (`--service-uid` / `--service-gid`): only the
+    /// read-only methods the contract opens to services, every account.
+    case service(uid: UInt32)
 
     public var description: String {
         switch self {
         case .anonymous: "anonymous"
         case .operator(let uid): "operator(uid \(uid))"
         case .user(let session): "user \(session.userID)"
+        case .service(let uid): "service(uid \(uid))"
         }
     }
 }

@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("0003-member-indexes-cover-status", migrate: migration0003)
         migrator.registerMigration("0004-contract-values", migrate: migration0004)
         migrator.registerMigration("0005-outbox-delivery", migrate: migration0005)
+        migrator.registerMigration("0006-change-feed", migrate: migration0006)
         return migrator
     }
 
@@ -208,6 +209,66 @@ enum Schema {
             DROP INDEX outbox_pending;
             CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL;
             CREATE INDEX outbox_failed ON outbox(id) WHERE failed_at IS NOT NULL;
+            """)
+    }
+
+    /// The change feed (Changes/ListChanges): what may change an access
+    /// check's answer, one row per change, written by triggers in the very
+    /// transaction (and savepoint) of the change, so the feed holds exactly
+    /// what committed, in commit order (the writer is serialised), and
+    /// survives restarts. `committed_at` is in milliseconds. The feed keeps
+    /// the last 100,000 changes: each insert deletes the one that falls out.
+    /// (Another backend writes the same rows, e.g. with the same triggers.)
+    private static func migration0006(_ db: Database) throws {
+        let now = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+        try db.execute(sql: """
+            CREATE TABLE changes (
+                position INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                committed_at INTEGER NOT NULL,
+                user_id TEXT,
+                account_id TEXT,
+                account_user_id TEXT,
+                group_id TEXT,
+                session_id TEXT
+            );
+            CREATE TRIGGER changes_retention AFTER INSERT ON changes BEGIN
+                DELETE FROM changes WHERE position <= NEW.position - 100000;
+            END;
+            CREATE TRIGGER changes_membership_created AFTER INSERT ON account_users BEGIN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                VALUES ('membership', \(now), NEW.user_id, NEW.account_id, NEW.id);
+            END;
+            CREATE TRIGGER changes_membership_status AFTER UPDATE OF status ON account_users
+            WHEN OLD.status IS NOT NEW.status BEGIN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                VALUES ('membership', \(now), NEW.user_id, NEW.account_id, NEW.id);
+            END;
+            CREATE TRIGGER changes_membership_group_added AFTER INSERT ON account_user_groups BEGIN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                SELECT 'membership', \(now), user_id, account_id, id FROM account_users WHERE id = NEW.account_user_id;
+            END;
+            CREATE TRIGGER changes_membership_group_removed AFTER DELETE ON account_user_groups BEGIN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                SELECT 'membership', \(now), user_id, account_id, id FROM account_users WHERE id = OLD.account_user_id;
+            END;
+            CREATE TRIGGER changes_user AFTER UPDATE OF status, blocked_at ON users
+            WHEN OLD.status IS NOT NEW.status OR OLD.blocked_at IS NOT NEW.blocked_at BEGIN
+                INSERT INTO changes (kind, committed_at, user_id) VALUES ('user', \(now), NEW.id);
+            END;
+            CREATE TRIGGER changes_session_ended AFTER DELETE ON sessions BEGIN
+                INSERT INTO changes (kind, committed_at, user_id, session_id)
+                VALUES ('session_ended', \(now), OLD.user_id, OLD.id);
+            END;
+            CREATE TRIGGER changes_group_permissions AFTER UPDATE OF permissions, is_administrators ON groups
+            WHEN OLD.permissions IS NOT NEW.permissions OR OLD.is_administrators IS NOT NEW.is_administrators BEGIN
+                INSERT INTO changes (kind, committed_at, account_id, group_id)
+                VALUES ('group_permissions', \(now), NEW.account_id, NEW.id);
+            END;
+            CREATE TRIGGER changes_account_status AFTER UPDATE OF status ON accounts
+            WHEN OLD.status IS NOT NEW.status BEGIN
+                INSERT INTO changes (kind, committed_at, account_id) VALUES ('account_status', \(now), NEW.id);
+            END;
             """)
     }
 }

@@ -68,7 +68,8 @@ public final class UsersServer: Sendable {
             logger: logger)
 
         var router = RPCRouter(interceptor: IdentityRecordingInterceptor(AuthorizationInterceptor(
-            directory: directory, policy: .standard, operators: configuration.operators)))
+            directory: directory, policy: .standard, operators: configuration.operators,
+            services: configuration.services)))
         HealthServiceImpl(version: ServiceVersion.current).register(with: &router)
         AccountsServiceImpl(directory: directory).register(with: &router)
         GroupsServiceImpl(directory: directory).register(with: &router)
@@ -79,6 +80,8 @@ public final class UsersServer: Sendable {
         OutboxServiceImpl(directory: directory).register(with: &router)
         SessionsServiceImpl(directory: directory).register(with: &router)
         ProfileServiceImpl(directory: directory).register(with: &router)
+        AccessServiceImpl(directory: directory).register(with: &router)
+        ChangesServiceImpl(directory: directory).register(with: &router)
         if let missing = router.methodNames.first(where: { name in
             let parts = name.split(separator: "/")
             return AccessPolicy.standard.rule(service: String(parts[0]), method: String(parts[1])) == nil

@@ -23,6 +23,9 @@ public struct UsersServerConfiguration: Sendable {
     public var hashingThreads = 2
     /// Which socket peers act as platform operators.
     public var operators = OperatorPolicy()
+    /// Which socket peers act as internal services (read-only lookups,
+    /// CheckAccess and ListChanges).
+    public var services = ServicePolicy()
     /// A session ends this long after sign-in, whatever happens (default 12 h).
     public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// A session ends after this long without a call (default 30 min).

@@ -18,6 +18,8 @@ enum Load {
 
     static let signInPassword = "Bench!pass1"
     static let signInUsers = 32
+    /// Seeded session tokens, for `checkaccess` (set once before the load starts).
+    nonisolated(unsafe) static var sessionTokens: [String] = []
 
     final class Flags: Sendable {
         let stop = Atomic<Bool>(false)
@@ -155,6 +157,12 @@ enum Load {
             _ = try await client.accountUsers.inviteUser(.init(
                 accountId: Seed.accountID(account), email: "\(unique)@example.com", firstName: "Bench",
                 lastName: "Invitee", groupIds: [Seed.groupID(account)]))
+        case "checkaccess":
+            // A random seeded session of a member of the 100,000-member
+            // account (about 10% of them blocked: refused, a normal answer).
+            let token = sessionTokens[Int(rng.next() % UInt64(sessionTokens.count))]
+            let answer = try await client.access.checkAccess(.init(token: token, permissions: ["catalog.view"]))
+            if answer.userId.isEmpty { throw BenchError("check: \(answer.reason)") }
         case "signin":
             let n = Int(rng.next() % UInt64(signInUsers))
             _ = try await client.sessions.signIn(.init(email: "bench.signin.\(n)@example.com", password: signInPassword))

@@ -14,7 +14,7 @@ import MarketplaceSQLite
 ///   (each user is a member of exactly one account);
 /// - users 1...bigMembers belong to account 1, the rest round-robin to the others.
 /// About 90% of memberships are active and joined, 10% blocked.
-/// Not seeded: audit events, outbox messages, invitations, sessions.
+/// Not seeded: audit events, outbox messages, invitations. Sessions: see ``seedSessions``.
 enum Seed {
     struct Size {
         var accounts = 10_000
@@ -48,7 +48,7 @@ enum Seed {
         let started = ContinuousClock.now
         let store = try SQLiteStore(dataDirectory: dataDirectory)
         // The key file the server will use (invitation links, tokens).
-        _ = try Secrets(configuration: .inDataDirectory(dataDirectory, hashingThreads: 1))
+        let secrets = try Secrets(configuration: .inDataDirectory(dataDirectory, hashingThreads: 1))
         let created = Date(timeIntervalSince1970: 1_700_000_000).truncatedToMilliseconds
         try await store.write { w in
             for n in 1...size.accounts {
@@ -90,10 +90,42 @@ enum Seed {
             }
             next = range.upperBound + 1
         }
+        try await seedSessions(store, secrets, dataDirectory: dataDirectory, size: size)
         try await store.unsafeExecute("PRAGMA wal_checkpoint(TRUNCATE)")
         let elapsed = ContinuousClock.now - started
         FileHandle.standardError.write(Data(
             "seeded \(size.accounts) accounts, \(size.users) users (\(size.bigMembers) in \(accountID(1))) in \(elapsed)\n".utf8))
+    }
+}
+
+extension Seed {
+    /// How many sessions of members of the big account are seeded.
+    static let sessions = 10_000
+    /// Their tokens, one a line, in the data directory (for the CheckAccess
+    /// load; the server stores only their hashes).
+    static let sessionsFile = "bench-sessions.txt"
+
+    /// Sessions of random members of account 1 (about 10% of them blocked),
+    /// valid for ten years; the server runs with a long idle timeout.
+    static func seedSessions(_ store: SQLiteStore, _ secrets: Secrets, dataDirectory: String, size: Size) async throws {
+        var rng = SplitMix(seed: 13)
+        let now = Date().truncatedToMilliseconds
+        var tokens: [String] = []
+        var pending: [SessionRecord] = []
+        for _ in 0..<sessions {
+            let member = 1 + Int(rng.next() % UInt64(size.bigMembers))
+            let issued = secrets.issueBearerToken()
+            tokens.append(issued.token)
+            pending.append(SessionRecord(
+                id: String(format: "SES-%016llx", rng.next()), tokenHash: issued.hash, userID: userID(member), currentAccountID: accountID(1),
+                createdAt: now, lastUsedAt: now, expiresAt: now.addingTimeInterval(10 * 365 * 86_400)))
+        }
+        let records = pending
+        try await store.write { w in
+            for record in records { try w.insert(record) }
+        }
+        try (tokens.joined(separator: "\n") + "\n").write(
+            toFile: (dataDirectory as NSString).appendingPathComponent(sessionsFile), atomically: true, encoding: .utf8)
     }
 }
 

@@ -6,7 +6,10 @@ import Foundation
 //   marketplace-bench load --socket PATH --scenario NAME [--callers N] [--connections N]
 //                          [--seconds S] [--warmup S] [--signin-callers N]
 //
-// Scenarios: health, getuser, list, invite, signin, getuser-under-signin.
+//   marketplace-bench staleness --socket PATH --sessions FILE [--rounds N]
+//
+// Scenarios: health, getuser, list, invite, signin, getuser-under-signin,
+// checkaccess (needs --sessions FILE, the seeded tokens).
 // `load` prints one JSON line; Scripts/bench runs the matrix and the table.
 
 func usage() -> Never {
@@ -44,7 +47,11 @@ do {
         if let v = value("--seconds").flatMap(Double.init) { o.seconds = v }
         if let v = value("--warmup").flatMap(Double.init) { o.warmup = v }
         if let v = value("--signin-callers").flatMap(Int.init) { o.signInCallers = v }
+        if let file = value("--sessions") { Load.sessionTokens = try Staleness.tokens(file) }
         try await Load.run(o)
+    case "staleness":
+        guard let socket = value("--socket"), let file = value("--sessions") else { usage() }
+        try await Staleness.run(socket: socket, tokens: try Staleness.tokens(file), rounds: value("--rounds").flatMap(Int.init) ?? 200)
     default:
         usage()
     }

@@ -32,6 +32,6 @@ struct MarketplaceUsersCommand: AsyncParsableCommand {
             AccountsCommand.self, GroupsCommand.self, UsersCommand.self, InvitationsCommand.self,
             AuditCommand.self, OutboxCommand.self, HealthCommand.self,
             SignInCommand.self, SignOutCommand.self, SwitchAccountCommand.self, WhoAmICommand.self, ProfileCommand.self,
-            CallCommand.self,
+            AccessCommand.self, ChangesCommand.self, CallCommand.self,
         ])
 }

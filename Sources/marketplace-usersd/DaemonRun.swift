@@ -50,6 +50,7 @@ struct DaemonRun {
         configuration.invitationTTL = settings.invitationTTL
         configuration.invitationBaseURL = settings.invitationBaseURL
         configuration.operators = OperatorPolicy(uids: Set(settings.operatorUIDs), gids: Set(settings.operatorGIDs))
+        configuration.services = ServicePolicy(uids: Set(settings.serviceUIDs), gids: Set(settings.serviceGIDs))
         configuration.sessionLifetime = settings.sessionLifetime
         configuration.sessionIdleTimeout = settings.sessionIdleTimeout
         configuration.passwordParameters = settings.passwordParameters
@@ -184,6 +185,8 @@ struct DaemonRun {
             "key_file": "\(data)/secrets.key",
             "operator_uids": "\(([0, getuid()] + settings.operatorUIDs).map(String.init).joined(separator: ","))",
             "operator_gids": "\(settings.operatorGIDs.map(String.init).joined(separator: ","))",
+            "service_uids": "\(settings.serviceUIDs.map(String.init).joined(separator: ","))",
+            "service_gids": "\(settings.serviceGIDs.map(String.init).joined(separator: ","))",
             "max_connections": "\(configuration.rpc.maxConnections)",
             "max_calls_per_connection": "\(configuration.rpc.maxConcurrentCallsPerConnection)",
             "max_connections_per_uid": "\(configuration.rpc.maxConnectionsPerUID)",

@@ -84,6 +84,8 @@ struct ServeSettings {
     var invitationBaseURL: String
     var operatorUIDs: [UInt32]
     var operatorGIDs: [UInt32]
+    var serviceUIDs: [UInt32]
+    var serviceGIDs: [UInt32]
     var sessionLifetime: Duration
     var sessionIdleTimeout: Duration
     var passwordParameters: PasswordParameters
@@ -147,6 +149,8 @@ struct ServeSettings {
 
         operatorUIDs = try source.ids(o.operatorUIDs, flag: "--operator-uid", variable: "MARKETPLACE_USERS_OPERATOR_UIDS").value
         operatorGIDs = try source.ids(o.operatorGIDs, flag: "--operator-gid", variable: "MARKETPLACE_USERS_OPERATOR_GIDS").value
+        serviceUIDs = try source.ids(o.serviceUIDs, flag: "--service-uid", variable: "MARKETPLACE_USERS_SERVICE_UIDS").value
+        serviceGIDs = try source.ids(o.serviceGIDs, flag: "--service-gid", variable: "MARKETPLACE_USERS_SERVICE_GIDS").value
 
         let interactive = PasswordParameters.interactive, minimum = PasswordParameters.minimum
         let ops = try source.value(

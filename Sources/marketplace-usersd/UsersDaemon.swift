@@ -56,6 +56,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("operator-gid"), help: "A primary gid whose connections act as platform operators; repeatable (env MARKETPLACE_USERS_OPERATOR_GIDS, comma-separated).")
     var operatorGIDs: [UInt32] = []
 
+    @Option(name: .customLong("service-uid"), help: "A uid whose connections act as internal services (read-only lookups, access checks, change feed); repeatable (env MARKETPLACE_USERS_SERVICE_UIDS, comma-separated). An operator stays an operator.")
+    var serviceUIDs: [UInt32] = []
+
+    @Option(name: .customLong("service-gid"), help: "A primary gid whose connections act as internal services; repeatable (env MARKETPLACE_USERS_SERVICE_GIDS).")
+    var serviceGIDs: [UInt32] = []
+
     @Option(help: "A session ends this long after sign-in, e.g. 12h (default 12h; env MARKETPLACE_USERS_SESSION_LIFETIME).")
     var sessionLifetime: String?
 

@@ -53,6 +53,10 @@ struct AccessTableGenerationTests {
             ("{rule: ACCESS_RULE_ACCOUNT_ADMINISTRATOR, target: \"group_id\"}", "target \"group_id\" of probe.v1.ProbeRequest is not a singular string field"),
             ("{rule: ACCESS_RULE_ACCOUNT_ADMINISTRATOR, target: \"member_count\"}", "target \"member_count\" is not one of account_id, account_user_id, group_id"),
             ("{rule: ACCESS_RULE_EVERYONE, target: \"account_id\"}", "only meaningful with ACCESS_RULE_ACCOUNT_ADMINISTRATOR"),
+            // Internal services may change nothing: only a read-only rpc may be opened to them.
+            ("{rule: ACCESS_RULE_OPERATOR_ONLY, services: true}", "services: true needs a read-only rpc"),
+            ("{rule: ACCESS_RULE_OPERATOR_ONLY, services: true}; option idempotency_level = IDEMPOTENT", "services: true needs a read-only rpc"),
+            ("{rule: ACCESS_RULE_SIGNED_IN_USER, services: true}; option idempotency_level = NO_SIDE_EFFECTS", "services: true is only meaningful with"),
           ])
     func refused(option: String, reason: String) async throws {
         let (result, table) = try await generate(option: option)
@@ -60,6 +64,14 @@ struct AccessTableGenerationTests {
         #expect(result.stderr.contains("probe.v1.Probes/Probe"), "the error names no method: \(result.stderr)")
         #expect(result.stderr.contains(reason), "\(result.stderr)")
         #expect(table == nil, "an access table was written")
+    }
+
+    @Test("a read-only method may be opened to internal services")
+    func services() async throws {
+        let (result, table) = try await generate(
+            option: "{rule: ACCESS_RULE_OPERATOR_ONLY, services: true}; option idempotency_level = NO_SIDE_EFFECTS")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(table?.contains(#".init("probe.v1.Probes", "Probe", .operatorOnly, services: true)"#) == true, "\(table ?? "no table")")
     }
 
     @Test("an administrator's method reads its target through its request type")

@@ -15,6 +15,8 @@ private struct World {
 
     enum Identity: String, CaseIterable {
         case `operator`, anonymous, adminA, memberA, adminAOnB, noAccount
+        /// An internal service's peer (`--service-uid`), without a session.
+        case service
     }
 
     static let password = "Str0ng!pass"
@@ -94,6 +96,15 @@ private let calls: [(method: String, call: Call)] = [
     ("Outbox/MarkMessagesSent", { c, _, _, o in _ = try await c.outbox.markMessagesSent(.init(messageIds: ["1"]), options: o) }),
     ("Outbox/ClaimMessages", { c, _, _, o in _ = try await c.outbox.claimMessages(.init(limit: 1, leaseSeconds: 1), options: o) }),
     ("Outbox/ReportDeliveryFailure", { c, _, _, o in _ = try await c.outbox.reportDeliveryFailure(.init(messageId: "999999", claimId: "CLM-x", permanent: true, reason: "test"), options: o) }),
+    ("Access/CheckAccess", { c, w, _, o in _ = try await c.access.checkAccess(.init(token: w.tokens[.memberA]!, permissions: ["users.manage"]), options: o) }),
+    ("Changes/ListChanges", { c, _, _, o in _ = try await c.changes.listChanges(.init(afterPosition: 0), options: o) }),
+]
+
+/// The methods open to internal services (`services: true` in the contract):
+/// read-only ones only.
+private let serviceMethods: Set<String> = [
+    "Access/CheckAccess", "Changes/ListChanges", "Users/GetUser", "Accounts/GetAccount", "Groups/GetGroup",
+    "Groups/ListGroups", "AccountUsers/GetAccountUser", "AccountUsers/ListAccountUsers",
 ]
 
 /// The method's rule in the table generated from the contract.
@@ -110,6 +121,8 @@ private func expected(method: String, rule: AccessRule, identity: World.Identity
     if method == "Sessions/SwitchAccount" && identity == .noAccount { return .permissionDenied }
     switch (rule, identity) {
     case (.everyone, _): return nil
+    // A service: the read-only methods opened to services, nothing else.
+    case (_, .service): return serviceMethods.contains(method) ? nil : .permissionDenied
     case (_, .anonymous): return .unauthenticated
     case (.operatorOnly, .operator): return nil
     case (.operatorOnly, _): return .permissionDenied
@@ -137,8 +150,9 @@ struct AuthorizationTests {
             let world = try await withUsersServer(in: directory) { _, client in try await World.make(client) }
             // ...then the server restarts on the same database; for the anonymous
             // identity, root is no operator there, so this process's peer is ordinary.
-            let operators = identity == .anonymous ? OperatorPolicy(includesRootAndServerUser: false) : OperatorPolicy()
-            try await withUsersServer(in: directory, configure: { $0.operators = operators }) { _, client in
+            let operators = identity == .anonymous || identity == .service ? OperatorPolicy(includesRootAndServerUser: false) : OperatorPolicy()
+            let services = identity == .service ? ServicePolicy(uids: [getuid()]) : ServicePolicy()
+            try await withUsersServer(in: directory, configure: { $0.operators = operators; $0.services = services }) { _, client in
                 var code: StatusCode?
                 do {
                     try await entry.call(client, world, identity, world.options(identity))
@@ -152,6 +166,22 @@ struct AuthorizationTests {
                             "\(method) as \(identity) was refused: \(code?.name ?? "")")
                 }
             }
+        }
+    }
+
+    @Test("the contract opens exactly the read-only lookups, the access check and the change feed to services")
+    func servicesTable() {
+        let open = Set(AccessPolicy.standard.methods.filter(\.services).map {
+            $0.name.replacingOccurrences(of: "marketplace.users.v1.", with: "")
+        })
+        #expect(open == serviceMethods)
+    }
+
+    @Test("a peer both operator and service acts as an operator")
+    func operatorWinsOverService() async throws {
+        try await withUsersServer(configure: { $0.services = ServicePolicy(uids: [getuid()]) }) { _, client in
+            // CreateAccount writes: refused to a service, allowed to an operator.
+            _ = try await client.accounts.createAccount(.init(name: "Both", type: .client))
         }
     }
 

@@ -1,6 +1,8 @@
 // Load from a client nobody here wrote: containerd's Go ttrpc client (Debian
 // golang-github-containerd-ttrpc-dev) calling marketplace.health.v1.Health/Check
-// with messages generated from Protos/ by protoc-gen-gofast. Built offline in
+// with messages generated from Protos/ by protoc-gen-gofast, or (-method check)
+// marketplace.users.v1.Access/CheckAccess with random tokens from -sessions,
+// its small request encoded by hand (checkRequest below). Built offline in
 // GOPATH mode by Scripts/bench. Prints one JSON line like marketplace-bench load.
 package main
 
@@ -9,9 +11,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand"
 	"net"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +31,18 @@ func main() {
 	conns := flag.Int("connections", 1, "connections (callers are spread over them)")
 	seconds := flag.Float64("seconds", 2, "measured seconds")
 	warmup := flag.Float64("warmup", 0.3, "unmeasured seconds first")
+	method := flag.String("method", "health", "health or check")
+	sessionsFile := flag.String("sessions", "", "for -method check: session tokens, one a line")
 	flag.Parse()
+	var tokens []string
+	if *method == "check" {
+		data, err := os.ReadFile(*sessionsFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sessions:", err)
+			os.Exit(1)
+		}
+		tokens = strings.Fields(string(data))
+	}
 
 	clients := make([]*ttrpc.Client, *conns)
 	for i := range clients {
@@ -50,15 +65,23 @@ func main() {
 			defer wg.Done()
 			client := clients[i%len(clients)]
 			local := make([]int64, 0, 1<<16)
+			rng := rand.New(rand.NewSource(int64(i)*7919 + time.Now().UnixNano()))
 			for !stop.Load() {
 				var resp healthv1.CheckResponse
+				var checked checkResponse
+				var err error
 				t0 := time.Now()
-				err := client.Call(context.Background(), "marketplace.health.v1.Health", "Check", &healthv1.CheckRequest{}, &resp)
+				if *method == "check" {
+					req := &checkRequest{token: tokens[rng.Intn(len(tokens))], permission: "catalog.view"}
+					err = client.Call(context.Background(), "marketplace.users.v1.Access", "CheckAccess", req, &checked)
+				} else {
+					err = client.Call(context.Background(), "marketplace.health.v1.Health", "Check", &healthv1.CheckRequest{}, &resp)
+				}
 				d := time.Since(t0)
 				if !measuring.Load() {
 					continue
 				}
-				if err != nil || resp.Status != healthv1.ServingStatus_SERVING {
+				if err != nil || (*method == "check" && len(checked.raw) == 0) || (*method != "check" && resp.Status != healthv1.ServingStatus_SERVING) {
 					errs[i]++
 					if err != nil {
 						lastErr[i] = err.Error()
@@ -106,9 +129,50 @@ func main() {
 		return float64(all[idx]) / 1000
 	}
 	out, _ := json.Marshal(map[string]interface{}{
-		"scenario": "health-go", "callers": *callers, "connections": *conns, "calls": len(all), "errors": nerr,
+		"scenario": *method + "-go", "callers": *callers, "connections": *conns, "calls": len(all), "errors": nerr,
 		"seconds": elapsed, "rate": float64(len(all)) / elapsed, "p50_us": pct(0.5), "p99_us": pct(0.99),
 		"p999_us": pct(0.999), "last_error": last,
 	})
 	fmt.Println(string(out))
+}
+
+// checkRequest is marketplace.users.v1.CheckAccessRequest{token, permissions:
+// [permission]}, encoded by hand (gogo's proto.Marshal uses Marshal()).
+type checkRequest struct {
+	token, permission string
+}
+
+func (m *checkRequest) Reset()         {}
+func (m *checkRequest) String() string { return m.token }
+func (m *checkRequest) ProtoMessage()  {}
+func (m *checkRequest) Marshal() ([]byte, error) {
+	b := make([]byte, 0, 8+len(m.token)+len(m.permission))
+	b = appendField(b, 0x0a, m.token)
+	b = appendField(b, 0x1a, m.permission)
+	return b, nil
+}
+
+func appendField(b []byte, tag byte, s string) []byte {
+	b = append(b, tag)
+	n := uint64(len(s))
+	for n >= 0x80 {
+		b = append(b, byte(n)|0x80)
+		n >>= 7
+	}
+	b = append(b, byte(n))
+	return append(b, s...)
+}
+
+// checkResponse keeps the CheckAccessResponse bytes; a non-empty answer
+// names at least the user (field 3).
+type checkResponse struct {
+	raw []byte
+}
+
+func (m *checkResponse) Reset()         { m.raw = nil }
+func (m *checkResponse) String() string { return "" }
+func (m *checkResponse) ProtoMessage()  {}
+func (m *checkResponse) Unmarshal(b []byte) error {
+	m.raw = append(m.raw[:0], b...)
+	return nil
 }

@@ -2,9 +2,11 @@
 // Umbrella header: every protoc-c header of the contract.
 #include "google/protobuf/timestamp.pb-c.h"
 #include "marketplace/health/v1/health.pb-c.h"
+#include "marketplace/users/v1/access.pb-c.h"
 #include "marketplace/users/v1/account_users.pb-c.h"
 #include "marketplace/users/v1/accounts.pb-c.h"
 #include "marketplace/users/v1/audit.pb-c.h"
+#include "marketplace/users/v1/changes.pb-c.h"
 #include "marketplace/users/v1/groups.pb-c.h"
 #include "marketplace/users/v1/invitations.pb-c.h"
 #include "marketplace/users/v1/outbox.pb-c.h"

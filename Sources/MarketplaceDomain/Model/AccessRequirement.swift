@@ -9,6 +9,10 @@ public enum AccessRequirement: Sendable, Hashable {
     /// A platform operator (recognised by the connection's peer credentials):
     /// every account.
     case `operator`(uid: UInt32)
+    /// An internal service (recognised by the connection's peer credentials):
+    /// every account, for the read-only operations the contract opens to
+    /// services (the server's access table refuses it every other method).
+    case service(uid: UInt32)
     /// A signed-in user who must be an active member of `accountID` (their
     /// session's current account) in its administrators' group. `target` is
     /// the id the request's target field named (an account, membership or

@@ -29,7 +29,7 @@ extension UserDirectory {
     ///   the id the requirement was made for (a wiring bug: refused).
     static func authorize(_ r: any StoreReader, _ access: AccessRequirement, target: String) throws -> AccountScope {
         switch access {
-        case .operator:
+        case .operator, .service:
             return .all
         case .administrator(let userID, let accountID, let verified):
             guard verified == target else {

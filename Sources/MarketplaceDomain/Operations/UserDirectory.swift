@@ -33,6 +33,8 @@ public final class UserDirectory: Sendable {
     let configuration: DirectoryConfiguration
     let logger: Logger
     let signInThrottle: SignInThrottle
+    /// Wakes change-feed callers waiting for a commit.
+    let changeSignal = ChangeSignal()
 
     /// Creates a directory over `store`. Failed sign-ins are throttled by
     /// `signInThrottle`, by default one with the default limits on `clock`.
@@ -59,6 +61,7 @@ public final class UserDirectory: Sendable {
     func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
         do {
             let result = try await store.write(body)
+            changeSignal.signal()
             logger.debug("operation committed", metadata: ["operation": "\(operation)"])
             return result
         } catch let conflict as StoreConflict {

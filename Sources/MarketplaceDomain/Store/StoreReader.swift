@@ -48,6 +48,14 @@ public protocol StoreReader {
     /// The session whose token hashes to `tokenHash`.
     func session(tokenHash: [UInt8]) throws -> SessionRecord?
     func session(id: String) throws -> SessionRecord?
+
+    /// A membership of `userID` in `accountID` with its account's status and
+    /// its groups' permissions, for the access check (one or two indexed look-ups).
+    func membershipAccess(accountID: String, userID: String) throws -> MembershipAccess?
+    /// Change-feed entries after `position`, oldest first.
+    func changes(after position: Int64, limit: Int) throws -> [ChangeRecord]
+    /// The range of positions the change feed can serve.
+    func changeBounds() throws -> ChangeBounds
 }
 
 /// Data writes inside one transaction (and every read). Inserts throw

@@ -386,6 +386,53 @@ struct SQLiteAccess: StoreWriter {
         try Row.fetchOne(try statement("SELECT * FROM sessions WHERE id = ?"), arguments: [id]).map(Self.session)
     }
 
+    func membershipAccess(accountID: String, userID: String) throws -> MembershipAccess? {
+        guard let row = try Row.fetchOne(try statement("""
+                SELECT au.id, au.status, au.invitation_expires_at, a.status
+                FROM account_users au JOIN accounts a ON a.id = au.account_id
+                WHERE au.account_id = ? AND au.user_id = ?
+                """), arguments: [accountID, userID])
+        else { return nil }
+        let accountUserID: String = row[0]
+        // One row per (group, permission): json_each spares decoding JSON here.
+        var groups: [MembershipAccess.GrantedGroup] = []
+        let rows = try Row.fetchCursor(try statement("""
+                SELECT g.id, g.name, g.is_administrators, p.value
+                FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
+                LEFT JOIN json_each(g.permissions) p
+                WHERE aug.account_user_id = ? ORDER BY g.name, g.id
+                """), arguments: [accountUserID])
+        while let group = try rows.next() {
+            let id: String = group[0]
+            if groups.last?.id != id {
+                groups.append(.init(id: id, name: group[1], isAdministrators: group[2], permissions: []))
+            }
+            if let permission: String = group[3] { groups[groups.count - 1].permissions.append(permission) }
+        }
+        return MembershipAccess(
+            accountUserID: accountUserID, status: MembershipStatus(rawValue: row[1]) ?? .disabled,
+            invitationExpiresAt: Self.date(row[2]), accountStatus: Account.Status(rawValue: row[3]) ?? .disabled,
+            groups: groups)
+    }
+
+    func changes(after position: Int64, limit: Int) throws -> [ChangeRecord] {
+        try Row.fetchAll(try statement("""
+                SELECT position, kind, committed_at, user_id, account_id, account_user_id, group_id, session_id
+                FROM changes WHERE position > ? ORDER BY position LIMIT ?
+                """), arguments: [position, limit]).compactMap { row in
+            guard let kind = ChangeRecord.Kind(rawValue: row[1]) else { return nil }
+            return ChangeRecord(
+                position: row[0], kind: kind, committedAt: Date(millisecondsSince1970: row[2]), userID: row[3],
+                accountID: row[4], accountUserID: row[5], groupID: row[6], sessionID: row[7])
+        }
+    }
+
+    func changeBounds() throws -> ChangeBounds {
+        let oldest = try Int64.fetchOne(try statement("SELECT MIN(position) FROM changes"))
+        let newest = try Int64.fetchOne(try statement("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")) ?? 0
+        return ChangeBounds(oldest: oldest, newest: newest)
+    }
+
     // MARK: StoreWriter
 
     private func execute(_ sql: String, _ arguments: StatementArguments) throws {

@@ -9,11 +9,15 @@ struct AccessPolicy: Sendable {
         let service: String
         let method: String
         let rule: AccessRule
+        /// Also open to internal services (`services: true` in the contract,
+        /// only on read-only rpcs).
+        let services: Bool
 
-        init(_ service: String, _ method: String, _ rule: AccessRule) {
+        init(_ service: String, _ method: String, _ rule: AccessRule, services: Bool = false) {
             self.service = service
             self.method = method
             self.rule = rule
+            self.services = services
         }
 
         /// `package.Service/Method`.
@@ -24,18 +28,23 @@ struct AccessPolicy: Sendable {
     let methods: [Method]
     /// The rules by service, then method: looked up on every call without
     /// building a `service/method` string.
-    private let byService: [String: [String: AccessRule]]
+    private let byService: [String: [String: Method]]
 
     init(_ methods: [Method]) {
         self.methods = methods
-        var byService: [String: [String: AccessRule]] = [:]
+        var byService: [String: [String: Method]] = [:]
         for entry in methods {
-            byService[entry.service, default: [:]][entry.method] = entry.rule
+            byService[entry.service, default: [:]][entry.method] = entry
         }
         self.byService = byService
     }
 
     func rule(service: String, method: String) -> AccessRule? {
+        byService[service]?[method]?.rule
+    }
+
+    /// The method's entry (its rule and whether internal services may call it).
+    func entry(service: String, method: String) -> Method? {
         byService[service]?[method]
     }
 }

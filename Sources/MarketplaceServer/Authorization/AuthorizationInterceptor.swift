@@ -19,16 +19,27 @@ struct AuthorizationInterceptor: RPCInterceptor {
     let directory: UserDirectory
     let policy: AccessPolicy
     let operators: OperatorPolicy
+    var services = ServicePolicy()
 
     func intercept(request: any ProtoMessage, context: inout RPCContext) async throws {
         var name: String { "\(context.service)/\(context.method)" }  // for messages only
-        guard let rule = policy.rule(service: context.service, method: context.method) else {
+        guard let entry = policy.entry(service: context.service, method: context.method) else {
             throw RPCError(.permissionDenied, "\(name) has no access rule; refused")
         }
+        let rule = entry.rule
         context.caller = try await identify(context)
         switch (rule, context.caller) {
         case (.everyone, _):
             return
+        case (_, .service):
+            // Least privilege: only the read-only methods the contract opens
+            // to services, on any account.
+            guard entry.services else {
+                throw RPCError(.permissionDenied, "\(name) is not open to internal services")
+            }
+            if case .accountAdministrator(let target) = rule {
+                context.accessTarget = try Self.target(target, of: request, name: name)
+            }
         case (.accountAdministrator(let target), .operator):
             context.accessTarget = try Self.target(target, of: request, name: name)
         case (_, .operator):
@@ -59,6 +70,9 @@ struct AuthorizationInterceptor: RPCInterceptor {
         }
         if operators.isOperator(context.peer) {
             return .operator(uid: context.peer.uid)
+        }
+        if services.isService(context.peer) {
+            return .service(uid: context.peer.uid)
         }
         return .anonymous
     }

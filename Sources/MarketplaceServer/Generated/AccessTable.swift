@@ -9,10 +9,12 @@ extension AccessPolicy {
     static let standard = AccessPolicy([
         // marketplace/health/v1/health.proto
         .init("marketplace.health.v1.Health", "Check", .everyone),
+        // marketplace/users/v1/access.proto
+        .init("marketplace.users.v1.Access", "CheckAccess", .operatorOnly, services: true),
         // marketplace/users/v1/account_users.proto
         .init("marketplace.users.v1.AccountUsers", "InviteUser", .accountAdministrator(AccessTarget(field: "account_id", of: InviteUserRequest.self) { $0.accountId })),
-        .init("marketplace.users.v1.AccountUsers", "ListAccountUsers", .accountAdministrator(AccessTarget(field: "account_id", of: ListAccountUsersRequest.self) { $0.accountId })),
-        .init("marketplace.users.v1.AccountUsers", "GetAccountUser", .accountAdministrator(AccessTarget(field: "account_user_id", of: GetAccountUserRequest.self) { $0.accountUserId })),
+        .init("marketplace.users.v1.AccountUsers", "ListAccountUsers", .accountAdministrator(AccessTarget(field: "account_id", of: ListAccountUsersRequest.self) { $0.accountId }), services: true),
+        .init("marketplace.users.v1.AccountUsers", "GetAccountUser", .accountAdministrator(AccessTarget(field: "account_user_id", of: GetAccountUserRequest.self) { $0.accountUserId }), services: true),
         .init("marketplace.users.v1.AccountUsers", "UpdateAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: UpdateAccountUserGroupsRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "AddAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: AddAccountUserGroupsRequest.self) { $0.accountUserId })),
         .init("marketplace.users.v1.AccountUsers", "RemoveAccountUserGroups", .accountAdministrator(AccessTarget(field: "account_user_id", of: RemoveAccountUserGroupsRequest.self) { $0.accountUserId })),
@@ -25,14 +27,16 @@ extension AccessPolicy {
         .init("marketplace.users.v1.AccountUsers", "UnblockAccountUser", .accountAdministrator(AccessTarget(field: "account_user_id", of: UnblockAccountUserRequest.self) { $0.accountUserId })),
         // marketplace/users/v1/accounts.proto
         .init("marketplace.users.v1.Accounts", "CreateAccount", .operatorOnly),
-        .init("marketplace.users.v1.Accounts", "GetAccount", .accountAdministrator(AccessTarget(field: "account_id", of: GetAccountRequest.self) { $0.accountId })),
+        .init("marketplace.users.v1.Accounts", "GetAccount", .accountAdministrator(AccessTarget(field: "account_id", of: GetAccountRequest.self) { $0.accountId }), services: true),
         .init("marketplace.users.v1.Accounts", "ListAccounts", .operatorOnly),
         // marketplace/users/v1/audit.proto
         .init("marketplace.users.v1.Audit", "ListAuditEvents", .accountAdministrator(AccessTarget(field: "account_id", of: ListAuditEventsRequest.self) { $0.accountId })),
+        // marketplace/users/v1/changes.proto
+        .init("marketplace.users.v1.Changes", "ListChanges", .operatorOnly, services: true),
         // marketplace/users/v1/groups.proto
         .init("marketplace.users.v1.Groups", "CreateGroup", .accountAdministrator(AccessTarget(field: "account_id", of: CreateGroupRequest.self) { $0.accountId })),
-        .init("marketplace.users.v1.Groups", "GetGroup", .accountAdministrator(AccessTarget(field: "group_id", of: GetGroupRequest.self) { $0.groupId })),
-        .init("marketplace.users.v1.Groups", "ListGroups", .accountAdministrator(AccessTarget(field: "account_id", of: ListGroupsRequest.self) { $0.accountId })),
+        .init("marketplace.users.v1.Groups", "GetGroup", .accountAdministrator(AccessTarget(field: "group_id", of: GetGroupRequest.self) { $0.groupId }), services: true),
+        .init("marketplace.users.v1.Groups", "ListGroups", .accountAdministrator(AccessTarget(field: "account_id", of: ListGroupsRequest.self) { $0.accountId }), services: true),
         // marketplace/users/v1/invitations.proto
         .init("marketplace.users.v1.Invitations", "ShowInvitation", .everyone),
         .init("marketplace.users.v1.Invitations", "AcceptInvitation", .everyone),
@@ -53,7 +57,7 @@ extension AccessPolicy {
         .init("marketplace.users.v1.Sessions", "SwitchAccount", .signedInUser),
         .init("marketplace.users.v1.Sessions", "WhoAmI", .everyone),
         // marketplace/users/v1/users.proto
-        .init("marketplace.users.v1.Users", "GetUser", .operatorOnly),
+        .init("marketplace.users.v1.Users", "GetUser", .operatorOnly, services: true),
         .init("marketplace.users.v1.Users", "FindUserByEmail", .operatorOnly),
         .init("marketplace.users.v1.Users", "ListUsers", .operatorOnly),
         .init("marketplace.users.v1.Users", "ListUserAccountUsers", .operatorOnly),

@@ -65,6 +65,7 @@ public struct CallObserver: Sendable {
         switch caller {
         case .anonymous: "anonymous"
         case .operator: "operator"
+        case .service: "service"
         case .user: "user"
         }
     }

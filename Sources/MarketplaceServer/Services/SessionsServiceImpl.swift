@@ -42,6 +42,8 @@ struct SessionsServiceImpl: SessionsService {
             response.kind = .anonymous
         case .operator:
             response.kind = .operator
+        case .service:
+            response.kind = .service
         case .user(let session):
             response.kind = .user
             response.user = User(try await directory.profile(userID: session.userID))

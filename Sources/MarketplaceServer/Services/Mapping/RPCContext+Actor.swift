@@ -8,6 +8,9 @@ extension RPCContext {
         case .anonymous: .anonymous
         case .operator(let uid): .operator(uid: uid)
         case .user(let session): .user(session.userID)
+        // Services reach no writing method (the access table refuses them), so
+        // nothing is ever recorded in their name.
+        case .service: .anonymous
         }
     }
 
@@ -36,6 +39,8 @@ extension RPCContext {
         switch caller {
         case .operator(let uid):
             return .operator(uid: uid)
+        case .service(let uid):
+            return .service(uid: uid)
         case .user(let session):
             guard let target = accessTarget, let account = session.currentAccountID else {
                 throw RPCError(.permissionDenied, "\(service)/\(method): no account administrator's access was established; refused")

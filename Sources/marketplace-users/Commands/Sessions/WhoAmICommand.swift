@@ -27,6 +27,8 @@ struct WhoAmICommand: AsyncParsableCommand {
             switch me.kind {
             case .operator:
                 print("Operator (Unix uid \(me.peerUid)): every method, every account.")
+            case .service:
+                print("Internal service (Unix uid \(me.peerUid)): access checks, the change feed and read-only lookups.")
             case .user:
                 let user = me.user ?? User()
                 let name = "\(user.firstName) \(user.lastName)".trimmingCharacters(in: .whitespaces)

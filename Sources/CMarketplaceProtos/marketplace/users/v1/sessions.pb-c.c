@@ -1092,20 +1092,22 @@ const ProtobufCMessageDescriptor marketplace__users__v1__who_am_iresponse__descr
   (ProtobufCMessageInit) marketplace__users__v1__who_am_iresponse__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue marketplace__users__v1__caller_kind__enum_values_by_number[4] =
+static const ProtobufCEnumValue marketplace__users__v1__caller_kind__enum_values_by_number[5] =
 {
   { "CALLER_KIND_UNSPECIFIED", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_UNSPECIFIED", 0 },
   { "CALLER_KIND_ANONYMOUS", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_ANONYMOUS", 1 },
   { "CALLER_KIND_OPERATOR", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_OPERATOR", 2 },
   { "CALLER_KIND_USER", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_USER", 3 },
+  { "CALLER_KIND_SERVICE", "MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_SERVICE", 4 },
 };
 static const ProtobufCIntRange marketplace__users__v1__caller_kind__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 5}
 };
-static const ProtobufCEnumValueIndex marketplace__users__v1__caller_kind__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex marketplace__users__v1__caller_kind__enum_values_by_name[5] =
 {
   { "CALLER_KIND_ANONYMOUS", 1 },
   { "CALLER_KIND_OPERATOR", 2 },
+  { "CALLER_KIND_SERVICE", 4 },
   { "CALLER_KIND_UNSPECIFIED", 0 },
   { "CALLER_KIND_USER", 3 },
 };
@@ -1116,9 +1118,9 @@ const ProtobufCEnumDescriptor marketplace__users__v1__caller_kind__descriptor =
   "CallerKind",
   "Marketplace__Users__V1__CallerKind",
   "marketplace.users.v1",
-  4,
+  5,
   marketplace__users__v1__caller_kind__enum_values_by_number,
-  4,
+  5,
   marketplace__users__v1__caller_kind__enum_values_by_name,
   1,
   marketplace__users__v1__caller_kind__value_ranges,

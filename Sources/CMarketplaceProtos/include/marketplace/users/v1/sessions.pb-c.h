@@ -49,7 +49,13 @@ typedef enum _Marketplace__Users__V1__CallerKind {
   /*
    * A person, by the session token sent as `authorization: Bearer <token>`.
    */
-  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_USER = 3
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_USER = 3,
+  /*
+   * An internal service, recognised by the peer's Unix uid or gid
+   * (--service-uid / --service-gid): access checks, the change feed and the
+   * read-only lookups the contract opens to services.
+   */
+  MARKETPLACE__USERS__V1__CALLER_KIND__CALLER_KIND_SERVICE = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__USERS__V1__CALLER_KIND)
 } Marketplace__Users__V1__CallerKind;
 

@@ -26,6 +26,8 @@ public struct AccountsClient: Sendable {
     /// it; PERMISSION_DENIED for an administrator when it is not their current
     /// account (known or not) or they are not an active administrator of it.
     ///
+    /// Also open to internal services (read-only).
+    ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getAccount(_ request: GetAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetAccountResponse {
         try await client.unary(service: "marketplace.users.v1.Accounts", method: "GetAccount", request: request, options: options, idempotency: .noSideEffects)

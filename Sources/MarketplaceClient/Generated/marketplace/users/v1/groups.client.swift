@@ -6,7 +6,8 @@ import MarketplaceRPC
 /// Creating and reading an account's groups.
 ///
 /// Callers: operators, and active administrators of the session's current
-/// account (see marketplace.options.v1.access). Errors of every method:
+/// account (see marketplace.options.v1.access); internal services too, for
+/// every account, on the read-only methods marked `services: true`. Errors of every method:
 /// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
 /// not an active administrator of their current account (naming why), or an
 /// account_id is not their current account (known or not); NOT_FOUND for a

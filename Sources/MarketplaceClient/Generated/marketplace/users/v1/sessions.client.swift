@@ -67,8 +67,8 @@ public struct SessionsClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.Sessions", method: "SwitchAccount", request: request, options: options, idempotency: .idempotent)
     }
 
-    /// Says who the call acts as: anonymous, an operator (by Unix uid), or a
-    /// signed-in user with the session's current account. Callable by everyone.
+    /// Says who the call acts as: anonymous, an operator or an internal service
+    /// (by Unix uid), or a signed-in user with the session's current account. Callable by everyone.
     ///
     /// Errors: UNAUTHENTICATED for a bad or expired bearer token.
     ///

@@ -13,6 +13,8 @@ public struct UsersClient: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no user has it.
     ///
+    /// Also open to internal services (read-only).
+    ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func getUser(_ request: GetUserRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> GetUserResponse {
         try await client.unary(service: "marketplace.users.v1.Users", method: "GetUser", request: request, options: options, idempotency: .noSideEffects)

@@ -535,11 +535,15 @@ public enum CallerKind: ProtoEnum {
     case `operator`
     /// A person, by the session token sent as `authorization: Bearer <token>`.
     case user
+    /// An internal service, recognised by the peer's Unix uid or gid
+    /// (--service-uid / --service-gid): access checks, the change feed and the
+    /// read-only lookups the contract opens to services.
+    case service
     /// A value this version of the contract does not know.
     case unrecognized(Int32)
 
     /// Every value this version of the contract knows.
-    public static let knownCases: [CallerKind] = [.unspecified, .anonymous, .`operator`, .user]
+    public static let knownCases: [CallerKind] = [.unspecified, .anonymous, .`operator`, .user, .service]
 
     public init(rawValue: Int32) {
         switch rawValue {
@@ -547,6 +551,7 @@ public enum CallerKind: ProtoEnum {
         case 1: self = .anonymous
         case 2: self = .`operator`
         case 3: self = .user
+        case 4: self = .service
         default: self = .unrecognized(rawValue)
         }
     }
@@ -557,6 +562,7 @@ public enum CallerKind: ProtoEnum {
         case .anonymous: 1
         case .`operator`: 2
         case .user: 3
+        case .service: 4
         case .unrecognized(let value): value
         }
     }
@@ -568,6 +574,7 @@ public enum CallerKind: ProtoEnum {
         case .anonymous: "CALLER_KIND_ANONYMOUS"
         case .`operator`: "CALLER_KIND_OPERATOR"
         case .user: "CALLER_KIND_USER"
+        case .service: "CALLER_KIND_SERVICE"
         case .unrecognized(let value): String(value)
         }
     }

@@ -18,6 +18,8 @@ public protocol AccountsService: Sendable {
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
     /// it; PERMISSION_DENIED for an administrator when it is not their current
     /// account (known or not) or they are not an active administrator of it.
+    ///
+    /// Also open to internal services (read-only).
     func getAccount(_ request: GetAccountRequest, context: RPCContext) async throws -> GetAccountResponse
     /// Lists accounts by id, a page at a time.
     ///

@@ -45,8 +45,8 @@ public protocol SessionsService: Sendable {
     /// user has no active membership there (or is blocked there); INVALID_ARGUMENT
     /// for a malformed account id.
     func switchAccount(_ request: SwitchAccountRequest, context: RPCContext) async throws -> SwitchAccountResponse
-    /// Says who the call acts as: anonymous, an operator (by Unix uid), or a
-    /// signed-in user with the session's current account. Callable by everyone.
+    /// Says who the call acts as: anonymous, an operator or an internal service
+    /// (by Unix uid), or a signed-in user with the session's current account. Callable by everyone.
     ///
     /// Errors: UNAUTHENTICATED for a bad or expired bearer token.
     func whoAmI(_ request: WhoAmIRequest, context: RPCContext) async throws -> WhoAmIResponse

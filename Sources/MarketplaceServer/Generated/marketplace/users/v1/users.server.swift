@@ -10,6 +10,8 @@ public protocol UsersService: Sendable {
     /// Returns one user.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no user has it.
+    ///
+    /// Also open to internal services (read-only).
     func getUser(_ request: GetUserRequest, context: RPCContext) async throws -> GetUserResponse
     /// Finds the user with an email address (case-insensitive).
     ///
