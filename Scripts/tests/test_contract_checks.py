@@ -16,6 +16,13 @@ CHECK = os.path.join(ROOT, "Scripts", "check-contract")
 COVERAGE = os.path.join(ROOT, "Scripts", "check-conformance")
 GROUPS = os.path.join("marketplace", "users", "v1", "groups.proto")
 
+# GetGroup as it stands in Protos/ (with its options), which the tests edit.
+GET_GROUP_HEAD = "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse) {\n"
+GET_GROUP = (GET_GROUP_HEAD
+             + "    option idempotency_level = NO_SIDE_EFFECTS;\n"
+             + '    option (marketplace.options.v1.access) = {rule: ACCESS_RULE_ACCOUNT_ADMINISTRATOR, target: "group_id", services: true};\n'
+             + "  }\n")
+
 
 class ContractCopy(unittest.TestCase):
     def setUp(self):
@@ -83,7 +90,7 @@ class LockTests(ContractCopy):
                          "number reused by marketplace.users.v1.CreateGroupRequest.budget")
 
     def test_removed_rpc_and_enum_value(self):
-        self.edit(GROUPS, "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);\n", "")
+        self.edit(GROUPS, GET_GROUP, "")
         self.edit(os.path.join("marketplace", "users", "v1", "resources.proto"), "  ACCOUNT_TYPE_VENDOR = 2;\n", "")
         self.assertFails("rpc marketplace.users.v1.Groups/GetGroup was removed",
                          "enum value marketplace.users.v1.AccountType.ACCOUNT_TYPE_VENDOR (number 2) was removed")
@@ -104,9 +111,7 @@ class LockTests(ContractCopy):
                     "extend google.protobuf.MethodOptions {\n  Rule rule = 50001;\n}\n")
         self.edit(GROUPS, 'import "marketplace/users/v1/resources.proto";',
                   'import "marketplace/users/v1/resources.proto";\nimport "marketplace/access/v1/access.proto";')
-        self.edit(GROUPS, "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);",
-                  "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse) {\n"
-                  "    option (marketplace.access.v1.rule) = RULE_EVERYONE;\n  }")
+        self.edit(GROUPS, GET_GROUP_HEAD, GET_GROUP_HEAD + "    option (marketplace.access.v1.rule) = RULE_EVERYONE;\n")
         # Only the new file's own entries are additions; the rpc with an option is unchanged.
         stderr = self.assertFails("added: extension marketplace.access.v1.rule")
         self.assertNotIn("GetGroup", stderr)
@@ -114,17 +119,14 @@ class LockTests(ContractCopy):
 
 class LintTests(ContractCopy):
     def test_rpc_without_errors_is_refused(self):
-        self.edit(GROUPS, "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);",
-                  "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);\n\n"
-                  "  // Archives a group.\n  rpc ArchiveGroup(ArchiveGroupRequest) returns (ArchiveGroupResponse);")
+        self.edit(GROUPS, GET_GROUP,
+                  GET_GROUP + "\n  // Archives a group.\n  rpc ArchiveGroup(ArchiveGroupRequest) returns (ArchiveGroupResponse);\n")
         with open(os.path.join(self.protos, GROUPS), "a") as f:
             f.write("\nmessage ArchiveGroupRequest {}\n\nmessage ArchiveGroupResponse {}\n")
         self.assertFails('rpc marketplace.users.v1.Groups/ArchiveGroup: its comment has no "Errors:" paragraph')
 
     def test_rpc_without_comment_and_shared_request(self):
-        self.edit(GROUPS, "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);",
-                  "  rpc GetGroup(GetGroupRequest) returns (GetGroupResponse);\n"
-                  "  rpc FetchGroup(GetGroupRequest) returns (GetGroupResponse);")
+        self.edit(GROUPS, GET_GROUP, GET_GROUP + "  rpc FetchGroup(GetGroupRequest) returns (GetGroupResponse);\n")
         self.assertFails("rpc marketplace.users.v1.Groups/FetchGroup has no comment",
                          "must take/return marketplace.users.v1.FetchGroupRequest",
                          "marketplace.users.v1.GetGroupRequest is used by more than one rpc")
