@@ -97,10 +97,10 @@ extension UserDirectory {
             // or not the email already had a login: never that login's own names,
             // phone or last sign-in, nor whether it exists.
             var shown = member.resolved(at: now)
-            // The user fields other than those typed are what a new user would
-            // have: no phone, default language, no password, created now.
+            // Exactly what a user created by this invitation looks like: what
+            // was typed, default language, no password, created now.
             shown.user = User(
-                id: user.id, firstName: firstName, lastName: lastName, email: email, phone: nil, createdAt: now, updatedAt: now)
+                id: user.id, firstName: firstName, lastName: lastName, email: email, phone: phone, createdAt: now, updatedAt: now)
             return InvitedAccountUser(accountUser: shown, link: link)
         }
     }

@@ -32,7 +32,7 @@ struct AccountUsersConformanceTests {
                 (.invalidArgument, "last_name", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: String(repeating: "b", count: 101), groupIds: [staff.id])),
                 (.invalidArgument, "phone", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: "B", phone: "call me", groupIds: [staff.id])),
                 (.invalidArgument, "group", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: "B", groupIds: [])),
-                (.invalidArgument, "group_ids[0]", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: "B", groupIds: [foreign.id])),
+                (.notFound, "group_ids[0]", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: "B", groupIds: [foreign.id])),
                 (.notFound, "ACC-0000-0000", .init(accountId: "ACC-0000-0000", email: "b@example.com", firstName: "B", lastName: "B", groupIds: [staff.id])),
                 (.notFound, "UGR-0000-0000", .init(accountId: acme.id, email: "b@example.com", firstName: "B", lastName: "B", groupIds: ["UGR-0000-0000"])),
                 (.alreadyExists, "ada@example.com", .init(accountId: acme.id, email: "ADA@example.com", firstName: "A", lastName: "L", groupIds: [staff.id])),
@@ -69,18 +69,28 @@ struct AccountUsersConformanceTests {
     }
 
     // contract: marketplace.users.v1.AccountUsers/InviteUser
-    @Test("InviteUser: a DISABLED membership (removed, declined, revoked) is invited again, same id")
+    @Test("InviteUser: a DISABLED membership (removed, declined, revoked) is invited again, same id; a never-used one starts afresh")
     func reinvite() async throws {
         try await withUsersServer { _, client in
             let f = Fixture(client: client)
             let (acme, _, staff) = try await f.accountWithGroups()
-            let first = try await f.invite(acme, "ada@example.com", groups: [staff])
-            let id = try #require(first.accountUser?.id)
-            _ = try await client.invitations.declineInvitation(.init(token: token(of: first.invitationLink)))
+            // Ada has a login: removed, declined or revoked, her membership is DISABLED and invited again.
+            let member = try await f.accept(try await f.invite(acme, "ada@example.com", groups: [staff]).invitationLink)
+            _ = try await client.accountUsers.removeAccountUser(.init(accountUserId: member.id))
             let again = try await f.invite(acme, "ada@example.com", groups: [staff])
-            #expect(again.accountUser?.id == id && again.accountUser?.status == .invited)
-            _ = try await client.accountUsers.revokeInvitation(.init(accountUserId: id))
-            #expect(try await f.invite(acme, "ada@example.com", groups: [staff]).accountUser?.id == id)
+            #expect(again.accountUser?.id == member.id && again.accountUser?.status == .invited)
+            _ = try await client.invitations.declineInvitation(.init(token: token(of: again.invitationLink)))
+            #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: member.id)).accountUser?.status == .disabled)
+            let third = try await f.invite(acme, "ada@example.com", groups: [staff])
+            #expect(third.accountUser?.id == member.id && third.accountUser?.status == .invited)
+            _ = try await client.accountUsers.revokeInvitation(.init(accountUserId: member.id))
+            #expect(try await f.invite(acme, "ada@example.com", groups: [staff]).accountUser?.id == member.id)
+            // Bob never had a login: declining deletes the user the invitation made, so inviting again starts afresh.
+            let bob = try await f.invite(acme, "bob@example.com", groups: [staff])
+            _ = try await client.invitations.declineInvitation(.init(token: token(of: bob.invitationLink)))
+            #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: bob.accountUser!.id)).accountUser?.status == .deleted)
+            let bobAgain = try await f.invite(acme, "bob@example.com", groups: [staff])
+            #expect(bobAgain.accountUser?.id != bob.accountUser?.id && bobAgain.accountUser?.status == .invited)
         }
     }
 
@@ -93,8 +103,10 @@ struct AccountUsersConformanceTests {
             let (acme, admins, staff) = try await f.accountWithGroups()
             let ada = try await f.accept(try await f.invite(acme, "ada@example.com", groups: [admins], first: "Ada", last: "Lovelace").invitationLink)
             let bob = try #require(try await f.invite(acme, "bob@example.com", groups: [staff], first: "Bob", last: "Brown").accountUser)
-            let cy = try #require(try await f.invite(acme, "cy@example.com", groups: [staff], first: "Cy", last: "Clay").accountUser)
-            _ = try await client.accountUsers.revokeInvitation(.init(accountUserId: cy.id))
+            let cyLink = try await f.invite(acme, "cy@example.com", groups: [staff], first: "Cy", last: "Clay").invitationLink
+            let cy = try #require(try await client.invitations.acceptInvitation(.init(
+                token: token(of: cyLink), firstName: "Cy", lastName: "Clay", password: Conformance.password, acceptTerms: true)).accountUser)
+            _ = try await client.accountUsers.removeAccountUser(.init(accountUserId: cy.id))
             func ids(_ request: ListAccountUsersRequest) async throws -> [String] {
                 try await client.accountUsers.listAccountUsers(request).accountUsers.map(\.id)
             }
@@ -157,7 +169,7 @@ struct AccountUsersConformanceTests {
             await expectRPCError(.invalidArgument, "group") {
                 try await client.accountUsers.updateAccountUserGroups(.init(accountUserId: member.id, groupIds: []))
             }
-            await expectRPCError(.invalidArgument, foreign.id) {
+            await expectRPCError(.notFound, foreign.id) {
                 try await client.accountUsers.updateAccountUserGroups(.init(accountUserId: member.id, groupIds: [foreign.id]))
             }
             await expectRPCError(.notFound, "UGR-0000-0000") {
@@ -166,8 +178,9 @@ struct AccountUsersConformanceTests {
             await expectRPCError(.notFound) {
                 try await client.accountUsers.updateAccountUserGroups(.init(accountUserId: "AUSR-0000-0000-0000", groupIds: [staff.id]))
             }
+            // Revoked before Ada ever had a login: the membership is DELETED with the user it made.
             _ = try await client.accountUsers.revokeInvitation(.init(accountUserId: member.id))
-            await expectRPCError(.failedPrecondition, "disabled") {
+            await expectRPCError(.failedPrecondition, "deleted") {
                 try await client.accountUsers.updateAccountUserGroups(.init(accountUserId: member.id, groupIds: [staff.id]))
             }
             #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: member.id)).accountUser?.groups.map(\.id) == [admins.id])
@@ -232,7 +245,7 @@ struct AccountUsersConformanceTests {
     }
 
     // contract: marketplace.users.v1.AccountUsers/RevokeInvitation NOT_FOUND FAILED_PRECONDITION
-    @Test("RevokeInvitation: pending or expired become DISABLED and the link says revoked; others refused")
+    @Test("RevokeInvitation: pending or expired become DISABLED (DELETED when the user never had a login) and the link says revoked; others refused")
     func revokeInvitation() async throws {
         let clock = ManualWallClock(start: Date(timeIntervalSince1970: 1_800_000_000))
         try await withUsersServer(configure: { $0.clock = clock; $0.invitationTTL = .seconds(60) }) { _, client in
@@ -245,8 +258,14 @@ struct AccountUsersConformanceTests {
             #expect(try await client.invitations.showInvitation(.init(token: token(of: pending.invitationLink))).invitation?.state == .revoked)
             clock.advance(by: .seconds(61))
             let revoked = try await client.accountUsers.revokeInvitation(.init(accountUserId: expired.accountUser!.id))
-            #expect(revoked.accountUser?.status == .disabled && revoked.accountUser?.invitationExpiresAt == nil)
-            await expectRPCError(.failedPrecondition, "disabled") { try await client.accountUsers.revokeInvitation(.init(accountUserId: pending.accountUser!.id)) }
+            #expect(revoked.accountUser?.status == .deleted && revoked.accountUser?.invitationExpiresAt == nil)
+            await expectRPCError(.failedPrecondition, "deleted") { try await client.accountUsers.revokeInvitation(.init(accountUserId: pending.accountUser!.id)) }
+            // A person with a login elsewhere keeps it: the membership becomes DISABLED.
+            let (globex, _, globexStaff) = try await f.accountWithGroups("Globex")
+            _ = try await f.accept(try await f.invite(globex, "dan@example.com", groups: [globexStaff]).invitationLink)
+            let dan = try #require(try await f.invite(acme, "dan@example.com", groups: [staff]).accountUser)
+            #expect(try await client.accountUsers.revokeInvitation(.init(accountUserId: dan.id)).accountUser?.status == .disabled)
+            await expectRPCError(.failedPrecondition, "disabled") { try await client.accountUsers.revokeInvitation(.init(accountUserId: dan.id)) }
             await expectRPCError(.failedPrecondition, "active") { try await client.accountUsers.revokeInvitation(.init(accountUserId: active.id)) }
             await expectRPCError(.notFound) { try await client.accountUsers.revokeInvitation(.init(accountUserId: "AUSR-0000-0000-0000")) }
         }
@@ -266,7 +285,8 @@ struct AccountUsersConformanceTests {
             let blocked = try await client.accountUsers.blockAccountUser(.init(accountUserId: active.id, reason: "left the company"))
             #expect(blocked.accountUser?.status == .blocked && blocked.accountUser?.blockedAt != nil)
             #expect(try await client.audit.listAuditEvents(.init(accountId: acme.id, pageSize: 1)).events.first?.details.contains("left the company") == true)
-            await expectRPCError(.failedPrecondition, "blocked") { try await client.accountUsers.blockAccountUser(.init(accountUserId: active.id)) }
+            // Blocking a BLOCKED member changes nothing and answers it as it is.
+            #expect(try await client.accountUsers.blockAccountUser(.init(accountUserId: active.id)).accountUser?.status == .blocked)
             let unblocked = try await client.accountUsers.unblockAccountUser(.init(accountUserId: active.id))
             #expect(unblocked.accountUser?.status == .active && unblocked.accountUser?.blockedAt == nil)
             await expectRPCError(.notFound) { try await client.accountUsers.blockAccountUser(.init(accountUserId: "AUSR-0000-0000-0000")) }
