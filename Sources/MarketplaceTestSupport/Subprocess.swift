@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The outcome of a finished process.
 public struct ProcessResult: Sendable {
@@ -6,6 +7,15 @@ public struct ProcessResult: Sendable {
     public let stdout: String
     public let stderr: String
 }
+
+/// Starts `process`, one start at a time in the whole test process:
+/// swift-corelibs-foundation's `Process.run()` crashed (a bad `memmove`
+/// inside it) when many tests started programs at once on several threads.
+public func launchSerialized(_ process: Process) throws {
+    try launchLock.withLock { _ in try process.run() }
+}
+
+private let launchLock = Mutex(())
 
 /// Runs a program to completion on a thread of its own (never blocking Swift's
 /// cooperative pool) and returns its exit status and output.
@@ -32,7 +42,7 @@ public func runProcess(
                 process.standardError = FileHandle(forWritingAtPath: errPath)
                 let input = Pipe()
                 process.standardInput = input
-                try process.run()
+                try launchSerialized(process)
                 // A child may exit without reading its input: the throwing
                 // write reports EPIPE instead of trapping like write(_:) does.
                 if let stdin, !stdin.isEmpty { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }

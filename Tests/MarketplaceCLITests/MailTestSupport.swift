@@ -18,7 +18,7 @@ final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: stderrPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try launchSerialized(process)
     }
 
     /// A test that failed half-way leaves nothing running.

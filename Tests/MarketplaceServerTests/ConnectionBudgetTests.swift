@@ -116,7 +116,7 @@ struct ConnectionBudgetTests {
         process.standardOutput = out
         let input = Pipe()
         process.standardInput = input
-        try process.run()
+        try launchSerialized(process)
         defer {
             try? input.fileHandleForWriting.close()
             process.waitUntilExit()

@@ -43,7 +43,7 @@ final class DaemonProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try launchSerialized(process)
     }
 
     /// A daemon a failed test left running is killed, never leaked.
