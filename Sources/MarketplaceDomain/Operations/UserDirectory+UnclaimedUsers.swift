@@ -23,14 +23,7 @@ extension UserDirectory {
             member.invitationExpiresAt = nil
             try w.update(member)
         }
-        user.firstName = ""
-        user.lastName = ""
-        user.phone = nil
-        user.icon = ""
-        user.email = "deleted+\(userID.lowercased())@invalid"
-        user.status = .deleted
-        user.updatedAt = now
-        try w.update(user)
+        try erase(&user, w, at: now)
         try audit(w, .userDeleted, accountID: nil, target: userID, actor: .anonymous, at: now, details: "reason=invitation ended unaccepted; user never signed in")
     }
 }

@@ -68,19 +68,27 @@ extension UserDirectory {
                 try w.update(member)
                 try Self.audit(w, .userDeleted, accountID: member.accountID, target: member.id, actor: actor, at: now, details: "user=\(id)")
             }
-            user.firstName = ""
-            user.lastName = ""
-            user.phone = nil
-            user.icon = ""
-            user.email = "deleted+\(id.lowercased())@invalid"
-            user.status = .deleted
-            user.hasPassword = false
-            user.updatedAt = now
-            try w.update(user)
-            try w.setPasswordHash(userID: id, hash: nil)
+            try Self.erase(&user, w, at: now)
             try w.deleteSessions(userID: id, except: nil)
             try Self.audit(w, .userDeleted, accountID: nil, target: id, actor: actor, at: now)
             return user
         }
+    }
+
+    /// Erases a user's personal data and marks the user `deleted`: names,
+    /// phone and icon emptied, the email replaced (so it is free to be invited
+    /// again), the password hash removed. Shared by ``deleteUser(id:actor:)``
+    /// and the forgetting of a user no invitation was accepted for.
+    static func erase(_ user: inout User, _ w: any StoreWriter, at now: Date) throws {
+        user.firstName = ""
+        user.lastName = ""
+        user.phone = nil
+        user.icon = ""
+        user.email = "deleted+\(user.id.lowercased())@invalid"
+        user.status = .deleted
+        user.hasPassword = false
+        user.updatedAt = now
+        try w.update(user)
+        try w.setPasswordHash(userID: user.id, hash: nil)
     }
 }
