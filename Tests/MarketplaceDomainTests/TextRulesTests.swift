@@ -73,6 +73,9 @@ import Testing
         let tokens = PageToken(secrets: secrets)
         let token = tokens.encode(tag: "members\u{1F}ACC-1\u{1F}name", ["", "AUSR-1234-5678-9012"])
         #expect(token.utf8.count < 200)
+        // Never taken for a command-line option: every token starts "pt_" (a bare
+        // base64url token starts with "-" one time in 64).
+        for _ in 0..<256 { #expect(tokens.encode(tag: "t", ["1"]).hasPrefix("pt_")) }
         #expect(try tokens.decode(token, tag: "members\u{1F}ACC-1\u{1F}name", fieldCount: 2) == ["", "AUSR-1234-5678-9012"])
         do {
             _ = try tokens.decode(token, tag: "members\u{1F}ACC-1\u{1F}email", fieldCount: 2)

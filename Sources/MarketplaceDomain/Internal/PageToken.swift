@@ -12,6 +12,10 @@ struct PageToken {
     let secrets: Secrets
 
     static let separator: Character = "\u{1F}"
+    /// Every token starts with it, like the `inv_` and `ses_` tokens: a
+    /// base64url token may start with "-", which a command line takes for an
+    /// option (`--page-token -1vGa...` was refused by the CLI's parser).
+    static let prefix = "pt_"
     /// The longest token accepted, in bytes: a token is well under it.
     static let maxTokenBytes = 512
     /// Bytes of the tag's digest kept in a token.
@@ -35,7 +39,7 @@ struct PageToken {
                 crypto_secretbox_easy(b.baseAddress!, m.baseAddress!, UInt64(m.count), nonce, key)
             }
         }
-        return Base64URL.encode(nonce + box)
+        return Self.prefix + Base64URL.encode(nonce + box)
     }
 
     /// The fields of `token`, or `nil` for an empty token (first page).
@@ -48,7 +52,8 @@ struct PageToken {
         let invalid = DomainError.invalidArgument("\(field): is malformed or was not issued by this service; start again without a page token")
         let nonceLength = Int(crypto_secretbox_noncebytes())
         let macLength = Int(crypto_secretbox_macbytes())
-        guard token.utf8.count <= Self.maxTokenBytes, let sealed = Base64URL.decode(token),
+        guard token.utf8.count <= Self.maxTokenBytes, token.hasPrefix(Self.prefix),
+              let sealed = Base64URL.decode(String(token.dropFirst(Self.prefix.count))),
               sealed.count >= nonceLength + macLength + Self.bindingBytes
         else { throw invalid }
         var plain = [UInt8](repeating: 0, count: sealed.count - nonceLength - macLength)
