@@ -29,6 +29,9 @@ extension AccessPolicy {
         .init("marketplace.users.v1.Accounts", "CreateAccount", .operatorOnly),
         .init("marketplace.users.v1.Accounts", "GetAccount", .accountAdministrator(AccessTarget(field: "account_id", of: GetAccountRequest.self) { $0.accountId }), services: true),
         .init("marketplace.users.v1.Accounts", "ListAccounts", .operatorOnly),
+        .init("marketplace.users.v1.Accounts", "RenameAccount", .operatorOnly),
+        .init("marketplace.users.v1.Accounts", "DisableAccount", .operatorOnly),
+        .init("marketplace.users.v1.Accounts", "EnableAccount", .operatorOnly),
         // marketplace/users/v1/audit.proto
         .init("marketplace.users.v1.Audit", "ListAuditEvents", .accountAdministrator(AccessTarget(field: "account_id", of: ListAuditEventsRequest.self) { $0.accountId })),
         // marketplace/users/v1/changes.proto
@@ -37,6 +40,8 @@ extension AccessPolicy {
         .init("marketplace.users.v1.Groups", "CreateGroup", .accountAdministrator(AccessTarget(field: "account_id", of: CreateGroupRequest.self) { $0.accountId })),
         .init("marketplace.users.v1.Groups", "GetGroup", .accountAdministrator(AccessTarget(field: "group_id", of: GetGroupRequest.self) { $0.groupId }), services: true),
         .init("marketplace.users.v1.Groups", "ListGroups", .accountAdministrator(AccessTarget(field: "account_id", of: ListGroupsRequest.self) { $0.accountId }), services: true),
+        .init("marketplace.users.v1.Groups", "UpdateGroup", .accountAdministrator(AccessTarget(field: "group_id", of: UpdateGroupRequest.self) { $0.groupId })),
+        .init("marketplace.users.v1.Groups", "DeleteGroup", .accountAdministrator(AccessTarget(field: "group_id", of: DeleteGroupRequest.self) { $0.groupId })),
         // marketplace/users/v1/invitations.proto
         .init("marketplace.users.v1.Invitations", "ShowInvitation", .everyone),
         .init("marketplace.users.v1.Invitations", "AcceptInvitation", .everyone),

@@ -277,6 +277,276 @@ void   marketplace__users__v1__list_accounts_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__list_accounts_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__users__v1__rename_account_request__init
+                     (Marketplace__Users__V1__RenameAccountRequest         *message)
+{
+  static const Marketplace__Users__V1__RenameAccountRequest init_value = MARKETPLACE__USERS__V1__RENAME_ACCOUNT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__rename_account_request__get_packed_size
+                     (const Marketplace__Users__V1__RenameAccountRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__rename_account_request__pack
+                     (const Marketplace__Users__V1__RenameAccountRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__rename_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__RenameAccountRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__RenameAccountRequest *
+       marketplace__users__v1__rename_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__RenameAccountRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__rename_account_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__rename_account_request__free_unpacked
+                     (Marketplace__Users__V1__RenameAccountRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__rename_account_response__init
+                     (Marketplace__Users__V1__RenameAccountResponse         *message)
+{
+  static const Marketplace__Users__V1__RenameAccountResponse init_value = MARKETPLACE__USERS__V1__RENAME_ACCOUNT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__rename_account_response__get_packed_size
+                     (const Marketplace__Users__V1__RenameAccountResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__rename_account_response__pack
+                     (const Marketplace__Users__V1__RenameAccountResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__rename_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__RenameAccountResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__RenameAccountResponse *
+       marketplace__users__v1__rename_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__RenameAccountResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__rename_account_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__rename_account_response__free_unpacked
+                     (Marketplace__Users__V1__RenameAccountResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__rename_account_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__disable_account_request__init
+                     (Marketplace__Users__V1__DisableAccountRequest         *message)
+{
+  static const Marketplace__Users__V1__DisableAccountRequest init_value = MARKETPLACE__USERS__V1__DISABLE_ACCOUNT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__disable_account_request__get_packed_size
+                     (const Marketplace__Users__V1__DisableAccountRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__disable_account_request__pack
+                     (const Marketplace__Users__V1__DisableAccountRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__disable_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__DisableAccountRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__DisableAccountRequest *
+       marketplace__users__v1__disable_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__DisableAccountRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__disable_account_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__disable_account_request__free_unpacked
+                     (Marketplace__Users__V1__DisableAccountRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__disable_account_response__init
+                     (Marketplace__Users__V1__DisableAccountResponse         *message)
+{
+  static const Marketplace__Users__V1__DisableAccountResponse init_value = MARKETPLACE__USERS__V1__DISABLE_ACCOUNT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__disable_account_response__get_packed_size
+                     (const Marketplace__Users__V1__DisableAccountResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__disable_account_response__pack
+                     (const Marketplace__Users__V1__DisableAccountResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__disable_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__DisableAccountResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__DisableAccountResponse *
+       marketplace__users__v1__disable_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__DisableAccountResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__disable_account_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__disable_account_response__free_unpacked
+                     (Marketplace__Users__V1__DisableAccountResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__disable_account_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__enable_account_request__init
+                     (Marketplace__Users__V1__EnableAccountRequest         *message)
+{
+  static const Marketplace__Users__V1__EnableAccountRequest init_value = MARKETPLACE__USERS__V1__ENABLE_ACCOUNT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__enable_account_request__get_packed_size
+                     (const Marketplace__Users__V1__EnableAccountRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__enable_account_request__pack
+                     (const Marketplace__Users__V1__EnableAccountRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__enable_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__EnableAccountRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__EnableAccountRequest *
+       marketplace__users__v1__enable_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__EnableAccountRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__enable_account_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__enable_account_request__free_unpacked
+                     (Marketplace__Users__V1__EnableAccountRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__enable_account_response__init
+                     (Marketplace__Users__V1__EnableAccountResponse         *message)
+{
+  static const Marketplace__Users__V1__EnableAccountResponse init_value = MARKETPLACE__USERS__V1__ENABLE_ACCOUNT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__enable_account_response__get_packed_size
+                     (const Marketplace__Users__V1__EnableAccountResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__enable_account_response__pack
+                     (const Marketplace__Users__V1__EnableAccountResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__enable_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__EnableAccountResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__EnableAccountResponse *
+       marketplace__users__v1__enable_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__EnableAccountResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__enable_account_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__enable_account_response__free_unpacked
+                     (Marketplace__Users__V1__EnableAccountResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__enable_account_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor marketplace__users__v1__create_account_request__field_descriptors[2] =
 {
   {
@@ -544,16 +814,263 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_accounts_response_
   (ProtobufCMessageInit) marketplace__users__v1__list_accounts_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__accounts__method_descriptors[3] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__rename_account_request__field_descriptors[2] =
+{
+  {
+    "account_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__RenameAccountRequest, account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__RenameAccountRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__rename_account_request__field_indices_by_name[] = {
+  0,   /* field[0] = account_id */
+  1,   /* field[1] = name */
+};
+static const ProtobufCIntRange marketplace__users__v1__rename_account_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__rename_account_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.RenameAccountRequest",
+  "RenameAccountRequest",
+  "Marketplace__Users__V1__RenameAccountRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__RenameAccountRequest),
+  2,
+  marketplace__users__v1__rename_account_request__field_descriptors,
+  marketplace__users__v1__rename_account_request__field_indices_by_name,
+  1,  marketplace__users__v1__rename_account_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__rename_account_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__rename_account_response__field_descriptors[1] =
+{
+  {
+    "account",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__RenameAccountResponse, account),
+    &marketplace__users__v1__account__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__rename_account_response__field_indices_by_name[] = {
+  0,   /* field[0] = account */
+};
+static const ProtobufCIntRange marketplace__users__v1__rename_account_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__rename_account_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.RenameAccountResponse",
+  "RenameAccountResponse",
+  "Marketplace__Users__V1__RenameAccountResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__RenameAccountResponse),
+  1,
+  marketplace__users__v1__rename_account_response__field_descriptors,
+  marketplace__users__v1__rename_account_response__field_indices_by_name,
+  1,  marketplace__users__v1__rename_account_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__rename_account_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__disable_account_request__field_descriptors[1] =
+{
+  {
+    "account_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__DisableAccountRequest, account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__disable_account_request__field_indices_by_name[] = {
+  0,   /* field[0] = account_id */
+};
+static const ProtobufCIntRange marketplace__users__v1__disable_account_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__disable_account_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.DisableAccountRequest",
+  "DisableAccountRequest",
+  "Marketplace__Users__V1__DisableAccountRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__DisableAccountRequest),
+  1,
+  marketplace__users__v1__disable_account_request__field_descriptors,
+  marketplace__users__v1__disable_account_request__field_indices_by_name,
+  1,  marketplace__users__v1__disable_account_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__disable_account_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__disable_account_response__field_descriptors[1] =
+{
+  {
+    "account",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__DisableAccountResponse, account),
+    &marketplace__users__v1__account__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__disable_account_response__field_indices_by_name[] = {
+  0,   /* field[0] = account */
+};
+static const ProtobufCIntRange marketplace__users__v1__disable_account_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__disable_account_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.DisableAccountResponse",
+  "DisableAccountResponse",
+  "Marketplace__Users__V1__DisableAccountResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__DisableAccountResponse),
+  1,
+  marketplace__users__v1__disable_account_response__field_descriptors,
+  marketplace__users__v1__disable_account_response__field_indices_by_name,
+  1,  marketplace__users__v1__disable_account_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__disable_account_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__enable_account_request__field_descriptors[1] =
+{
+  {
+    "account_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__EnableAccountRequest, account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__enable_account_request__field_indices_by_name[] = {
+  0,   /* field[0] = account_id */
+};
+static const ProtobufCIntRange marketplace__users__v1__enable_account_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__enable_account_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.EnableAccountRequest",
+  "EnableAccountRequest",
+  "Marketplace__Users__V1__EnableAccountRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__EnableAccountRequest),
+  1,
+  marketplace__users__v1__enable_account_request__field_descriptors,
+  marketplace__users__v1__enable_account_request__field_indices_by_name,
+  1,  marketplace__users__v1__enable_account_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__enable_account_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__enable_account_response__field_descriptors[1] =
+{
+  {
+    "account",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__EnableAccountResponse, account),
+    &marketplace__users__v1__account__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__enable_account_response__field_indices_by_name[] = {
+  0,   /* field[0] = account */
+};
+static const ProtobufCIntRange marketplace__users__v1__enable_account_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__enable_account_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.EnableAccountResponse",
+  "EnableAccountResponse",
+  "Marketplace__Users__V1__EnableAccountResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__EnableAccountResponse),
+  1,
+  marketplace__users__v1__enable_account_response__field_descriptors,
+  marketplace__users__v1__enable_account_response__field_indices_by_name,
+  1,  marketplace__users__v1__enable_account_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__enable_account_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor marketplace__users__v1__accounts__method_descriptors[6] =
 {
   { "CreateAccount", &marketplace__users__v1__create_account_request__descriptor, &marketplace__users__v1__create_account_response__descriptor },
   { "GetAccount", &marketplace__users__v1__get_account_request__descriptor, &marketplace__users__v1__get_account_response__descriptor },
   { "ListAccounts", &marketplace__users__v1__list_accounts_request__descriptor, &marketplace__users__v1__list_accounts_response__descriptor },
+  { "RenameAccount", &marketplace__users__v1__rename_account_request__descriptor, &marketplace__users__v1__rename_account_response__descriptor },
+  { "DisableAccount", &marketplace__users__v1__disable_account_request__descriptor, &marketplace__users__v1__disable_account_response__descriptor },
+  { "EnableAccount", &marketplace__users__v1__enable_account_request__descriptor, &marketplace__users__v1__enable_account_response__descriptor },
 };
 const unsigned marketplace__users__v1__accounts__method_indices_by_name[] = {
   0,        /* CreateAccount */
+  4,        /* DisableAccount */
+  5,        /* EnableAccount */
   1,        /* GetAccount */
-  2         /* ListAccounts */
+  2,        /* ListAccounts */
+  3         /* RenameAccount */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__accounts__descriptor =
 {
@@ -562,7 +1079,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__accounts__descriptor =
   "Accounts",
   "Marketplace__Users__V1__Accounts",
   "marketplace.users.v1",
-  3,
+  6,
   marketplace__users__v1__accounts__method_descriptors,
   marketplace__users__v1__accounts__method_indices_by_name
 };
@@ -589,6 +1106,30 @@ void marketplace__users__v1__accounts__list_accounts(ProtobufCService *service,
 {
   assert(service->descriptor == &marketplace__users__v1__accounts__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__accounts__rename_account(ProtobufCService *service,
+                                                      const Marketplace__Users__V1__RenameAccountRequest *input,
+                                                      Marketplace__Users__V1__RenameAccountResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__accounts__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__accounts__disable_account(ProtobufCService *service,
+                                                       const Marketplace__Users__V1__DisableAccountRequest *input,
+                                                       Marketplace__Users__V1__DisableAccountResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__accounts__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__accounts__enable_account(ProtobufCService *service,
+                                                      const Marketplace__Users__V1__EnableAccountRequest *input,
+                                                      Marketplace__Users__V1__EnableAccountResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__accounts__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__accounts__init (Marketplace__Users__V1__Accounts_Service *service,
                                              Marketplace__Users__V1__Accounts_ServiceDestroy destroy)

@@ -277,6 +277,186 @@ void   marketplace__users__v1__list_groups_response__free_unpacked
   assert(message->base.descriptor == &marketplace__users__v1__list_groups_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__users__v1__update_group_request__init
+                     (Marketplace__Users__V1__UpdateGroupRequest         *message)
+{
+  static const Marketplace__Users__V1__UpdateGroupRequest init_value = MARKETPLACE__USERS__V1__UPDATE_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__update_group_request__get_packed_size
+                     (const Marketplace__Users__V1__UpdateGroupRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__update_group_request__pack
+                     (const Marketplace__Users__V1__UpdateGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__update_group_request__pack_to_buffer
+                     (const Marketplace__Users__V1__UpdateGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__UpdateGroupRequest *
+       marketplace__users__v1__update_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__UpdateGroupRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__update_group_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__update_group_request__free_unpacked
+                     (Marketplace__Users__V1__UpdateGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__update_group_response__init
+                     (Marketplace__Users__V1__UpdateGroupResponse         *message)
+{
+  static const Marketplace__Users__V1__UpdateGroupResponse init_value = MARKETPLACE__USERS__V1__UPDATE_GROUP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__update_group_response__get_packed_size
+                     (const Marketplace__Users__V1__UpdateGroupResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__update_group_response__pack
+                     (const Marketplace__Users__V1__UpdateGroupResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__update_group_response__pack_to_buffer
+                     (const Marketplace__Users__V1__UpdateGroupResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__UpdateGroupResponse *
+       marketplace__users__v1__update_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__UpdateGroupResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__update_group_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__update_group_response__free_unpacked
+                     (Marketplace__Users__V1__UpdateGroupResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__update_group_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__delete_group_request__init
+                     (Marketplace__Users__V1__DeleteGroupRequest         *message)
+{
+  static const Marketplace__Users__V1__DeleteGroupRequest init_value = MARKETPLACE__USERS__V1__DELETE_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__delete_group_request__get_packed_size
+                     (const Marketplace__Users__V1__DeleteGroupRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__delete_group_request__pack
+                     (const Marketplace__Users__V1__DeleteGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__delete_group_request__pack_to_buffer
+                     (const Marketplace__Users__V1__DeleteGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__DeleteGroupRequest *
+       marketplace__users__v1__delete_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__DeleteGroupRequest *)
+     protobuf_c_message_unpack (&marketplace__users__v1__delete_group_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__delete_group_request__free_unpacked
+                     (Marketplace__Users__V1__DeleteGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__users__v1__delete_group_response__init
+                     (Marketplace__Users__V1__DeleteGroupResponse         *message)
+{
+  static const Marketplace__Users__V1__DeleteGroupResponse init_value = MARKETPLACE__USERS__V1__DELETE_GROUP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__users__v1__delete_group_response__get_packed_size
+                     (const Marketplace__Users__V1__DeleteGroupResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__users__v1__delete_group_response__pack
+                     (const Marketplace__Users__V1__DeleteGroupResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__users__v1__delete_group_response__pack_to_buffer
+                     (const Marketplace__Users__V1__DeleteGroupResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__Users__V1__DeleteGroupResponse *
+       marketplace__users__v1__delete_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__Users__V1__DeleteGroupResponse *)
+     protobuf_c_message_unpack (&marketplace__users__v1__delete_group_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__users__v1__delete_group_response__free_unpacked
+                     (Marketplace__Users__V1__DeleteGroupResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__users__v1__delete_group_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor marketplace__users__v1__create_group_request__field_descriptors[6] =
 {
   {
@@ -609,16 +789,204 @@ const ProtobufCMessageDescriptor marketplace__users__v1__list_groups_response__d
   (ProtobufCMessageInit) marketplace__users__v1__list_groups_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__users__v1__groups__method_descriptors[3] =
+static const ProtobufCFieldDescriptor marketplace__users__v1__update_group_request__field_descriptors[5] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permissions",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, n_permissions),
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fields",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, n_fields),
+    offsetof(Marketplace__Users__V1__UpdateGroupRequest, fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__update_group_request__field_indices_by_name[] = {
+  2,   /* field[2] = description */
+  4,   /* field[4] = fields */
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = name */
+  3,   /* field[3] = permissions */
+};
+static const ProtobufCIntRange marketplace__users__v1__update_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__update_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.UpdateGroupRequest",
+  "UpdateGroupRequest",
+  "Marketplace__Users__V1__UpdateGroupRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__UpdateGroupRequest),
+  5,
+  marketplace__users__v1__update_group_request__field_descriptors,
+  marketplace__users__v1__update_group_request__field_indices_by_name,
+  1,  marketplace__users__v1__update_group_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__update_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__update_group_response__field_descriptors[1] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__UpdateGroupResponse, group),
+    &marketplace__users__v1__group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__update_group_response__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+};
+static const ProtobufCIntRange marketplace__users__v1__update_group_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__update_group_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.UpdateGroupResponse",
+  "UpdateGroupResponse",
+  "Marketplace__Users__V1__UpdateGroupResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__UpdateGroupResponse),
+  1,
+  marketplace__users__v1__update_group_response__field_descriptors,
+  marketplace__users__v1__update_group_response__field_indices_by_name,
+  1,  marketplace__users__v1__update_group_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__update_group_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__users__v1__delete_group_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__Users__V1__DeleteGroupRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__users__v1__delete_group_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange marketplace__users__v1__delete_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__users__v1__delete_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.DeleteGroupRequest",
+  "DeleteGroupRequest",
+  "Marketplace__Users__V1__DeleteGroupRequest",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__DeleteGroupRequest),
+  1,
+  marketplace__users__v1__delete_group_request__field_descriptors,
+  marketplace__users__v1__delete_group_request__field_indices_by_name,
+  1,  marketplace__users__v1__delete_group_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__delete_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define marketplace__users__v1__delete_group_response__field_descriptors NULL
+#define marketplace__users__v1__delete_group_response__field_indices_by_name NULL
+#define marketplace__users__v1__delete_group_response__number_ranges NULL
+const ProtobufCMessageDescriptor marketplace__users__v1__delete_group_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.users.v1.DeleteGroupResponse",
+  "DeleteGroupResponse",
+  "Marketplace__Users__V1__DeleteGroupResponse",
+  "marketplace.users.v1",
+  sizeof(Marketplace__Users__V1__DeleteGroupResponse),
+  0,
+  marketplace__users__v1__delete_group_response__field_descriptors,
+  marketplace__users__v1__delete_group_response__field_indices_by_name,
+  0,  marketplace__users__v1__delete_group_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__users__v1__delete_group_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor marketplace__users__v1__groups__method_descriptors[5] =
 {
   { "CreateGroup", &marketplace__users__v1__create_group_request__descriptor, &marketplace__users__v1__create_group_response__descriptor },
   { "GetGroup", &marketplace__users__v1__get_group_request__descriptor, &marketplace__users__v1__get_group_response__descriptor },
   { "ListGroups", &marketplace__users__v1__list_groups_request__descriptor, &marketplace__users__v1__list_groups_response__descriptor },
+  { "UpdateGroup", &marketplace__users__v1__update_group_request__descriptor, &marketplace__users__v1__update_group_response__descriptor },
+  { "DeleteGroup", &marketplace__users__v1__delete_group_request__descriptor, &marketplace__users__v1__delete_group_response__descriptor },
 };
 const unsigned marketplace__users__v1__groups__method_indices_by_name[] = {
   0,        /* CreateGroup */
+  4,        /* DeleteGroup */
   1,        /* GetGroup */
-  2         /* ListGroups */
+  2,        /* ListGroups */
+  3         /* UpdateGroup */
 };
 const ProtobufCServiceDescriptor marketplace__users__v1__groups__descriptor =
 {
@@ -627,7 +995,7 @@ const ProtobufCServiceDescriptor marketplace__users__v1__groups__descriptor =
   "Groups",
   "Marketplace__Users__V1__Groups",
   "marketplace.users.v1",
-  3,
+  5,
   marketplace__users__v1__groups__method_descriptors,
   marketplace__users__v1__groups__method_indices_by_name
 };
@@ -654,6 +1022,22 @@ void marketplace__users__v1__groups__list_groups(ProtobufCService *service,
 {
   assert(service->descriptor == &marketplace__users__v1__groups__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__groups__update_group(ProtobufCService *service,
+                                                  const Marketplace__Users__V1__UpdateGroupRequest *input,
+                                                  Marketplace__Users__V1__UpdateGroupResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__groups__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__users__v1__groups__delete_group(ProtobufCService *service,
+                                                  const Marketplace__Users__V1__DeleteGroupRequest *input,
+                                                  Marketplace__Users__V1__DeleteGroupResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &marketplace__users__v1__groups__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__users__v1__groups__init (Marketplace__Users__V1__Groups_Service *service,
                                            Marketplace__Users__V1__Groups_ServiceDestroy destroy)

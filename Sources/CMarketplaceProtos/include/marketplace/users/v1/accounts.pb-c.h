@@ -22,6 +22,12 @@ typedef struct Marketplace__Users__V1__GetAccountRequest Marketplace__Users__V1_
 typedef struct Marketplace__Users__V1__GetAccountResponse Marketplace__Users__V1__GetAccountResponse;
 typedef struct Marketplace__Users__V1__ListAccountsRequest Marketplace__Users__V1__ListAccountsRequest;
 typedef struct Marketplace__Users__V1__ListAccountsResponse Marketplace__Users__V1__ListAccountsResponse;
+typedef struct Marketplace__Users__V1__RenameAccountRequest Marketplace__Users__V1__RenameAccountRequest;
+typedef struct Marketplace__Users__V1__RenameAccountResponse Marketplace__Users__V1__RenameAccountResponse;
+typedef struct Marketplace__Users__V1__DisableAccountRequest Marketplace__Users__V1__DisableAccountRequest;
+typedef struct Marketplace__Users__V1__DisableAccountResponse Marketplace__Users__V1__DisableAccountResponse;
+typedef struct Marketplace__Users__V1__EnableAccountRequest Marketplace__Users__V1__EnableAccountRequest;
+typedef struct Marketplace__Users__V1__EnableAccountResponse Marketplace__Users__V1__EnableAccountResponse;
 
 
 /* --- enums --- */
@@ -104,6 +110,70 @@ struct  Marketplace__Users__V1__ListAccountsResponse
 #define MARKETPLACE__USERS__V1__LIST_ACCOUNTS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_accounts_response__descriptor) \
     , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__RenameAccountRequest
+{
+  ProtobufCMessage base;
+  char *account_id;
+  /*
+   * As CreateAccountRequest.name.
+   */
+  char *name;
+};
+#define MARKETPLACE__USERS__V1__RENAME_ACCOUNT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__rename_account_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__RenameAccountResponse
+{
+  ProtobufCMessage base;
+  Marketplace__Users__V1__Account *account;
+};
+#define MARKETPLACE__USERS__V1__RENAME_ACCOUNT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__rename_account_response__descriptor) \
+    , NULL }
+
+
+struct  Marketplace__Users__V1__DisableAccountRequest
+{
+  ProtobufCMessage base;
+  char *account_id;
+};
+#define MARKETPLACE__USERS__V1__DISABLE_ACCOUNT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__disable_account_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__DisableAccountResponse
+{
+  ProtobufCMessage base;
+  Marketplace__Users__V1__Account *account;
+};
+#define MARKETPLACE__USERS__V1__DISABLE_ACCOUNT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__disable_account_response__descriptor) \
+    , NULL }
+
+
+struct  Marketplace__Users__V1__EnableAccountRequest
+{
+  ProtobufCMessage base;
+  char *account_id;
+};
+#define MARKETPLACE__USERS__V1__ENABLE_ACCOUNT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__enable_account_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__EnableAccountResponse
+{
+  ProtobufCMessage base;
+  Marketplace__Users__V1__Account *account;
+};
+#define MARKETPLACE__USERS__V1__ENABLE_ACCOUNT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__enable_account_response__descriptor) \
+    , NULL }
 
 
 /* Marketplace__Users__V1__CreateAccountRequest methods */
@@ -220,6 +290,120 @@ Marketplace__Users__V1__ListAccountsResponse *
 void   marketplace__users__v1__list_accounts_response__free_unpacked
                      (Marketplace__Users__V1__ListAccountsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__RenameAccountRequest methods */
+void   marketplace__users__v1__rename_account_request__init
+                     (Marketplace__Users__V1__RenameAccountRequest         *message);
+size_t marketplace__users__v1__rename_account_request__get_packed_size
+                     (const Marketplace__Users__V1__RenameAccountRequest   *message);
+size_t marketplace__users__v1__rename_account_request__pack
+                     (const Marketplace__Users__V1__RenameAccountRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__rename_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__RenameAccountRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__RenameAccountRequest *
+       marketplace__users__v1__rename_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__rename_account_request__free_unpacked
+                     (Marketplace__Users__V1__RenameAccountRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__RenameAccountResponse methods */
+void   marketplace__users__v1__rename_account_response__init
+                     (Marketplace__Users__V1__RenameAccountResponse         *message);
+size_t marketplace__users__v1__rename_account_response__get_packed_size
+                     (const Marketplace__Users__V1__RenameAccountResponse   *message);
+size_t marketplace__users__v1__rename_account_response__pack
+                     (const Marketplace__Users__V1__RenameAccountResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__rename_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__RenameAccountResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__RenameAccountResponse *
+       marketplace__users__v1__rename_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__rename_account_response__free_unpacked
+                     (Marketplace__Users__V1__RenameAccountResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__DisableAccountRequest methods */
+void   marketplace__users__v1__disable_account_request__init
+                     (Marketplace__Users__V1__DisableAccountRequest         *message);
+size_t marketplace__users__v1__disable_account_request__get_packed_size
+                     (const Marketplace__Users__V1__DisableAccountRequest   *message);
+size_t marketplace__users__v1__disable_account_request__pack
+                     (const Marketplace__Users__V1__DisableAccountRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__disable_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__DisableAccountRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__DisableAccountRequest *
+       marketplace__users__v1__disable_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__disable_account_request__free_unpacked
+                     (Marketplace__Users__V1__DisableAccountRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__DisableAccountResponse methods */
+void   marketplace__users__v1__disable_account_response__init
+                     (Marketplace__Users__V1__DisableAccountResponse         *message);
+size_t marketplace__users__v1__disable_account_response__get_packed_size
+                     (const Marketplace__Users__V1__DisableAccountResponse   *message);
+size_t marketplace__users__v1__disable_account_response__pack
+                     (const Marketplace__Users__V1__DisableAccountResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__disable_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__DisableAccountResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__DisableAccountResponse *
+       marketplace__users__v1__disable_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__disable_account_response__free_unpacked
+                     (Marketplace__Users__V1__DisableAccountResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__EnableAccountRequest methods */
+void   marketplace__users__v1__enable_account_request__init
+                     (Marketplace__Users__V1__EnableAccountRequest         *message);
+size_t marketplace__users__v1__enable_account_request__get_packed_size
+                     (const Marketplace__Users__V1__EnableAccountRequest   *message);
+size_t marketplace__users__v1__enable_account_request__pack
+                     (const Marketplace__Users__V1__EnableAccountRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__enable_account_request__pack_to_buffer
+                     (const Marketplace__Users__V1__EnableAccountRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__EnableAccountRequest *
+       marketplace__users__v1__enable_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__enable_account_request__free_unpacked
+                     (Marketplace__Users__V1__EnableAccountRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__EnableAccountResponse methods */
+void   marketplace__users__v1__enable_account_response__init
+                     (Marketplace__Users__V1__EnableAccountResponse         *message);
+size_t marketplace__users__v1__enable_account_response__get_packed_size
+                     (const Marketplace__Users__V1__EnableAccountResponse   *message);
+size_t marketplace__users__v1__enable_account_response__pack
+                     (const Marketplace__Users__V1__EnableAccountResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__enable_account_response__pack_to_buffer
+                     (const Marketplace__Users__V1__EnableAccountResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__EnableAccountResponse *
+       marketplace__users__v1__enable_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__enable_account_response__free_unpacked
+                     (Marketplace__Users__V1__EnableAccountResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Marketplace__Users__V1__CreateAccountRequest_Closure)
@@ -240,6 +424,24 @@ typedef void (*Marketplace__Users__V1__ListAccountsRequest_Closure)
 typedef void (*Marketplace__Users__V1__ListAccountsResponse_Closure)
                  (const Marketplace__Users__V1__ListAccountsResponse *message,
                   void *closure_data);
+typedef void (*Marketplace__Users__V1__RenameAccountRequest_Closure)
+                 (const Marketplace__Users__V1__RenameAccountRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__RenameAccountResponse_Closure)
+                 (const Marketplace__Users__V1__RenameAccountResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__DisableAccountRequest_Closure)
+                 (const Marketplace__Users__V1__DisableAccountRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__DisableAccountResponse_Closure)
+                 (const Marketplace__Users__V1__DisableAccountResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__EnableAccountRequest_Closure)
+                 (const Marketplace__Users__V1__EnableAccountRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__EnableAccountResponse_Closure)
+                 (const Marketplace__Users__V1__EnableAccountResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -259,6 +461,18 @@ struct Marketplace__Users__V1__Accounts_Service
                         const Marketplace__Users__V1__ListAccountsRequest *input,
                         Marketplace__Users__V1__ListAccountsResponse_Closure closure,
                         void *closure_data);
+  void (*rename_account)(Marketplace__Users__V1__Accounts_Service *service,
+                         const Marketplace__Users__V1__RenameAccountRequest *input,
+                         Marketplace__Users__V1__RenameAccountResponse_Closure closure,
+                         void *closure_data);
+  void (*disable_account)(Marketplace__Users__V1__Accounts_Service *service,
+                          const Marketplace__Users__V1__DisableAccountRequest *input,
+                          Marketplace__Users__V1__DisableAccountResponse_Closure closure,
+                          void *closure_data);
+  void (*enable_account)(Marketplace__Users__V1__Accounts_Service *service,
+                         const Marketplace__Users__V1__EnableAccountRequest *input,
+                         Marketplace__Users__V1__EnableAccountResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Marketplace__Users__V1__Accounts_ServiceDestroy)(Marketplace__Users__V1__Accounts_Service *);
 void marketplace__users__v1__accounts__init (Marketplace__Users__V1__Accounts_Service *service,
@@ -269,7 +483,10 @@ void marketplace__users__v1__accounts__init (Marketplace__Users__V1__Accounts_Se
     { MARKETPLACE__USERS__V1__ACCOUNTS__BASE_INIT,\
       function_prefix__ ## create_account,\
       function_prefix__ ## get_account,\
-      function_prefix__ ## list_accounts  }
+      function_prefix__ ## list_accounts,\
+      function_prefix__ ## rename_account,\
+      function_prefix__ ## disable_account,\
+      function_prefix__ ## enable_account  }
 void marketplace__users__v1__accounts__create_account(ProtobufCService *service,
                                                       const Marketplace__Users__V1__CreateAccountRequest *input,
                                                       Marketplace__Users__V1__CreateAccountResponse_Closure closure,
@@ -282,6 +499,18 @@ void marketplace__users__v1__accounts__list_accounts(ProtobufCService *service,
                                                      const Marketplace__Users__V1__ListAccountsRequest *input,
                                                      Marketplace__Users__V1__ListAccountsResponse_Closure closure,
                                                      void *closure_data);
+void marketplace__users__v1__accounts__rename_account(ProtobufCService *service,
+                                                      const Marketplace__Users__V1__RenameAccountRequest *input,
+                                                      Marketplace__Users__V1__RenameAccountResponse_Closure closure,
+                                                      void *closure_data);
+void marketplace__users__v1__accounts__disable_account(ProtobufCService *service,
+                                                       const Marketplace__Users__V1__DisableAccountRequest *input,
+                                                       Marketplace__Users__V1__DisableAccountResponse_Closure closure,
+                                                       void *closure_data);
+void marketplace__users__v1__accounts__enable_account(ProtobufCService *service,
+                                                      const Marketplace__Users__V1__EnableAccountRequest *input,
+                                                      Marketplace__Users__V1__EnableAccountResponse_Closure closure,
+                                                      void *closure_data);
 
 /* --- descriptors --- */
 
@@ -291,6 +520,12 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__get_account_requ
 extern const ProtobufCMessageDescriptor marketplace__users__v1__get_account_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_accounts_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_accounts_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__rename_account_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__rename_account_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__disable_account_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__disable_account_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__enable_account_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__enable_account_response__descriptor;
 extern const ProtobufCServiceDescriptor marketplace__users__v1__accounts__descriptor;
 
 PROTOBUF_C__END_DECLS

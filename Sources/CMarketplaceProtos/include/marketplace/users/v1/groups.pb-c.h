@@ -22,6 +22,10 @@ typedef struct Marketplace__Users__V1__GetGroupRequest Marketplace__Users__V1__G
 typedef struct Marketplace__Users__V1__GetGroupResponse Marketplace__Users__V1__GetGroupResponse;
 typedef struct Marketplace__Users__V1__ListGroupsRequest Marketplace__Users__V1__ListGroupsRequest;
 typedef struct Marketplace__Users__V1__ListGroupsResponse Marketplace__Users__V1__ListGroupsResponse;
+typedef struct Marketplace__Users__V1__UpdateGroupRequest Marketplace__Users__V1__UpdateGroupRequest;
+typedef struct Marketplace__Users__V1__UpdateGroupResponse Marketplace__Users__V1__UpdateGroupResponse;
+typedef struct Marketplace__Users__V1__DeleteGroupRequest Marketplace__Users__V1__DeleteGroupRequest;
+typedef struct Marketplace__Users__V1__DeleteGroupResponse Marketplace__Users__V1__DeleteGroupResponse;
 
 
 /* --- enums --- */
@@ -115,6 +119,64 @@ struct  Marketplace__Users__V1__ListGroupsResponse
 #define MARKETPLACE__USERS__V1__LIST_GROUPS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__list_groups_response__descriptor) \
     , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__UpdateGroupRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+  /*
+   * As CreateGroupRequest.name.
+   */
+  char *name;
+  /*
+   * As CreateGroupRequest.description.
+   */
+  char *description;
+  /*
+   * The group's whole new list, as CreateGroupRequest.permissions.
+   */
+  size_t n_permissions;
+  char **permissions;
+  /*
+   * Which of the fields above to change, by their proto names ("name",
+   * "description", "permissions"); empty means all three.
+   */
+  size_t n_fields;
+  char **fields;
+};
+#define MARKETPLACE__USERS__V1__UPDATE_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__update_group_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
+struct  Marketplace__Users__V1__UpdateGroupResponse
+{
+  ProtobufCMessage base;
+  Marketplace__Users__V1__Group *group;
+};
+#define MARKETPLACE__USERS__V1__UPDATE_GROUP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__update_group_response__descriptor) \
+    , NULL }
+
+
+struct  Marketplace__Users__V1__DeleteGroupRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+};
+#define MARKETPLACE__USERS__V1__DELETE_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__delete_group_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Marketplace__Users__V1__DeleteGroupResponse
+{
+  ProtobufCMessage base;
+};
+#define MARKETPLACE__USERS__V1__DELETE_GROUP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&marketplace__users__v1__delete_group_response__descriptor) \
+     }
 
 
 /* Marketplace__Users__V1__CreateGroupRequest methods */
@@ -231,6 +293,82 @@ Marketplace__Users__V1__ListGroupsResponse *
 void   marketplace__users__v1__list_groups_response__free_unpacked
                      (Marketplace__Users__V1__ListGroupsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__UpdateGroupRequest methods */
+void   marketplace__users__v1__update_group_request__init
+                     (Marketplace__Users__V1__UpdateGroupRequest         *message);
+size_t marketplace__users__v1__update_group_request__get_packed_size
+                     (const Marketplace__Users__V1__UpdateGroupRequest   *message);
+size_t marketplace__users__v1__update_group_request__pack
+                     (const Marketplace__Users__V1__UpdateGroupRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__update_group_request__pack_to_buffer
+                     (const Marketplace__Users__V1__UpdateGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__UpdateGroupRequest *
+       marketplace__users__v1__update_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__update_group_request__free_unpacked
+                     (Marketplace__Users__V1__UpdateGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__UpdateGroupResponse methods */
+void   marketplace__users__v1__update_group_response__init
+                     (Marketplace__Users__V1__UpdateGroupResponse         *message);
+size_t marketplace__users__v1__update_group_response__get_packed_size
+                     (const Marketplace__Users__V1__UpdateGroupResponse   *message);
+size_t marketplace__users__v1__update_group_response__pack
+                     (const Marketplace__Users__V1__UpdateGroupResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__update_group_response__pack_to_buffer
+                     (const Marketplace__Users__V1__UpdateGroupResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__UpdateGroupResponse *
+       marketplace__users__v1__update_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__update_group_response__free_unpacked
+                     (Marketplace__Users__V1__UpdateGroupResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__DeleteGroupRequest methods */
+void   marketplace__users__v1__delete_group_request__init
+                     (Marketplace__Users__V1__DeleteGroupRequest         *message);
+size_t marketplace__users__v1__delete_group_request__get_packed_size
+                     (const Marketplace__Users__V1__DeleteGroupRequest   *message);
+size_t marketplace__users__v1__delete_group_request__pack
+                     (const Marketplace__Users__V1__DeleteGroupRequest   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__delete_group_request__pack_to_buffer
+                     (const Marketplace__Users__V1__DeleteGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__DeleteGroupRequest *
+       marketplace__users__v1__delete_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__delete_group_request__free_unpacked
+                     (Marketplace__Users__V1__DeleteGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Marketplace__Users__V1__DeleteGroupResponse methods */
+void   marketplace__users__v1__delete_group_response__init
+                     (Marketplace__Users__V1__DeleteGroupResponse         *message);
+size_t marketplace__users__v1__delete_group_response__get_packed_size
+                     (const Marketplace__Users__V1__DeleteGroupResponse   *message);
+size_t marketplace__users__v1__delete_group_response__pack
+                     (const Marketplace__Users__V1__DeleteGroupResponse   *message,
+                      uint8_t             *out);
+size_t marketplace__users__v1__delete_group_response__pack_to_buffer
+                     (const Marketplace__Users__V1__DeleteGroupResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Marketplace__Users__V1__DeleteGroupResponse *
+       marketplace__users__v1__delete_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   marketplace__users__v1__delete_group_response__free_unpacked
+                     (Marketplace__Users__V1__DeleteGroupResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Marketplace__Users__V1__CreateGroupRequest_Closure)
@@ -251,6 +389,18 @@ typedef void (*Marketplace__Users__V1__ListGroupsRequest_Closure)
 typedef void (*Marketplace__Users__V1__ListGroupsResponse_Closure)
                  (const Marketplace__Users__V1__ListGroupsResponse *message,
                   void *closure_data);
+typedef void (*Marketplace__Users__V1__UpdateGroupRequest_Closure)
+                 (const Marketplace__Users__V1__UpdateGroupRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__UpdateGroupResponse_Closure)
+                 (const Marketplace__Users__V1__UpdateGroupResponse *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__DeleteGroupRequest_Closure)
+                 (const Marketplace__Users__V1__DeleteGroupRequest *message,
+                  void *closure_data);
+typedef void (*Marketplace__Users__V1__DeleteGroupResponse_Closure)
+                 (const Marketplace__Users__V1__DeleteGroupResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -270,6 +420,14 @@ struct Marketplace__Users__V1__Groups_Service
                       const Marketplace__Users__V1__ListGroupsRequest *input,
                       Marketplace__Users__V1__ListGroupsResponse_Closure closure,
                       void *closure_data);
+  void (*update_group)(Marketplace__Users__V1__Groups_Service *service,
+                       const Marketplace__Users__V1__UpdateGroupRequest *input,
+                       Marketplace__Users__V1__UpdateGroupResponse_Closure closure,
+                       void *closure_data);
+  void (*delete_group)(Marketplace__Users__V1__Groups_Service *service,
+                       const Marketplace__Users__V1__DeleteGroupRequest *input,
+                       Marketplace__Users__V1__DeleteGroupResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Marketplace__Users__V1__Groups_ServiceDestroy)(Marketplace__Users__V1__Groups_Service *);
 void marketplace__users__v1__groups__init (Marketplace__Users__V1__Groups_Service *service,
@@ -280,7 +438,9 @@ void marketplace__users__v1__groups__init (Marketplace__Users__V1__Groups_Servic
     { MARKETPLACE__USERS__V1__GROUPS__BASE_INIT,\
       function_prefix__ ## create_group,\
       function_prefix__ ## get_group,\
-      function_prefix__ ## list_groups  }
+      function_prefix__ ## list_groups,\
+      function_prefix__ ## update_group,\
+      function_prefix__ ## delete_group  }
 void marketplace__users__v1__groups__create_group(ProtobufCService *service,
                                                   const Marketplace__Users__V1__CreateGroupRequest *input,
                                                   Marketplace__Users__V1__CreateGroupResponse_Closure closure,
@@ -293,6 +453,14 @@ void marketplace__users__v1__groups__list_groups(ProtobufCService *service,
                                                  const Marketplace__Users__V1__ListGroupsRequest *input,
                                                  Marketplace__Users__V1__ListGroupsResponse_Closure closure,
                                                  void *closure_data);
+void marketplace__users__v1__groups__update_group(ProtobufCService *service,
+                                                  const Marketplace__Users__V1__UpdateGroupRequest *input,
+                                                  Marketplace__Users__V1__UpdateGroupResponse_Closure closure,
+                                                  void *closure_data);
+void marketplace__users__v1__groups__delete_group(ProtobufCService *service,
+                                                  const Marketplace__Users__V1__DeleteGroupRequest *input,
+                                                  Marketplace__Users__V1__DeleteGroupResponse_Closure closure,
+                                                  void *closure_data);
 
 /* --- descriptors --- */
 
@@ -302,6 +470,10 @@ extern const ProtobufCMessageDescriptor marketplace__users__v1__get_group_reques
 extern const ProtobufCMessageDescriptor marketplace__users__v1__get_group_response__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_groups_request__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__users__v1__list_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__update_group_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__update_group_response__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__delete_group_request__descriptor;
+extern const ProtobufCMessageDescriptor marketplace__users__v1__delete_group_response__descriptor;
 extern const ProtobufCServiceDescriptor marketplace__users__v1__groups__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -272,7 +272,8 @@ struct  Marketplace__Users__V1__AccountUser
   Marketplace__Users__V1__User *user;
   Marketplace__Users__V1__MembershipStatus status;
   /*
-   * The groups the user holds in this account (at least one).
+   * The groups the user holds in this account (at least one; a DELETED
+   * membership may hold none once its only group was deleted).
    */
   size_t n_groups;
   Marketplace__Users__V1__GroupRef **groups;

@@ -3,7 +3,8 @@
 import MarketplaceProtos
 import MarketplaceRPC
 
-/// Creating and reading accounts (platform operators).
+/// Creating, reading, renaming, disabling and re-enabling accounts (platform
+/// operators).
 ///
 /// Client of service `marketplace.users.v1.Accounts`; get one from `MarketplaceClient.accounts`.
 public struct AccountsClient: Sendable {
@@ -24,7 +25,8 @@ public struct AccountsClient: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
     /// it; PERMISSION_DENIED for an administrator when it is not their current
-    /// account (known or not) or they are not an active administrator of it.
+    /// account (known or not) or they are not an active administrator of it;
+    /// FAILED_PRECONDITION for an administrator when the account is disabled.
     ///
     /// Also open to internal services (read-only).
     ///
@@ -41,6 +43,49 @@ public struct AccountsClient: Sendable {
     /// - Throws: `RPCError` with the status code the server answered.
     public func listAccounts(_ request: ListAccountsRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> ListAccountsResponse {
         try await client.unary(service: "marketplace.users.v1.Accounts", method: "ListAccounts", request: request, options: options, idempotency: .noSideEffects)
+    }
+
+    /// Renames an account. Renaming to the name it has changes nothing (no audit
+    /// event). Pending outbox emails carry the account's name at delivery, so they
+    /// use the new one.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id or an empty or too long name;
+    /// NOT_FOUND when no account has the id.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func renameAccount(_ request: RenameAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> RenameAccountResponse {
+        try await client.unary(service: "marketplace.users.v1.Accounts", method: "RenameAccount", request: request, options: options, idempotency: .idempotent)
+    }
+
+    /// Disables an account: from the next call on, its members cannot act in it
+    /// (their administrators' calls on it answer FAILED_PRECONDITION "account
+    /// ... is disabled", Access/CheckAccess answers ACCESS_DENIAL_REASON_ACCOUNT_DISABLED,
+    /// Sessions/SwitchAccount into it answers FAILED_PRECONDITION, a sign-in no
+    /// longer makes it the current account), nobody can be invited into it
+    /// (InviteUser answers FAILED_PRECONDITION) and its pending invitations
+    /// cannot be accepted. Memberships, groups, invitations and sessions are kept
+    /// as they are, so re-enabling restores everything. Operators still read and
+    /// manage it. Disabling a disabled account changes nothing and answers the
+    /// account as it is (no second audit event).
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// the id.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func disableAccount(_ request: DisableAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> DisableAccountResponse {
+        try await client.unary(service: "marketplace.users.v1.Accounts", method: "DisableAccount", request: request, options: options, idempotency: .idempotent)
+    }
+
+    /// Re-enables a disabled account: its members act in it again as their
+    /// memberships allow. Enabling an active account changes nothing and answers
+    /// the account as it is (no audit event).
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// the id.
+    ///
+    /// - Throws: `RPCError` with the status code the server answered.
+    public func enableAccount(_ request: EnableAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> EnableAccountResponse {
+        try await client.unary(service: "marketplace.users.v1.Accounts", method: "EnableAccount", request: request, options: options, idempotency: .idempotent)
     }
 
 }
@@ -70,6 +115,45 @@ extension GetAccountResponse {
         get throws(RPCError) {
             guard let value = self.account else {
                 throw RPCError(.internal, "marketplace.users.v1.GetAccountResponse: the answer has no account, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension RenameAccountResponse {
+    /// `account`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccount: Account {
+        get throws(RPCError) {
+            guard let value = self.account else {
+                throw RPCError(.internal, "marketplace.users.v1.RenameAccountResponse: the answer has no account, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension DisableAccountResponse {
+    /// `account`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccount: Account {
+        get throws(RPCError) {
+            guard let value = self.account else {
+                throw RPCError(.internal, "marketplace.users.v1.DisableAccountResponse: the answer has no account, which the contract guarantees")
+            }
+            return value
+        }
+    }
+}
+
+extension EnableAccountResponse {
+    /// `account`, which every answer carries.
+    /// - Throws: `RPCError` (`INTERNAL`) naming the field when the answer lacks it.
+    public var requiredAccount: Account {
+        get throws(RPCError) {
+            guard let value = self.account else {
+                throw RPCError(.internal, "marketplace.users.v1.EnableAccountResponse: the answer has no account, which the contract guarantees")
             }
             return value
         }

@@ -10,7 +10,9 @@ import MarketplaceRPC
 /// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
 /// not an active administrator of their current account (naming why), or an
 /// account_id is not their current account (known or not); NOT_FOUND for a
-/// membership or group of another account, exactly as for an unknown id.
+/// membership or group of another account, exactly as for an unknown id;
+/// FAILED_PRECONDITION for an administrator when the account is disabled
+/// (Accounts/DisableAccount).
 ///
 /// Client of service `marketplace.users.v1.Audit`; get one from `MarketplaceClient.audit`.
 public struct AuditClient: Sendable {

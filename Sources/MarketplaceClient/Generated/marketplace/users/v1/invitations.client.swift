@@ -46,7 +46,8 @@ public struct InvitationsClient: Sendable {
     /// the email is locked, or "retry shortly" when this peer has too many checks
     /// waiting; PERMISSION_DENIED when the call carries another person's
     /// session; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
-    /// invitation is expired, already accepted, declined, revoked or replaced.
+    /// invitation is expired, already accepted, declined, revoked or replaced, or
+    /// its account is disabled.
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func acceptInvitation(_ request: AcceptInvitationRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> AcceptInvitationResponse {

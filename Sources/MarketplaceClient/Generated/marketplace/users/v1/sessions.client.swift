@@ -16,7 +16,9 @@ import MarketplaceRPC
 public struct SessionsClient: Sendable {
     let client: MarketplaceClient
 
-    /// Signs in. Callable without credentials.
+    /// Signs in. Callable without credentials. The session's current account is
+    /// the user's active membership used most recently, in an account that is not
+    /// disabled; none when there is no such membership.
     ///
     /// The throttle (shared with AcceptInvitation and ChangePassword): 5 wrong
     /// passwords for one email in 15 minutes lock that email (every check of it
@@ -60,7 +62,8 @@ public struct SessionsClient: Sendable {
     ///
     /// Errors: UNAUTHENTICATED without a valid session; PERMISSION_DENIED when the
     /// user has no active membership there (or is blocked there); INVALID_ARGUMENT
-    /// for a malformed account id.
+    /// for a malformed account id; FAILED_PRECONDITION when the account is
+    /// disabled (Accounts/DisableAccount).
     ///
     /// - Throws: `RPCError` with the status code the server answered.
     public func switchAccount(_ request: SwitchAccountRequest = .init(), options: CallOptions = .init()) async throws(RPCError) -> SwitchAccountResponse {

@@ -260,3 +260,248 @@ extension ListAccountsResponse: CBridgedMessage {
         self = try CCodec.decode(Self.self, from: bytes)
     }
 }
+
+/// `marketplace.users.v1.RenameAccountRequest`
+public struct RenameAccountRequest: ProtoMessage {
+    public var accountId: String = ""
+    /// As CreateAccountRequest.name.
+    public var name: String = ""
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountId: String = "", name: String = "") {
+        self.accountId = accountId
+        self.name = name
+    }
+}
+
+extension RenameAccountRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__RenameAccountRequest
+    static let protoName = "marketplace.users.v1.RenameAccountRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__rename_account_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__rename_account_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_id = arena.cString(self.accountId)
+        c.pointee.name = arena.cString(self.name)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountId = try CDecode.string(c.pointee.account_id, field: "marketplace.users.v1.RenameAccountRequest.account_id")
+        self.name = try CDecode.string(c.pointee.name, field: "marketplace.users.v1.RenameAccountRequest.name")
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.RenameAccountRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.RenameAccountResponse`
+public struct RenameAccountResponse: ProtoMessage {
+    public var account: Account? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(account: Account? = nil) {
+        self.account = account
+    }
+}
+
+extension RenameAccountResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__RenameAccountResponse
+    static let protoName = "marketplace.users.v1.RenameAccountResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__rename_account_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__rename_account_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account = self.account.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.account = try c.pointee.account.map { (p) throws(ProtoDecodingError) in try Account(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.RenameAccountResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.DisableAccountRequest`
+public struct DisableAccountRequest: ProtoMessage {
+    public var accountId: String = ""
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountId: String = "") {
+        self.accountId = accountId
+    }
+}
+
+extension DisableAccountRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__DisableAccountRequest
+    static let protoName = "marketplace.users.v1.DisableAccountRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__disable_account_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__disable_account_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_id = arena.cString(self.accountId)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountId = try CDecode.string(c.pointee.account_id, field: "marketplace.users.v1.DisableAccountRequest.account_id")
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.DisableAccountRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.DisableAccountResponse`
+public struct DisableAccountResponse: ProtoMessage {
+    public var account: Account? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(account: Account? = nil) {
+        self.account = account
+    }
+}
+
+extension DisableAccountResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__DisableAccountResponse
+    static let protoName = "marketplace.users.v1.DisableAccountResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__disable_account_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__disable_account_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account = self.account.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.account = try c.pointee.account.map { (p) throws(ProtoDecodingError) in try Account(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.DisableAccountResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.EnableAccountRequest`
+public struct EnableAccountRequest: ProtoMessage {
+    public var accountId: String = ""
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(accountId: String = "") {
+        self.accountId = accountId
+    }
+}
+
+extension EnableAccountRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__EnableAccountRequest
+    static let protoName = "marketplace.users.v1.EnableAccountRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__enable_account_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__enable_account_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account_id = arena.cString(self.accountId)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.accountId = try CDecode.string(c.pointee.account_id, field: "marketplace.users.v1.EnableAccountRequest.account_id")
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.EnableAccountRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.EnableAccountResponse`
+public struct EnableAccountResponse: ProtoMessage {
+    public var account: Account? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(account: Account? = nil) {
+        self.account = account
+    }
+}
+
+extension EnableAccountResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__EnableAccountResponse
+    static let protoName = "marketplace.users.v1.EnableAccountResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__enable_account_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__enable_account_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.account = self.account.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.account = try c.pointee.account.map { (p) throws(ProtoDecodingError) in try Account(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.EnableAccountResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}

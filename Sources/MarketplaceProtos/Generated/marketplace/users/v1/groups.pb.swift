@@ -284,3 +284,180 @@ extension ListGroupsResponse: CBridgedMessage {
         self = try CCodec.decode(Self.self, from: bytes)
     }
 }
+
+/// `marketplace.users.v1.UpdateGroupRequest`
+public struct UpdateGroupRequest: ProtoMessage {
+    public var groupId: String = ""
+    /// As CreateGroupRequest.name.
+    public var name: String = ""
+    /// As CreateGroupRequest.description.
+    public var description: String = ""
+    /// The group's whole new list, as CreateGroupRequest.permissions.
+    public var permissions: [String] = []
+    /// Which of the fields above to change, by their proto names ("name",
+    /// "description", "permissions"); empty means all three.
+    public var fields: [String] = []
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(groupId: String = "", name: String = "", description: String = "", permissions: [String] = [], fields: [String] = []) {
+        self.groupId = groupId
+        self.name = name
+        self.description = description
+        self.permissions = permissions
+        self.fields = fields
+    }
+}
+
+extension UpdateGroupRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__UpdateGroupRequest
+    static let protoName = "marketplace.users.v1.UpdateGroupRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_group_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__update_group_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__update_group_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_group_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_group_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.group_id = arena.cString(self.groupId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.array(self.permissions.map { Optional(arena.cString($0)) })
+        c.pointee.n_fields = self.fields.count
+        c.pointee.fields = arena.array(self.fields.map { Optional(arena.cString($0)) })
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.groupId = try CDecode.string(c.pointee.group_id, field: "marketplace.users.v1.UpdateGroupRequest.group_id")
+        self.name = try CDecode.string(c.pointee.name, field: "marketplace.users.v1.UpdateGroupRequest.name")
+        self.description = try CDecode.string(c.pointee.description, field: "marketplace.users.v1.UpdateGroupRequest.description")
+        self.permissions = try CDecode.array(c.pointee.permissions, count: c.pointee.n_permissions) { (e) throws(ProtoDecodingError) in try CDecode.string(e, field: "marketplace.users.v1.UpdateGroupRequest.permissions") }
+        self.fields = try CDecode.array(c.pointee.fields, count: c.pointee.n_fields) { (e) throws(ProtoDecodingError) in try CDecode.string(e, field: "marketplace.users.v1.UpdateGroupRequest.fields") }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.UpdateGroupRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.UpdateGroupResponse`
+public struct UpdateGroupResponse: ProtoMessage {
+    public var group: Group? = nil
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(group: Group? = nil) {
+        self.group = group
+    }
+}
+
+extension UpdateGroupResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__UpdateGroupResponse
+    static let protoName = "marketplace.users.v1.UpdateGroupResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_group_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__update_group_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__update_group_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_group_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_group_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.group = self.group.map { arena.message($0) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.group = try c.pointee.group.map { (p) throws(ProtoDecodingError) in try Group(copying: p) }
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.UpdateGroupResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.DeleteGroupRequest`
+public struct DeleteGroupRequest: ProtoMessage {
+    public var groupId: String = ""
+
+    /// Creates a message with every field at its default.
+    public init() {}
+
+    /// Creates a message from its fields; omitted fields keep their defaults.
+    public init(groupId: String = "") {
+        self.groupId = groupId
+    }
+}
+
+extension DeleteGroupRequest: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__DeleteGroupRequest
+    static let protoName = "marketplace.users.v1.DeleteGroupRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_group_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__delete_group_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__delete_group_request__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_group_request__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_group_request__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.group_id = arena.cString(self.groupId)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.groupId = try CDecode.string(c.pointee.group_id, field: "marketplace.users.v1.DeleteGroupRequest.group_id")
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.DeleteGroupRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}
+
+/// `marketplace.users.v1.DeleteGroupResponse`
+public struct DeleteGroupResponse: ProtoMessage {
+
+    /// Creates a message with every field at its default.
+    public init() {}
+}
+
+extension DeleteGroupResponse: CBridgedMessage {
+    typealias CMessage = Marketplace__Users__V1__DeleteGroupResponse
+    static let protoName = "marketplace.users.v1.DeleteGroupResponse"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_group_response__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__delete_group_response__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__delete_group_response__pack(m, out) }
+    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_group_response__unpack(nil, n, data) }
+    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_group_response__free_unpacked(m, nil) }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        _ = (c, arena)
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        _ = c
+    }
+
+    /// The message in protobuf wire format.
+    public func serializedBytes() -> [UInt8] { CCodec.encode(self) }
+
+    /// Decodes a message from protobuf wire format.
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid `marketplace.users.v1.DeleteGroupResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CCodec.decode(Self.self, from: bytes)
+    }
+}

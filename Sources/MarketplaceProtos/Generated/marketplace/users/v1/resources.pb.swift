@@ -281,7 +281,8 @@ public struct AccountUser: ProtoMessage {
     /// The person, with the same fields as Users/GetUser.
     public var user: User? = nil
     public var status: MembershipStatus = .unspecified
-    /// The groups the user holds in this account (at least one).
+    /// The groups the user holds in this account (at least one; a DELETED
+    /// membership may hold none once its only group was deleted).
     public var groups: [GroupRef] = []
     public var invitedAt: Date? = nil
     /// When the user accepted; unset if they have not joined.

@@ -3,7 +3,8 @@
 import MarketplaceProtos
 import MarketplaceRPC
 
-/// Creating and reading accounts (platform operators).
+/// Creating, reading, renaming, disabling and re-enabling accounts (platform
+/// operators).
 ///
 /// Service `marketplace.users.v1.Accounts`: implement this protocol and register it with an `RPCRouter`.
 public protocol AccountsService: Sendable {
@@ -17,7 +18,8 @@ public protocol AccountsService: Sendable {
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
     /// it; PERMISSION_DENIED for an administrator when it is not their current
-    /// account (known or not) or they are not an active administrator of it.
+    /// account (known or not) or they are not an active administrator of it;
+    /// FAILED_PRECONDITION for an administrator when the account is disabled.
     ///
     /// Also open to internal services (read-only).
     func getAccount(_ request: GetAccountRequest, context: RPCContext) async throws -> GetAccountResponse
@@ -26,6 +28,34 @@ public protocol AccountsService: Sendable {
     /// Errors: INVALID_ARGUMENT for a page size outside 0..500 or a page token
     /// this list did not issue.
     func listAccounts(_ request: ListAccountsRequest, context: RPCContext) async throws -> ListAccountsResponse
+    /// Renames an account. Renaming to the name it has changes nothing (no audit
+    /// event). Pending outbox emails carry the account's name at delivery, so they
+    /// use the new one.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id or an empty or too long name;
+    /// NOT_FOUND when no account has the id.
+    func renameAccount(_ request: RenameAccountRequest, context: RPCContext) async throws -> RenameAccountResponse
+    /// Disables an account: from the next call on, its members cannot act in it
+    /// (their administrators' calls on it answer FAILED_PRECONDITION "account
+    /// ... is disabled", Access/CheckAccess answers ACCESS_DENIAL_REASON_ACCOUNT_DISABLED,
+    /// Sessions/SwitchAccount into it answers FAILED_PRECONDITION, a sign-in no
+    /// longer makes it the current account), nobody can be invited into it
+    /// (InviteUser answers FAILED_PRECONDITION) and its pending invitations
+    /// cannot be accepted. Memberships, groups, invitations and sessions are kept
+    /// as they are, so re-enabling restores everything. Operators still read and
+    /// manage it. Disabling a disabled account changes nothing and answers the
+    /// account as it is (no second audit event).
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// the id.
+    func disableAccount(_ request: DisableAccountRequest, context: RPCContext) async throws -> DisableAccountResponse
+    /// Re-enables a disabled account: its members act in it again as their
+    /// memberships allow. Enabling an active account changes nothing and answers
+    /// the account as it is (no audit event).
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no account has
+    /// the id.
+    func enableAccount(_ request: EnableAccountRequest, context: RPCContext) async throws -> EnableAccountResponse
 }
 
 extension AccountsService {
@@ -51,6 +81,24 @@ extension AccountsService {
             deserializer: ProtoDeserializer<ListAccountsRequest>(), serializer: ProtoSerializer<ListAccountsResponse>()
         ) { request, context in
             try await self.listAccounts(request, context: context)
+        }
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "RenameAccount",
+            deserializer: ProtoDeserializer<RenameAccountRequest>(), serializer: ProtoSerializer<RenameAccountResponse>()
+        ) { request, context in
+            try await self.renameAccount(request, context: context)
+        }
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "DisableAccount",
+            deserializer: ProtoDeserializer<DisableAccountRequest>(), serializer: ProtoSerializer<DisableAccountResponse>()
+        ) { request, context in
+            try await self.disableAccount(request, context: context)
+        }
+        router.register(
+            service: "marketplace.users.v1.Accounts", method: "EnableAccount",
+            deserializer: ProtoDeserializer<EnableAccountRequest>(), serializer: ProtoSerializer<EnableAccountResponse>()
+        ) { request, context in
+            try await self.enableAccount(request, context: context)
         }
     }
 }

@@ -3,7 +3,7 @@
 import MarketplaceProtos
 import MarketplaceRPC
 
-/// Creating and reading an account's groups.
+/// Creating, reading, changing and deleting an account's groups.
 ///
 /// Callers: operators, and active administrators of the session's current
 /// account (see marketplace.options.v1.access); internal services too, for
@@ -11,7 +11,9 @@ import MarketplaceRPC
 /// UNAUTHENTICATED without credentials; PERMISSION_DENIED when the caller is
 /// not an active administrator of their current account (naming why), or an
 /// account_id is not their current account (known or not); NOT_FOUND for a
-/// membership or group of another account, exactly as for an unknown id.
+/// membership or group of another account, exactly as for an unknown id;
+/// FAILED_PRECONDITION for an administrator when the account is disabled
+/// (Accounts/DisableAccount).
 ///
 /// Service `marketplace.users.v1.Groups`: implement this protocol and register it with an `RPCRouter`.
 public protocol GroupsService: Sendable {
@@ -33,6 +35,36 @@ public protocol GroupsService: Sendable {
     /// Errors: INVALID_ARGUMENT for a malformed account id, a bad page size or
     /// token; NOT_FOUND when the account does not exist.
     func listGroups(_ request: ListGroupsRequest, context: RPCContext) async throws -> ListGroupsResponse
+    /// Changes a group's name, description and permissions: those named in
+    /// `fields` (all three when empty). Members' rights follow at once (the
+    /// change feed records a permissions change). An update that changes nothing
+    /// writes nothing (no audit event). Whether a group is the administrators'
+    /// or the default group is not changed here.
+    ///
+    /// The administrators' group's permissions only grow: an update may add
+    /// permissions to it but not remove one it holds, so the account's
+    /// administrators keep every right they were given (another system's checks
+    /// of them rely on it, and one administrator could otherwise take rights from
+    /// all of them at once).
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id, an unknown field name, an
+    /// empty or too long name, a too long description or bad permissions (as in
+    /// CreateGroup); NOT_FOUND when no group has the id; ALREADY_EXISTS when
+    /// another group of the account has the new name (compared ignoring case);
+    /// FAILED_PRECONDITION when the update would remove permissions from the
+    /// administrators' group (the message names them).
+    func updateGroup(_ request: UpdateGroupRequest, context: RPCContext) async throws -> UpdateGroupResponse
+    /// Deletes a group: members who hold it lose it (and its permissions) at
+    /// once. Refused for the administrators' group, and while the group is the
+    /// only group of any membership that is not DELETED (a member holds at least
+    /// one group: give them another first). A DELETED membership (its user was
+    /// deleted) that held only this group is left with none. Deleting a group
+    /// that no longer exists answers NOT_FOUND.
+    ///
+    /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when no group has
+    /// the id; FAILED_PRECONDITION when it is the administrators' group, or the
+    /// only group of one or more members (the message says how many).
+    func deleteGroup(_ request: DeleteGroupRequest, context: RPCContext) async throws -> DeleteGroupResponse
 }
 
 extension GroupsService {
@@ -58,6 +90,18 @@ extension GroupsService {
             deserializer: ProtoDeserializer<ListGroupsRequest>(), serializer: ProtoSerializer<ListGroupsResponse>()
         ) { request, context in
             try await self.listGroups(request, context: context)
+        }
+        router.register(
+            service: "marketplace.users.v1.Groups", method: "UpdateGroup",
+            deserializer: ProtoDeserializer<UpdateGroupRequest>(), serializer: ProtoSerializer<UpdateGroupResponse>()
+        ) { request, context in
+            try await self.updateGroup(request, context: context)
+        }
+        router.register(
+            service: "marketplace.users.v1.Groups", method: "DeleteGroup",
+            deserializer: ProtoDeserializer<DeleteGroupRequest>(), serializer: ProtoSerializer<DeleteGroupResponse>()
+        ) { request, context in
+            try await self.deleteGroup(request, context: context)
         }
     }
 }

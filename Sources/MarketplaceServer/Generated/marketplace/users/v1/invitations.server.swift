@@ -39,7 +39,8 @@ public protocol InvitationsService: Sendable {
     /// the email is locked, or "retry shortly" when this peer has too many checks
     /// waiting; PERMISSION_DENIED when the call carries another person's
     /// session; NOT_FOUND for an unknown token; FAILED_PRECONDITION when the
-    /// invitation is expired, already accepted, declined, revoked or replaced.
+    /// invitation is expired, already accepted, declined, revoked or replaced, or
+    /// its account is disabled.
     func acceptInvitation(_ request: AcceptInvitationRequest, context: RPCContext) async throws -> AcceptInvitationResponse
     /// Declines a pending invitation: the link stops working (its unsent emails
     /// are withdrawn from the outbox) and the membership becomes DISABLED (the

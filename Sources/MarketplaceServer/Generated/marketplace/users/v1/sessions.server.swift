@@ -14,7 +14,9 @@ import MarketplaceRPC
 ///
 /// Service `marketplace.users.v1.Sessions`: implement this protocol and register it with an `RPCRouter`.
 public protocol SessionsService: Sendable {
-    /// Signs in. Callable without credentials.
+    /// Signs in. Callable without credentials. The session's current account is
+    /// the user's active membership used most recently, in an account that is not
+    /// disabled; none when there is no such membership.
     ///
     /// The throttle (shared with AcceptInvitation and ChangePassword): 5 wrong
     /// passwords for one email in 15 minutes lock that email (every check of it
@@ -43,7 +45,8 @@ public protocol SessionsService: Sendable {
     ///
     /// Errors: UNAUTHENTICATED without a valid session; PERMISSION_DENIED when the
     /// user has no active membership there (or is blocked there); INVALID_ARGUMENT
-    /// for a malformed account id.
+    /// for a malformed account id; FAILED_PRECONDITION when the account is
+    /// disabled (Accounts/DisableAccount).
     func switchAccount(_ request: SwitchAccountRequest, context: RPCContext) async throws -> SwitchAccountResponse
     /// Says who the call acts as: anonymous, an operator or an internal service
     /// (by Unix uid), or a signed-in user with the session's current account. Callable by everyone.
