@@ -6,6 +6,12 @@ public struct AuditEvent: Sendable, Equatable, Hashable {
     public enum Action: String, Sendable, CaseIterable {
         case accountCreated = "account.created"
         case groupCreated = "group.created"
+        case accountRenamed = "account.renamed"
+        case accountDisabled = "account.disabled"
+        case accountEnabled = "account.enabled"
+        /// Name, description or permissions changed (details name which).
+        case groupUpdated = "group.updated"
+        case groupDeleted = "group.deleted"
         case userInvited = "account_user.invited"
         case userReinvited = "account_user.reinvited"
         case groupsChanged = "account_user.groups_changed"

@@ -25,7 +25,8 @@ extension UserDirectory {
     ///
     /// - Returns: the accounts the operation may see.
     /// - Throws: `permissionDenied`, naming the caller's own account, when they
-    ///   are not an active administrator of it; `internal` when `target` is not
+    ///   are not an active administrator of it; `failedPrecondition` when that
+    ///   account is disabled (operators still act on it); `internal` when `target` is not
     ///   the id the requirement was made for (a wiring bug: refused).
     static func authorize(_ r: any StoreReader, _ access: AccessRequirement, target: String) throws -> AccountScope {
         switch access {
@@ -46,6 +47,9 @@ extension UserDirectory {
                     throw DomainError.permissionDenied("account \(accountID): this needs its administrators' group")
                 }
                 throw DomainError.permissionDenied("account \(accountID): you are not an active member of it")
+            }
+            if let account = try r.account(id: accountID) {
+                try requireUsableAccount(account, "its administrators cannot act in it")
             }
             return .account(accountID)
         }

@@ -62,7 +62,7 @@ extension UserDirectory {
     ///   is malformed, the password is over the byte limit, or the new password
     ///   breaks the policy (naming what is missing); `notFound` for an unknown
     ///   token; `failedPrecondition` when the invitation is expired, already
-    ///   accepted, declined, revoked or replaced; `unauthenticated` when an
+    ///   accepted, declined, revoked or replaced, or its account is disabled; `unauthenticated` when an
     ///   existing login's password does not match; `permissionDenied` when
     ///   `signedInUserID` is another person than the invited login;
     ///   `resourceExhausted` when the email is locked ("too many failed
@@ -87,6 +87,7 @@ extension UserDirectory {
             let invitation = try self.invitation(r, token: token)
             let member = try Self.requireMembership(r, invitation.accountUserID, now: started)
             try Self.requireAcceptable(invitation, member, at: started, doing: "accept")
+            try Self.requireUsableAccount(try Self.requireAccount(r, member.accountID), "cannot accept its invitation")
             return (member.user.id, member.user.email, member.accountID, member.id, try r.passwordHash(userID: member.user.id))
         }
         if let signedInUserID, signedInUserID != userID {
@@ -121,6 +122,7 @@ extension UserDirectory {
             let invitation = try self.invitation(w, token: token)
             var member = try Self.requireMembership(w, invitation.accountUserID, now: now)
             try Self.requireAcceptable(invitation, member, at: now, doing: "accept")
+            try Self.requireUsableAccount(try Self.requireAccount(w, member.accountID), "cannot accept its invitation")
             guard member.user.id == userID, try w.passwordHash(userID: userID) == storedHash else {
                 throw DomainError.failedPrecondition("invitation: the login of the invited email changed while accepting; try again")
             }

@@ -10,7 +10,7 @@ extension UserDirectory {
 
     /// Signs a user in with email and password and starts a session whose
     /// current account is the `active` membership the user used most recently
-    /// (`lastAccessAt`, then `joinedAt`), or none. Records `lastSignInAt`,
+    /// (`lastAccessAt`, then `joinedAt`) in an account that is not disabled, or none. Records `lastSignInAt`,
     /// rehashes the password when the Argon2id parameters changed, and clears a
     /// few expired sessions, all in one transaction after the hashing.
     ///
@@ -112,7 +112,8 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` for a malformed id; `unauthenticated` when
     ///   the session expired or ended; `permissionDenied` when the user has no
     ///   membership of the account (or it does not exist), the membership is
-    ///   blocked ("your access to ACC-... is blocked") or not active.
+    ///   blocked ("your access to ACC-... is blocked") or not active;
+    ///   `failedPrecondition` when the account is disabled.
     public func switchAccount(sessionID: String, accountID: String) async throws -> Session {
         try Session.validateID(sessionID)
         try EntityKind.account.validate(accountID, field: "account_id")
@@ -132,6 +133,7 @@ extension UserDirectory {
             default:
                 throw DomainError.permissionDenied("you are not an active member of account \(accountID) (status \(member.status.apiName))")
             }
+            try Self.requireUsableAccount(try Self.requireAccount(w, accountID), "cannot switch to it")
             _ = try Self.markAccountAccess(w, member, at: now)
             record.currentAccountID = accountID
             record.lastUsedAt = max(record.lastUsedAt, now)
@@ -167,9 +169,12 @@ extension UserDirectory {
     }
 
     /// The account of the user's `active` membership used most recently
-    /// (`lastAccessAt`, then `joinedAt`, then the smallest membership id), or `nil`.
+    /// (`lastAccessAt`, then `joinedAt`, then the smallest membership id) among
+    /// accounts that are not disabled, or `nil`.
     static func preferredAccountID(_ r: any StoreReader, userID: String) throws -> String? {
-        let active = try r.accountUsers(userID: userID).filter { $0.status == .active }
+        let active = try r.accountUsers(userID: userID).filter { member in
+            try member.status == .active && r.account(id: member.accountID)?.status == .active
+        }
         return active.min { a, b in
             let ka = (a.lastAccessAt ?? .distantPast, a.joinedAt ?? .distantPast)
             let kb = (b.lastAccessAt ?? .distantPast, b.joinedAt ?? .distantPast)

@@ -15,6 +15,9 @@ public protocol StoreReader {
     func group(accountID: String, named name: String) throws -> Group?
     func administratorsGroup(accountID: String) throws -> Group?
     func defaultGroup(accountID: String) throws -> Group?
+    /// How many memberships not in the stored status `deleted` hold `groupID`
+    /// and no other group (those a deletion of the group would leave with none).
+    func soleGroupMemberCount(groupID: String) throws -> Int
 
     func user(id: String) throws -> User?
     /// The user with this normalised email.
@@ -63,6 +66,14 @@ public protocol StoreReader {
 public protocol StoreWriter: StoreReader {
     func insert(_ account: Account) throws
     func insert(_ group: Group) throws
+    /// Stores an account's name and status (id, type and creation time never change).
+    func update(_ account: Account) throws
+    /// Stores a group's name, description and permissions (id, account, the
+    /// administrators' and default flags and creation time are not changed here).
+    func update(_ group: Group) throws
+    /// Deletes a group: first every membership's hold of it, then the group.
+    /// Returns whether it existed.
+    @discardableResult func deleteGroup(id: String) throws -> Bool
     /// Inserts a user, with a password hash or none.
     func insert(_ user: User, passwordHash: String?) throws
     /// Stores every field of `user` (and keeps memberships' sort keys in step).

@@ -172,6 +172,17 @@ struct SQLiteAccess: StoreWriter {
             .map(Self.group)
     }
 
+    func soleGroupMemberCount(groupID: String) throws -> Int {
+        try Int.fetchOne(try statement("""
+                SELECT COUNT(*) FROM account_user_groups held
+                JOIN account_users au ON au.id = held.account_user_id
+                WHERE held.group_id = ? AND au.status <> 'deleted'
+                  AND NOT EXISTS (SELECT 1 FROM account_user_groups other
+                                  WHERE other.account_user_id = held.account_user_id AND other.group_id <> held.group_id)
+                """),
+            arguments: [groupID]) ?? 0
+    }
+
     func user(id: String) throws -> User? {
         try Row.fetchOne(try statement("SELECT \(Self.userColumns) FROM users WHERE id = ?"), arguments: [id]).map(Self.user)
     }
@@ -454,6 +465,23 @@ struct SQLiteAccess: StoreWriter {
             """,
             [group.id, group.accountID, group.name, group.description, permissions, group.isAdministrators, group.isDefault,
              group.createdAt.millisecondsSince1970])
+    }
+
+    func update(_ account: Account) throws {
+        try execute("UPDATE accounts SET name = ?, status = ? WHERE id = ?", [account.name, account.status.rawValue, account.id])
+    }
+
+    func update(_ group: Group) throws {
+        let permissions = String(decoding: try JSONEncoder().encode(group.permissions), as: UTF8.self)
+        try execute(
+            "UPDATE groups SET name = ?, description = ?, permissions = ? WHERE id = ?",
+            [group.name, group.description, permissions, group.id])
+    }
+
+    func deleteGroup(id: String) throws -> Bool {
+        try execute("DELETE FROM account_user_groups WHERE group_id = ?", [id])
+        try execute("DELETE FROM groups WHERE id = ?", [id])
+        return db.changesCount > 0
     }
 
     func insert(_ user: User, passwordHash: String?) throws {

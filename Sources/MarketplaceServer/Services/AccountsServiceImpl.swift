@@ -22,4 +22,22 @@ struct AccountsServiceImpl: AccountsService {
         let page = try await directory.listAccounts(pageSize: Int(request.pageSize), pageToken: request.pageToken)
         return ListAccountsResponse(accounts: page.items.map(Account.init), nextPageToken: page.nextPageToken)
     }
+
+    func renameAccount(_ request: RenameAccountRequest, context: RPCContext) async throws -> RenameAccountResponse {
+        let account = try await directory.renameAccount(
+            id: request.accountId, name: request.name, actor: context.actor, access: try context.accessRequirement())
+        return RenameAccountResponse(account: Account(account))
+    }
+
+    func disableAccount(_ request: DisableAccountRequest, context: RPCContext) async throws -> DisableAccountResponse {
+        let account = try await directory.setAccountStatus(
+            id: request.accountId, .disabled, actor: context.actor, access: try context.accessRequirement())
+        return DisableAccountResponse(account: Account(account))
+    }
+
+    func enableAccount(_ request: EnableAccountRequest, context: RPCContext) async throws -> EnableAccountResponse {
+        let account = try await directory.setAccountStatus(
+            id: request.accountId, .active, actor: context.actor, access: try context.accessRequirement())
+        return EnableAccountResponse(account: Account(account))
+    }
 }
