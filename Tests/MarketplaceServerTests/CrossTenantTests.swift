@@ -23,6 +23,8 @@ private let adminCalls: [String: AdminCall] = [
     "Groups/CreateGroup": { c, o, t in _ = try await c.groups.createGroup(.init(accountId: t.account, name: "Probe"), options: o) },
     "Groups/GetGroup": { c, o, t in _ = try await c.groups.getGroup(.init(groupId: t.group), options: o) },
     "Groups/ListGroups": { c, o, t in _ = try await c.groups.listGroups(.init(accountId: t.account), options: o) },
+    "Groups/UpdateGroup": { c, o, t in _ = try await c.groups.updateGroup(.init(groupId: t.group, name: "Probe", fields: ["name"]), options: o) },
+    "Groups/DeleteGroup": { c, o, t in _ = try await c.groups.deleteGroup(.init(groupId: t.group), options: o) },
     "AccountUsers/InviteUser": { c, o, t in
         _ = try await c.accountUsers.inviteUser(
             .init(accountId: t.account, email: "probe@example.com", firstName: "P", lastName: "R", groupIds: [t.group]), options: o)
