@@ -164,10 +164,10 @@ class CoverageTests(ContractCopy):
         tests = os.path.join(self.tmp, "Tests")
         shutil.copytree(os.path.join(ROOT, "Tests"), tests)
         with open(os.path.join(tests, "Stale.swift"), "w") as f:
-            f.write("// contract: marketplace.users.v1.Groups/DeleteGroup NOT_FOUND\n")
+            f.write("// contract: marketplace.users.v1.Groups/MergeGroups NOT_FOUND\n")
         result = self.coverage(tests)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("marketplace.users.v1.Groups/DeleteGroup", result.stderr)
+        self.assertIn("marketplace.users.v1.Groups/MergeGroups", result.stderr)
 
 
 if __name__ == "__main__":
