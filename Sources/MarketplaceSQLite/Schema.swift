@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("0004-contract-values", migrate: migration0004)
         migrator.registerMigration("0005-outbox-delivery", migrate: migration0005)
         migrator.registerMigration("0006-change-feed", migrate: migration0006)
+        migrator.registerMigration("0008-sign-in-failures", migrate: migration0008)
         return migrator
     }
 
@@ -269,6 +270,20 @@ enum Schema {
             WHEN OLD.status IS NOT NEW.status BEGIN
                 INSERT INTO changes (kind, committed_at, account_id) VALUES ('account_status', \(now), NEW.id);
             END;
+            """)
+    }
+
+    /// Wrong passwords per email key (`SignInThrottle`), kept in the database
+    /// so that every daemon of a store counts the same failures. Times in
+    /// milliseconds; rows older than the throttle's window are purged.
+    private static func migration0008(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE sign_in_failures (
+                email_key TEXT NOT NULL,
+                failed_at INTEGER NOT NULL
+            );
+            CREATE INDEX sign_in_failures_by_email ON sign_in_failures(email_key, failed_at);
+            CREATE INDEX sign_in_failures_by_time ON sign_in_failures(failed_at);
             """)
     }
 }

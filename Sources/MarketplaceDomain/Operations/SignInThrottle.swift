@@ -22,7 +22,13 @@ import Synchronization
 ///   refuse a correct password of another person whose email is not locked,
 ///   and a flood from one peer cannot fill the hashing threads for the others.
 ///
-/// State is in memory, per process: a restart forgets it. At most
+/// The per-email failures are also kept in the store by ``UserDirectory``
+/// (``StoreWriter/recordSignInFailure(emailKey:at:)``), so every daemon of
+/// one database counts the failures made through any of them, and a restart
+/// forgets none; checks in progress on other daemons are not seen (a fleet
+/// of N daemons may overshoot by the guesses running at that moment). The
+/// rest of the state (checks in progress, per-peer shares) is in memory, per
+/// process. At most
 /// ``Limits/maxTrackedKeys`` keys are tracked; beyond that, the oldest idle
 /// keys are forgotten first.
 public final class SignInThrottle: Sendable {
@@ -120,22 +126,29 @@ public final class SignInThrottle: Sendable {
     ///
     /// - Throws: `resourceExhausted` ("too many failed sign-ins; try again in N
     ///   seconds") when the email reached its limit. Never because of the peer.
-    func begin(email: String?, peer: String) throws(DomainError) -> Attempt {
+    ///
+    /// `storedFailures` are the email's failures recorded in the store (by
+    /// every daemon of the store, this one included), oldest first: the
+    /// email's count is the larger of those and the ones this process saw.
+    func begin(email: String?, peer: String, storedFailures: [Date] = []) throws(DomainError) -> Attempt {
         let emailKey = email.map { Key(value: Self.emailKey($0), isEmail: true) }
         let peerKey = peer.isEmpty ? nil : Key(value: String(peer.prefix(256)), isEmail: false)
         let now = clock.now()
         let window = limits.window.timeInterval
         let cutoff = now.addingTimeInterval(-window)
+        let shared = storedFailures.filter { $0 > cutoff }
         let wait: TimeInterval = entries.withLock { entries in
-            if let emailKey, var entry = entries[emailKey] {
+            if let emailKey {
+                var entry = entries[emailKey] ?? Entry()
                 entry.failures.removeAll { $0 <= cutoff }
                 entries[emailKey] = entry.isIdle ? nil : entry
-                let used = entry.failures.count + entry.inFlight
+                let failures = shared.count > entry.failures.count ? shared : entry.failures
+                let used = failures.count + entry.inFlight
                 let limit = limits.failuresPerEmail
                 if used >= limit {
                     // Below the limit again once this many of the oldest failures left the window.
                     let index = used - limit
-                    let until = index < entry.failures.count ? entry.failures[index].addingTimeInterval(window).timeIntervalSince(now) : 1
+                    let until = index < failures.count ? failures[index].addingTimeInterval(window).timeIntervalSince(now) : 1
                     return max(until, 1)
                 }
             }

@@ -59,6 +59,12 @@ public protocol StoreReader {
     func changes(after position: Int64, limit: Int) throws -> [ChangeRecord]
     /// The range of positions the change feed can serve.
     func changeBounds() throws -> ChangeBounds
+
+    /// When wrong passwords were given for an email key (see
+    /// ``SignInThrottle``) after `since`, oldest first, at most `limit`.
+    /// Shared by every daemon of a store, so a lockout counts failures
+    /// made through any of them.
+    func signInFailures(emailKey: String, since: Date, limit: Int) throws -> [Date]
 }
 
 /// Data writes inside one transaction (and every read). Inserts throw
@@ -121,4 +127,12 @@ public protocol StoreWriter: StoreReader {
     /// Deletes at most `limit` sessions past their absolute expiry (`expiresAt <= now`)
     /// or unused since `idleSince` (`lastUsedAt <= idleSince`); returns how many were.
     @discardableResult func deleteExpiredSessions(now: Date, idleSince: Date, limit: Int) throws -> Int
+
+    /// Records a wrong password for an email key at `date`.
+    func recordSignInFailure(emailKey: String, at date: Date) throws
+    /// Forgets an email key's failures (after a right password).
+    func clearSignInFailures(emailKey: String) throws
+    /// Deletes at most `limit` failures recorded at or before `date`, of any
+    /// email key; returns how many were.
+    @discardableResult func deleteSignInFailures(before date: Date, limit: Int) throws -> Int
 }

@@ -444,6 +444,14 @@ struct SQLiteAccess: StoreWriter {
         return ChangeBounds(oldest: oldest, newest: newest)
     }
 
+    func signInFailures(emailKey: String, since: Date, limit: Int) throws -> [Date] {
+        try Int64.fetchAll(
+            try statement(
+                "SELECT failed_at FROM sign_in_failures WHERE email_key = ? AND failed_at > ? ORDER BY failed_at LIMIT ?"),
+            arguments: [emailKey, since.millisecondsSince1970, limit]
+        ).map(Date.init(millisecondsSince1970:))
+    }
+
     // MARK: StoreWriter
 
     private func execute(_ sql: String, _ arguments: StatementArguments) throws {
@@ -662,6 +670,23 @@ struct SQLiteAccess: StoreWriter {
 
     func deleteSessions(userID: String, except keptID: String?) throws -> Int {
         try execute("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?", [userID, keptID])
+        return db.changesCount
+    }
+
+    func recordSignInFailure(emailKey: String, at date: Date) throws {
+        try execute(
+            "INSERT INTO sign_in_failures (email_key, failed_at) VALUES (?, ?)", [emailKey, date.millisecondsSince1970])
+    }
+
+    func clearSignInFailures(emailKey: String) throws {
+        try execute("DELETE FROM sign_in_failures WHERE email_key = ?", [emailKey])
+    }
+
+    func deleteSignInFailures(before date: Date, limit: Int) throws -> Int {
+        guard limit > 0 else { return 0 }
+        try execute(
+            "DELETE FROM sign_in_failures WHERE rowid IN (SELECT rowid FROM sign_in_failures WHERE failed_at <= ? LIMIT ?)",
+            [date.millisecondsSince1970, limit])
         return db.changesCount
     }
 

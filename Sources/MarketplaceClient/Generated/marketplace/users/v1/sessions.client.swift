@@ -23,7 +23,9 @@ public struct SessionsClient: Sendable {
     /// The throttle (shared with AcceptInvitation and ChangePassword): 5 wrong
     /// passwords for one email in 15 minutes lock that email (every check of it
     /// is refused before any hashing, whoever asks) until failures leave the
-    /// window; a correct password clears them. A peer (uid) runs at most 2
+    /// window; a correct password clears them. The failures are kept in the
+    /// database, so every daemon of one database counts them and a restart keeps
+    /// them. A peer (uid) runs at most 2
     /// password checks at once (1 once it has 20 failures in 15 minutes) and has
     /// at most 32 waiting: its failures slow its own hashing down but never
     /// refuse another person's correct password for an email that is not locked.
