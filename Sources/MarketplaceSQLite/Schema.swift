@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("0004-contract-values", migrate: migration0004)
         migrator.registerMigration("0005-outbox-delivery", migrate: migration0005)
         migrator.registerMigration("0006-change-feed", migrate: migration0006)
+        migrator.registerMigration("0007-invited-person", migrate: migration0007)
         migrator.registerMigration("0008-sign-in-failures", migrate: migration0008)
         return migrator
     }
@@ -271,6 +272,44 @@ enum Schema {
                 INSERT INTO changes (kind, committed_at, account_id) VALUES ('account_status', \(now), NEW.id);
             END;
             """)
+    }
+
+    /// The person as the inviting administrator typed them (names, phone),
+    /// kept on the membership until the person accepts (then NULL): an
+    /// account that merely invited an existing login shows, sorts and finds it
+    /// by what it typed, never by the login's own names or last sign-in.
+    ///
+    /// Memberships not accepted at upgrade (`invited`, or `disabled` without a
+    /// join) get the names of their user when that user never set a password
+    /// (an invitation made it, with typed names); for an existing login the
+    /// names typed then were not kept, so they show empty names until the
+    /// person accepts. Their sort keys follow (name; never signed in).
+    private static func migration0007(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE account_users ADD COLUMN invited_first_name TEXT;
+            ALTER TABLE account_users ADD COLUMN invited_last_name TEXT;
+            ALTER TABLE account_users ADD COLUMN invited_phone TEXT;
+            """)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT au.id, u.first_name, u.last_name, u.phone, u.password_hash IS NULL
+            FROM account_users au JOIN users u ON u.id = au.user_id
+            WHERE au.status = 'invited' OR (au.status = 'disabled' AND au.joined_at IS NULL)
+            """)
+        let update = try db.makeStatement(sql: """
+            UPDATE account_users SET invited_first_name = ?, invited_last_name = ?, invited_phone = ?,
+                sort_name = ?, sort_last_sign_in = ?
+            WHERE id = ?
+            """)
+        for row in rows {
+            let id: String = row[0]
+            let madeByInvitation: Bool = row[4]
+            let first: String = madeByInvitation ? row[1] : ""
+            let last: String = madeByInvitation ? row[2] : ""
+            let phone: String? = madeByInvitation ? row[3] : nil
+            try update.execute(arguments: [
+                first, last, phone, AccountUserQuery.nameKey(firstName: first, lastName: last), AccountUserQuery.never, id,
+            ])
+        }
     }
 
     /// Wrong passwords per email key (`SignInThrottle`), kept in the database

@@ -196,16 +196,17 @@ struct ConnectionBudgetTests {
         // Once the daemon has hit EMFILE, measure its CPU over two seconds.
         try await waitUntil(seconds: 10 * slowdown) { daemon.log.contains("accept failed") }
         let cpuBefore = Self.cpuSeconds(of: pid)
+        let runnableBefore = Self.runnableSeconds(of: pid)
         try await Task.sleep(for: .seconds(2))
         let cpu = Self.cpuSeconds(of: pid) - cpuBefore
-        print("accept backoff: daemon used \(String(format: "%.2f", cpu)) s of CPU in 2 s out of descriptors")
+        let runnable = Self.runnableSeconds(of: pid) - runnableBefore
+        print("accept backoff: out of descriptors for 2 s the daemon ran \(String(format: "%.2f", cpu)) s and was runnable \(String(format: "%.2f", runnable)) s")
         #expect(daemon.log.contains("accept failed"), "no log line about failing accepts: \(daemon.log.suffix(1000))")
-        // Known open bug: since the daemon became a command tree (issue 14) the
-        // listener spins in accept4 while out of descriptors although the pause
-        // is logged; the issue is recorded, not hidden, until it is fixed.
-        withKnownIssue("the accept loop still spins out of descriptors in the daemon (issue 10, item 5)", isIntermittent: true) {
-            #expect(cpu < 1.0, "the daemon used \(cpu) s of CPU in 2 s out of descriptors")
-        }
+        // A spinning accept loop is runnable all the time (about 2 s in 2 s),
+        // however little CPU a loaded machine gives it; paused, the daemon
+        // sleeps. Runnable time (on a CPU or waiting for one) does not depend
+        // on the load of the shared machine the way CPU time does.
+        #expect(runnable < 1.0, "the daemon was runnable \(runnable) s of 2 s out of descriptors (CPU \(cpu) s): the accept loop spins")
         // Descriptors back: the daemon serves again.
         fds.forEach { if $0 >= 0 { close($0) } }
         _ = try await runProcess("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=4096:4096"])
@@ -225,6 +226,19 @@ struct ConnectionBudgetTests {
         // Fields after the command: state is [0]; utime is [11], stime [12].
         let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Time the threads of `pid` spent on a CPU or waiting in a run queue, in
+    /// seconds (sum of the first two fields of /proc/PID/task/TID/schedstat).
+    static func runnableSeconds(of pid: Int32) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var nanoseconds = 0.0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8) else { continue }
+            let fields = text.split(separator: " ").prefix(2).compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            nanoseconds += fields.reduce(0, +)
+        }
+        return nanoseconds / 1e9
     }
 
     /// Opens N connections to the socket and holds them until stdin closes;

@@ -5,7 +5,8 @@ public struct AccountUser: Sendable, Equatable, Hashable {
     /// `AUSR-dddd-dddd-dddd`.
     public var id: String
     public var accountID: String
-    /// The person, with every field of their user record.
+    /// The person, with every field of their user record (what the service
+    /// acts on). What is shown of them is ``shownUser``.
     public var user: User
     /// The groups held in this account, by name.
     public var groups: [GroupSummary]
@@ -21,11 +22,14 @@ public struct AccountUser: Sendable, Equatable, Hashable {
     public var invitationExpiresAt: Date?
     /// Who sent the current invitation: the inviting user's id, or `operator`.
     public var invitedBy: String
+    /// The person as the inviting administrator typed them, until they accept
+    /// an invitation of this account; `nil` once they have.
+    public var invitedAs: InvitedPerson?
 
     public init(
         id: String, accountID: String, user: User, groups: [GroupSummary], status: MembershipStatus,
         invitedAt: Date, joinedAt: Date?, lastAccessAt: Date?, blockedAt: Date?, invitationExpiresAt: Date?,
-        invitedBy: String
+        invitedBy: String, invitedAs: InvitedPerson? = nil
     ) {
         self.id = id
         self.accountID = accountID
@@ -38,6 +42,19 @@ public struct AccountUser: Sendable, Equatable, Hashable {
         self.blockedAt = blockedAt
         self.invitationExpiresAt = invitationExpiresAt
         self.invitedBy = invitedBy
+        self.invitedAs = invitedAs
+    }
+
+    /// The person as this membership shows them. Until they accept
+    /// (``invitedAs`` set): exactly what a user created by the invitation
+    /// looks like: the typed names and phone, the email, default profile
+    /// settings, no password, never signed in, created when invited; never the
+    /// login's own data, nor whether a login exists. After: their user record.
+    public var shownUser: User {
+        guard let typed = invitedAs else { return user }
+        return User(
+            id: user.id, firstName: typed.firstName, lastName: typed.lastName, email: user.email, phone: typed.phone,
+            status: user.status, createdAt: invitedAt, updatedAt: invitedAt)
     }
 
     /// This membership with expiry applied: `invited` past its expiry becomes

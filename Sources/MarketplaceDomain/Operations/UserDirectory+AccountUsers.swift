@@ -50,6 +50,8 @@ extension UserDirectory {
                 }
             }
             let summaries = Self.summaries(groups)
+            // Shown to the account's administrators until the person accepts.
+            let typed = InvitedPerson(firstName: firstName, lastName: lastName, phone: phone)
             let member: AccountUser
             let action: AuditEvent.Action
             if let existing = try w.accountUser(accountID: accountID, userID: user.id)?.resolved(at: now) {
@@ -67,6 +69,7 @@ extension UserDirectory {
                 updated.blockedAt = nil
                 updated.invitationExpiresAt = expiresAt
                 updated.invitedBy = actor.inviterReference
+                updated.invitedAs = typed
                 updated.groups = summaries
                 try w.update(updated)
                 try w.setGroups(accountUserID: updated.id, groupIDs: groupIDs)
@@ -78,7 +81,7 @@ extension UserDirectory {
                         id: id, accountID: accountID,
                         user: user,
                         groups: summaries, status: .invited, invitedAt: now, joinedAt: nil, lastAccessAt: nil, blockedAt: nil,
-                        invitationExpiresAt: expiresAt, invitedBy: actor.inviterReference)
+                        invitationExpiresAt: expiresAt, invitedBy: actor.inviterReference, invitedAs: typed)
                     try w.insert(member)
                     return member
                 }

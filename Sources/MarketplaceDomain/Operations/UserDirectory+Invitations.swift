@@ -144,6 +144,8 @@ extension UserDirectory {
             member.joinedAt = now
             member.invitationExpiresAt = nil
             member.user = user
+            // Accepted: the account's administrators now see the person's own data.
+            member.invitedAs = nil
             try w.update(member)
             try Self.audit(w, .invitationAccepted, accountID: member.accountID, target: member.id, actor: .user(userID), at: now)
             return member

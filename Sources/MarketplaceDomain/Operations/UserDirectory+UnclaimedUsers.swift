@@ -21,6 +21,8 @@ extension UserDirectory {
             guard let next = member.status.applying(.deleteUser) else { continue }
             member.status = next
             member.invitationExpiresAt = nil
+            // The typed names and phone are personal data too.
+            member.invitedAs = nil
             try w.update(member)
         }
         try erase(&user, w, at: now)

@@ -77,13 +77,17 @@ public struct AccountUserQuery: Sendable, Equatable {
         date?.millisecondsSince1970 ?? never
     }
 
-    /// The sort key of `member` for `field`, matching what backends store.
+    /// The sort key of `member` for `field`, matching what backends store:
+    /// of the person as the membership shows them (``AccountUser/shownUser``),
+    /// so a member who has not accepted sorts by the typed names and as never
+    /// signed in, and the text query matches the typed names only.
     public static func key(of member: AccountUser, for field: SortField) -> SortKey {
+        let shown = member.shownUser
         switch field {
-        case .name: .text(nameKey(firstName: member.user.firstName, lastName: member.user.lastName))
-        case .email: .text(member.user.email)
-        case .joined: .time(timeKey(member.joinedAt))
-        case .lastSignIn: .time(timeKey(member.user.lastSignInAt))
+        case .name: return .text(nameKey(firstName: shown.firstName, lastName: shown.lastName))
+        case .email: return .text(shown.email)
+        case .joined: return .time(timeKey(member.joinedAt))
+        case .lastSignIn: return .time(timeKey(shown.lastSignInAt))
         }
     }
 }

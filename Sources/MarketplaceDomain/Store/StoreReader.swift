@@ -82,12 +82,15 @@ public protocol StoreWriter: StoreReader {
     @discardableResult func deleteGroup(id: String) throws -> Bool
     /// Inserts a user, with a password hash or none.
     func insert(_ user: User, passwordHash: String?) throws
-    /// Stores every field of `user` (and keeps memberships' sort keys in step).
+    /// Stores every field of `user` (and keeps memberships' sort keys in step:
+    /// the email of each; name and last sign-in of those without `invitedAs`).
     func update(_ user: User) throws
     func setPasswordHash(userID: String, hash: String?) throws
     /// Inserts a membership with its groups.
     func insert(_ accountUser: AccountUser) throws
-    /// Stores status, times, expiry and inviter of a membership (not its groups).
+    /// Stores status, times, expiry, inviter and `invitedAs` of a membership
+    /// (not its groups), and its sort keys from `AccountUserQuery.key(of:for:)`
+    /// (the person as shown: `accountUser.user` must be current).
     func update(_ accountUser: AccountUser) throws
     /// Replaces a membership's groups.
     func setGroups(accountUserID: String, groupIDs: [String]) throws

@@ -62,7 +62,8 @@ struct SQLiteAccess: StoreWriter {
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
-               u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at
+               u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at,
+               au.invited_first_name, au.invited_last_name, au.invited_phone
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
@@ -70,7 +71,8 @@ struct SQLiteAccess: StoreWriter {
     /// lookup by name costs a case-insensitive search per column, which was a
     /// tenth of a 50-row page's time).
     private static func member(_ row: Row, groups: [GroupSummary]) -> AccountUser {
-        AccountUser(
+        let invitedFirstName: String? = row[23]
+        return AccountUser(
             id: row[0], accountID: row[1],
             user: User(
                 id: row[2], firstName: row[10], lastName: row[11], email: row[12], phone: row[15],
@@ -81,7 +83,8 @@ struct SQLiteAccess: StoreWriter {
             groups: groups, status: MembershipStatus(rawValue: row[3]) ?? .disabled,
             invitedAt: Date(millisecondsSince1970: row[4]), joinedAt: date(row[5]),
             lastAccessAt: date(row[6]), blockedAt: date(row[7]),
-            invitationExpiresAt: date(row[8]), invitedBy: row[9])
+            invitationExpiresAt: date(row[8]), invitedBy: row[9],
+            invitedAs: invitedFirstName.map { InvitedPerson(firstName: $0, lastName: row[24], phone: row[25]) })
     }
 
     /// Memberships for `rows`, with their groups fetched in one query.
@@ -514,10 +517,14 @@ struct SQLiteAccess: StoreWriter {
             [user.firstName, user.lastName, user.email, user.phone, user.language, user.locale, user.icon, user.status.rawValue,
              user.updatedAt.millisecondsSince1970, user.lastSignInAt?.millisecondsSince1970, user.blockedAt?.millisecondsSince1970,
              user.id])
+        // Memberships not yet accepted sort by the typed names and as never
+        // signed in (AccountUserQuery.key(of:for:)): only the email follows.
         try execute(
-            "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ?",
+            "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ? AND invited_first_name IS NULL",
             [AccountUserQuery.nameKey(firstName: user.firstName, lastName: user.lastName), user.email,
              AccountUserQuery.timeKey(user.lastSignInAt), user.id])
+        try execute(
+            "UPDATE account_users SET sort_email = ? WHERE user_id = ? AND invited_first_name IS NOT NULL", [user.email, user.id])
     }
 
     func setPasswordHash(userID: String, hash: String?) throws {
@@ -525,31 +532,50 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func insert(_ member: AccountUser) throws {
+        let head: [(any DatabaseValueConvertible)?] = [
+            member.id, member.accountID, member.user.id, member.status.storedName, member.invitedAt.millisecondsSince1970,
+            member.joinedAt?.millisecondsSince1970, member.lastAccessAt?.millisecondsSince1970,
+            member.blockedAt?.millisecondsSince1970, member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy,
+        ]
         try execute(
             """
             INSERT INTO account_users (id, account_id, user_id, status, invited_at, joined_at, last_access_at, blocked_at,
-                invitation_expires_at, invited_by, sort_name, sort_email, sort_joined, sort_last_sign_in)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                invitation_expires_at, invited_by, sort_name, sort_email, sort_joined, sort_last_sign_in,
+                invited_first_name, invited_last_name, invited_phone)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [member.id, member.accountID, member.user.id, member.status.storedName, member.invitedAt.millisecondsSince1970,
-             member.joinedAt?.millisecondsSince1970, member.lastAccessAt?.millisecondsSince1970,
-             member.blockedAt?.millisecondsSince1970, member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy,
-             AccountUserQuery.nameKey(firstName: member.user.firstName, lastName: member.user.lastName), member.user.email,
-             AccountUserQuery.timeKey(member.joinedAt), AccountUserQuery.timeKey(member.user.lastSignInAt)])
+            StatementArguments(head + Self.sortKeysAndInvitedPerson(member)))
         try setGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
     }
 
     func update(_ member: AccountUser) throws {
+        let head: [(any DatabaseValueConvertible)?] = [
+            member.status.storedName, member.invitedAt.millisecondsSince1970, member.joinedAt?.millisecondsSince1970,
+            member.lastAccessAt?.millisecondsSince1970, member.blockedAt?.millisecondsSince1970,
+            member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy,
+        ]
         try execute(
             """
             UPDATE account_users SET status = ?, invited_at = ?, joined_at = ?, last_access_at = ?, blocked_at = ?,
-                invitation_expires_at = ?, invited_by = ?, sort_joined = ?
+                invitation_expires_at = ?, invited_by = ?, sort_name = ?, sort_email = ?, sort_joined = ?, sort_last_sign_in = ?,
+                invited_first_name = ?, invited_last_name = ?, invited_phone = ?
             WHERE id = ?
             """,
-            [member.status.storedName, member.invitedAt.millisecondsSince1970, member.joinedAt?.millisecondsSince1970,
-             member.lastAccessAt?.millisecondsSince1970, member.blockedAt?.millisecondsSince1970,
-             member.invitationExpiresAt?.millisecondsSince1970, member.invitedBy, AccountUserQuery.timeKey(member.joinedAt),
-             member.id])
+            StatementArguments(head + Self.sortKeysAndInvitedPerson(member) + [member.id]))
+    }
+
+    /// sort_name, sort_email, sort_joined, sort_last_sign_in (of the person as
+    /// the membership shows them), then invited_first_name, invited_last_name,
+    /// invited_phone (NULL once the person accepted).
+    private static func sortKeysAndInvitedPerson(_ member: AccountUser) -> [(any DatabaseValueConvertible)?] {
+        func key(_ field: AccountUserQuery.SortField) -> any DatabaseValueConvertible {
+            switch AccountUserQuery.key(of: member, for: field) {
+            case .text(let text): text
+            case .time(let ms): ms
+            }
+        }
+        return [key(.name), key(.email), key(.joined), key(.lastSignIn),
+                member.invitedAs?.firstName, member.invitedAs?.lastName, member.invitedAs?.phone]
     }
 
     func setGroups(accountUserID: String, groupIDs: [String]) throws {

@@ -95,8 +95,9 @@ extension MarketplaceProtos.MembershipStatus {
 extension MarketplaceProtos.AccountUser {
     init(_ member: MarketplaceDomain.AccountUser) {
         self.init(
-            // The same user mapping as Users/GetUser.
-            id: member.id, accountId: member.accountID, user: MarketplaceProtos.User(member.user),
+            // The same user mapping as Users/GetUser, of the person as the
+            // membership shows them (as invited, until they accept).
+            id: member.id, accountId: member.accountID, user: MarketplaceProtos.User(member.shownUser),
             status: MembershipStatus(member.status),
             groups: member.groups.map { GroupRef(id: $0.id, name: $0.name) },
             invitedAt: member.invitedAt, joinedAt: member.joinedAt, lastAccessAt: member.lastAccessAt,

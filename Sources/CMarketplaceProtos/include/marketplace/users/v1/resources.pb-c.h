@@ -267,7 +267,14 @@ struct  Marketplace__Users__V1__AccountUser
   char *id;
   char *account_id;
   /*
-   * The person, with the same fields as Users/GetUser.
+   * The person, with the same fields as Users/GetUser, once they have
+   * accepted an invitation of this account. Until then (INVITED,
+   * INVITATION_EXPIRED, or DISABLED without having joined) the person as the
+   * inviting administrator typed them, exactly as a user created by that
+   * invitation looks: the names and phone given to InviteUser, the email,
+   * default profile settings, no password, no last sign-in, created when
+   * invited; never the login's own names or data, nor whether a login exists.
+   * ListAccountUsers sorts and searches by what is shown here.
    */
   Marketplace__Users__V1__User *user;
   Marketplace__Users__V1__MembershipStatus status;

@@ -27,9 +27,10 @@ public struct AccountUsersClient: Sendable {
     /// invited again.
     ///
     /// The answer never says whether the email already had a login, nor shows
-    /// that login's own data: `account_user.user` holds the names given here, the
-    /// email, no phone and no last sign-in, the same for a new and an existing
-    /// login. The domain's "if no user with that email exists, one is created (no
+    /// that login's own data: `account_user.user` holds the names and phone given
+    /// here, the email, no password and no last sign-in, the same for a new and
+    /// an existing login; every later answer shows the person so until they
+    /// accept (see AccountUser.user). The domain's "if no user with that email exists, one is created (no
     /// password yet)" holds, but only for as long as an invitation may still be
     /// accepted: when the invitation of a user who never had a login and has no
     /// other membership is revoked or declined, that user is deleted again (email
@@ -51,7 +52,9 @@ public struct AccountUsersClient: Sendable {
 
     /// Lists an account's users: filter by status, group and a text query over
     /// id, name and email; sort by name, email, joined or last sign-in (see
-    /// AccountUserSort); pages are stable while members are added.
+    /// AccountUserSort); pages are stable while members are added. Names and
+    /// last sign-in are those shown (AccountUser.user): a person who has not
+    /// accepted is found and sorted by the typed names, as never signed in.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed account or group id, a bad page
     /// size, or a page token not issued for this same query; NOT_FOUND when the
@@ -62,7 +65,9 @@ public struct AccountUsersClient: Sendable {
         try await client.unary(service: "marketplace.users.v1.AccountUsers", method: "ListAccountUsers", request: request, options: options, idempotency: .noSideEffects)
     }
 
-    /// Returns one account user with the user's profile, groups and audit times.
+    /// Returns one account user with the user's profile (as shown: typed at
+    /// invitation until the person accepts; see AccountUser.user), groups and
+    /// audit times.
     ///
     /// Errors: INVALID_ARGUMENT for a malformed id; NOT_FOUND when it does not exist.
     ///

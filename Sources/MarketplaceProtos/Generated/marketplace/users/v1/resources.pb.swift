@@ -278,7 +278,14 @@ public struct AccountUser: ProtoMessage {
     /// `AUSR-1234-5678-9012`.
     public var id: String = ""
     public var accountId: String = ""
-    /// The person, with the same fields as Users/GetUser.
+    /// The person, with the same fields as Users/GetUser, once they have
+    /// accepted an invitation of this account. Until then (INVITED,
+    /// INVITATION_EXPIRED, or DISABLED without having joined) the person as the
+    /// inviting administrator typed them, exactly as a user created by that
+    /// invitation looks: the names and phone given to InviteUser, the email,
+    /// default profile settings, no password, no last sign-in, created when
+    /// invited; never the login's own names or data, nor whether a login exists.
+    /// ListAccountUsers sorts and searches by what is shown here.
     public var user: User? = nil
     public var status: MembershipStatus = .unspecified
     /// The groups the user holds in this account (at least one; a DELETED
