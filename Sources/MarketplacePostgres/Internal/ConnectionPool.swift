@@ -100,10 +100,11 @@ final class ConnectionPool: Sendable {
         for connection in idle { try? await connection.close() }
     }
 
-    /// Starts closing `connection` without waiting (from synchronous code).
+    /// Starts closing `connection` without waiting (from synchronous code);
+    /// the connection is kept alive until it is closed (postgres-nio asserts that).
     static func closeInBackground(_ connection: PostgresConnection) {
         let future: EventLoopFuture<Void> = connection.close()
-        future.whenComplete { _ in }
+        future.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// Opens one connection, failing after the configured connect timeout.
