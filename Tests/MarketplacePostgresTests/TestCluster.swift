@@ -100,14 +100,36 @@ final class TestCluster: Sendable {
         directory.remove()
     }
 
+    /// Runs a server program to its end with posix_spawn and waitpid on a
+    /// thread of its own (Foundation's Process left `runuser` unreaped here,
+    /// hanging the test), its output into the cluster's `tool.log`.
     private func run(_ program: String, _ arguments: [String]) async throws {
-        let result = if let user {
-            try await runProcess("/usr/sbin/runuser", ["-u", user, "--", bin + "/" + program] + arguments, currentDirectory: "/")
-        } else {
-            try await runProcess(bin + "/" + program, arguments, currentDirectory: "/")
+        let argv = (user.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [bin + "/" + program] + arguments
+        let log = directory.appending("tool.log")
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+                var pid: pid_t = 0
+                let cArgs = argv.map { strdup($0) } + [nil]
+                defer { cArgs.forEach { free($0) } }
+                let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+                posix_spawn_file_actions_destroy(&actions)
+                guard spawned == 0 else {
+                    continuation.resume(throwing: TestClusterError(message: "cannot start \(argv[0]): error \(spawned)"))
+                    return
+                }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }.start()
         }
-        guard result.status == 0 else {
-            throw TestClusterError(message: "\(program) failed (\(result.status)): \(result.stderr)\(result.stdout)")
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw TestClusterError(message: "\(program) failed (wait status \(status)): \(output.suffix(2000))")
         }
     }
 }
