@@ -10,7 +10,7 @@ import Testing
 struct PostgresStoreTests {
     static let admin = Actor.operator(uid: 0)
     static let operatorAccess = AccessRequirement.operator(uid: 0)
-    static let password = "correct horse battery staple"
+    static let password = "Correct-Horse-9"
 
     @Test("three daemons starting together on an empty database apply the migrations once")
     func migrationsApplyOnce() async throws {
