@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import MarketplaceDomain
 import MarketplaceRPC
-import MarketplaceSQLite
 import NIOCore
 import NIOPosix
 
@@ -15,19 +14,24 @@ public final class UsersServer: Sendable {
     public let configuration: UsersServerConfiguration
     /// The domain operations the services call (for tests and tools in-process).
     public let directory: UserDirectory
+    /// The storage it runs on, opened by `configuration.openStore`.
+    public let store: any Store
 
     /// Every `package.Service/Method` the server answers.
     public let registeredMethods: [String]
 
-    private init(rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory, methods: [String]) {
+    private init(
+        rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory, store: any Store, methods: [String]
+    ) {
         self.rpc = rpc
         self.configuration = configuration
         self.directory = directory
+        self.store = store
         self.registeredMethods = methods
     }
 
-    /// Opens (and migrates) the database, loads or creates the key file, binds
-    /// the socket and starts serving.
+    /// Opens (and migrates) the database with `configuration.openStore`,
+    /// loads or creates the key file, binds the socket and starts serving.
     /// - Throws: `RPCServer.StartError`, or a `DomainError` from storage or the
     ///   key file, with a message saying what to fix.
     ///
@@ -55,7 +59,19 @@ public final class UsersServer: Sendable {
         try FileManager.default.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        let store = try SQLiteStore(dataDirectory: configuration.dataDirectory)
+        guard let openStore = configuration.openStore else {
+            throw RPCServer.StartError(description: "no storage configured (UsersServerConfiguration.openStore is nil)")
+        }
+        let store = try await openStore(configuration)
+        do {
+            return try await serve(store: store, configuration: configuration, logger: logger)
+        } catch {
+            await (store as? any ClosableStore)?.close()
+            throw error
+        }
+    }
+
+    private static func serve(store: any Store, configuration: UsersServerConfiguration, logger: Logger) async throws -> UsersServer {
         let secrets = try Secrets(configuration: .inDataDirectory(
             configuration.dataDirectory, passwordParameters: configuration.passwordParameters,
             hashingThreads: configuration.hashingThreads))
@@ -70,7 +86,7 @@ public final class UsersServer: Sendable {
         var router = RPCRouter(interceptor: IdentityRecordingInterceptor(AuthorizationInterceptor(
             directory: directory, policy: .standard, operators: configuration.operators,
             services: configuration.services)))
-        HealthServiceImpl(version: ServiceVersion.current).register(with: &router)
+        HealthServiceImpl(version: ServiceVersion.current, storage: store as? any StoreHealth).register(with: &router)
         AccountsServiceImpl(directory: directory).register(with: &router)
         GroupsServiceImpl(directory: directory).register(with: &router)
         AccountUsersServiceImpl(directory: directory).register(with: &router)
@@ -100,12 +116,14 @@ public final class UsersServer: Sendable {
         logger.info(
             "marketplace-usersd \(ServiceVersion.current) ready",
             metadata: ["socket": "\(configuration.rpc.socketPath)", "data_dir": "\(configuration.dataDirectory)"])
-        return UsersServer(rpc: rpc, configuration: configuration, directory: directory, methods: router.methodNames)
+        return UsersServer(rpc: rpc, configuration: configuration, directory: directory, store: store, methods: router.methodNames)
     }
 
-    /// Graceful shutdown; see `RPCServer.shutdownGracefully()`.
+    /// Graceful shutdown; see `RPCServer.shutdownGracefully()`. Then closes
+    /// the store if it holds resources (`ClosableStore`).
     public func shutdownGracefully() async {
         await rpc.shutdownGracefully()
+        await (store as? any ClosableStore)?.close()
     }
 
     /// Whether the server's event loops answer (for the systemd watchdog).

@@ -10,8 +10,8 @@ public struct UsersServerConfiguration: Sendable {
 
     /// Socket, limits and timeouts of the RPC server.
     public var rpc: RPCServerConfiguration
-    /// Where the SQLite database (`users.sqlite`) and the key file
-    /// (`secrets.key`, mode 0600) live.
+    /// Where the key file (`secrets.key`, mode 0600) lives, and the SQLite
+    /// database (`users.sqlite`) when the server runs on SQLite.
     public var dataDirectory: String
     /// How long an invitation link works (default 7 days).
     public var invitationTTL: Duration = .seconds(7 * 86_400)
@@ -32,6 +32,12 @@ public struct UsersServerConfiguration: Sendable {
     public var sessionIdleTimeout: Duration = .seconds(30 * 60)
     /// The time source; tests pass a `ManualWallClock` to move time.
     public var clock: any WallClock = SystemWallClock()
+    /// Opens the storage the server runs on. The executable (or the tests'
+    /// support) chooses the backend: libraries never pick one. Called once by
+    /// `UsersServer.start` after the socket path is checked and the data
+    /// directory exists; a store that is a `ClosableStore` is closed when the
+    /// server shuts down (or its start fails later). `nil`: the start fails.
+    public var openStore: (@Sendable (UsersServerConfiguration) async throws -> any Store)?
 
     public init(
         socketPath: String = Self.defaultSocketPath,

@@ -15,6 +15,8 @@ public let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogH
 /// stay fast; `configure` can change that and anything else (e.g. pass a
 /// `ManualWallClock` to move time).
 /// Pass `directory` to keep the database across servers (the caller removes it).
+/// The server runs on SQLite in the directory unless `configure` sets
+/// `openStore` (e.g. to a `PostgresStore`).
 public func withUsersServer<T>(
     in existing: TemporaryDirectory? = nil,
     configure: (inout UsersServerConfiguration) -> Void = { _ in },
@@ -26,6 +28,7 @@ public func withUsersServer<T>(
         socketPath: directory.appending("s.sock"), dataDirectory: directory.appending("data"))
     configuration.passwordParameters = .minimum
     configure(&configuration)
+    if configuration.openStore == nil { configuration.openStore = UsersServerConfiguration.sqliteStore }
     let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
     return try await run(body, server, MarketplaceClient(socketPath: configuration.rpc.socketPath)) {
         await $0.shutdownGracefully()

@@ -21,7 +21,11 @@ struct Backup: ParsableCommand {
     @Option(help: "The backup file to create; must not exist.")
     var to: String
 
+    @Option(help: "Refused: a PostgreSQL database (env MARKETPLACE_USERS_DATABASE) is backed up with pg_dump.")
+    var database: String?
+
     func run() throws {
+        try refusePostgres(database, command: "backup")
         let source = SettingSource().string(
             dataDir, flag: "--data-dir", variable: "MARKETPLACE_USERS_DATA_DIR", default: "./data")
         do {
@@ -51,7 +55,11 @@ struct Restore: ParsableCommand {
     @Option(help: "The data directory to create (or an empty one).")
     var dataDir: String
 
+    @Option(help: "Refused: a PostgreSQL database (env MARKETPLACE_USERS_DATABASE) is restored with pg_restore.")
+    var database: String?
+
     func run() throws {
+        try refusePostgres(database, command: "restore")
         do {
             let summary = try SQLiteBackup.restore(from: from, dataDirectory: dataDir)
             print("restored \(from) into \(dataDir) (\(summary.databaseBytes) bytes, \(summary.migrations.count) migrations, key restored)")
@@ -60,4 +68,19 @@ struct Restore: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// `backup` and `restore` copy SQLite data directories only: with
+/// `--database` (or `MARKETPLACE_USERS_DATABASE`) they refuse, pointing at
+/// PostgreSQL's own tools.
+private func refusePostgres(_ flagValue: String?, command: String) throws {
+    let database = SettingSource().string(flagValue, flag: "--database", variable: "MARKETPLACE_USERS_DATABASE", default: "")
+    guard !database.value.isEmpty else { return }
+    FileHandle.standardError.write(Data("""
+        \(command) refused: \(database.name) names a PostgreSQL database; `marketplace-usersd \(command)` copies a \
+        SQLite data directory only. Back up PostgreSQL with pg_dump (e.g. pg_dump -Fc -f users.dump DBNAME) and restore \
+        with pg_restore; keep a copy of the key file (secrets.key in --data-dir) with it.
+
+        """.utf8))
+    throw ExitCode(64)
 }

@@ -3,7 +3,9 @@ import Dispatch
 import Foundation
 import Logging
 import MarketplaceDomain
+import MarketplacePostgres
 import MarketplaceServer
+import MarketplaceSQLite
 import Synchronization
 
 /// One run of the server, from the effective configuration to `stopped`:
@@ -55,6 +57,12 @@ struct DaemonRun {
         configuration.sessionIdleTimeout = settings.sessionIdleTimeout
         configuration.passwordParameters = settings.passwordParameters
         configuration.hashingThreads = settings.hashingThreads
+        if let database = settings.database {
+            let storeLogger = logger
+            configuration.openStore = { _ in try await PostgresStore.open(database, logger: storeLogger) }
+        } else {
+            configuration.openStore = { configuration in try SQLiteStore(dataDirectory: configuration.dataDirectory) }
+        }
 
         logEffectiveConfiguration(configuration, activation: activation, notifier: notifier)
 
@@ -181,7 +189,8 @@ struct DaemonRun {
             "socket_mode": "\(activation == nil ? "0" + String(configuration.rpc.socketMode, radix: 8) : "set by the socket unit")",
             "socket_activation": "\(activation.map { "fd \($0.fileDescriptor)" } ?? "no")",
             "data_dir": "\(data)",
-            "database": "\(data)/users.sqlite",
+            "database": "\(settings.database?.displayURL ?? "\(data)/users.sqlite")",
+            "database_pool_size": "\(settings.database.map { "\($0.poolSize)" } ?? "none (SQLite)")",
             "key_file": "\(data)/secrets.key",
             "operator_uids": "\(([0, getuid()] + settings.operatorUIDs).map(String.init).joined(separator: ","))",
             "operator_gids": "\(settings.operatorGIDs.map(String.init).joined(separator: ","))",

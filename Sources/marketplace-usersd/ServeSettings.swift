@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MarketplaceDomain
+import MarketplacePostgres
 import MarketplaceServer
 
 /// One setting's value and where it came from: a flag, an environment
@@ -75,6 +76,8 @@ struct ServeSettings {
 
     var socket: Sourced<String>
     var dataDir: Sourced<String>
+    /// The PostgreSQL database (`--database`), `nil` for SQLite in the data directory.
+    var database: PostgresStoreConfiguration?
     var socketMode: UInt32
     var maxConnections: Sourced<Int>
     var maxCallsPerConnection: Sourced<Int>
@@ -103,6 +106,26 @@ struct ServeSettings {
         dataDir = source.string(
             o.dataDir, flag: "--data-dir", variable: "MARKETPLACE_USERS_DATA_DIR",
             default: UsersServerConfiguration.defaultDataDirectory)
+
+        let databaseURL = source.string(o.database, flag: "--database", variable: "MARKETPLACE_USERS_DATABASE", default: "")
+        let poolSize = try source.value(
+            o.databasePoolSize, flag: "--database-pool-size", variable: "MARKETPLACE_USERS_DATABASE_POOL_SIZE",
+            default: PostgresStoreConfiguration.defaultPoolSize, expected: "an integer between 1 and \(PostgresStoreConfiguration.maxPoolSize)",
+            parse: { Int($0) })
+        guard (1...PostgresStoreConfiguration.maxPoolSize).contains(poolSize.value) else {
+            throw ValidationError("\(poolSize.name) must be between 1 and \(PostgresStoreConfiguration.maxPoolSize)")
+        }
+        if databaseURL.value.isEmpty {
+            if poolSize.name != "--database-pool-size" || o.databasePoolSize != nil {
+                throw ValidationError("\(poolSize.name) is only used with --database (PostgreSQL)")
+            }
+        } else {
+            do {
+                database = try PostgresStoreConfiguration(url: databaseURL.value, poolSize: poolSize.value)
+            } catch {
+                throw ValidationError("\(databaseURL.name): \(error.message)")
+            }
+        }
 
         let mode = source.string(o.socketMode, flag: "--socket-mode", variable: "MARKETPLACE_USERS_SOCKET_MODE", default: "0660")
         guard let parsedMode = UInt32(mode.value, radix: 8), parsedMode <= 0o777 else {

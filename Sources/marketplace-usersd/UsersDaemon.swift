@@ -26,8 +26,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Unix socket path to listen on (default ./marketplace-users.sock; env MARKETPLACE_USERS_SOCKET). Ignored under socket activation (LISTEN_FDS).")
     var socket: String?
 
-    @Option(help: "Directory of the SQLite database and key file (default ./data; env MARKETPLACE_USERS_DATA_DIR).")
+    @Option(help: "Directory of the SQLite database and key file (default ./data; env MARKETPLACE_USERS_DATA_DIR). With --database it holds only the key file.")
     var dataDir: String?
+
+    @Option(help: "Run on this PostgreSQL database instead of SQLite in --data-dir: postgres://user[:password]@host[:port]/database, or postgres://user@/database?host=/run/postgresql for a Unix socket (env MARKETPLACE_USERS_DATABASE). Several daemons may share one database.")
+    var database: String?
+
+    @Option(help: "PostgreSQL connections this daemon keeps, 1-200 (default 10; env MARKETPLACE_USERS_DATABASE_POOL_SIZE). Only with --database.")
+    var databasePoolSize: Int?
 
     @Option(help: "Octal mode of the socket file (default 0660; env MARKETPLACE_USERS_SOCKET_MODE).")
     var socketMode: String?

@@ -225,6 +225,7 @@ struct ClientResilienceTests {
         }
         var configuration = UsersServerConfiguration(socketPath: socket, dataDirectory: directory.appending("data"))
         configuration.passwordParameters = .minimum
+        configuration.openStore = UsersServerConfiguration.sqliteStore
         let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
         let answer = await waiting.result
         #expect((try? answer.get())?.status == .serving, "\(answer)")

@@ -8,11 +8,13 @@
 /// data operations; no SQL and no rule lives outside the backend.
 ///
 /// A backend only re-implements the reader and writer and runs the bodies
-/// away from the caller's thread: ``SQLiteStore`` (in `MarketplaceSQLite`) on
-/// GRDB's queues; a PostgreSQL backend (planned, libpq on a thread pool) would
-/// run each body in a `BEGIN ... COMMIT` on one of its connections, using
-/// savepoints around inserts so that a ``StoreConflict`` does not abort the
-/// transaction.
+/// away from the caller's thread: `SQLiteStore` (in `MarketplaceSQLite`) on
+/// GRDB's queues; `PostgresStore` (in `MarketplacePostgres`) runs each body in
+/// a `BEGIN ... COMMIT` on one of its pooled connections, on a thread of its
+/// own pool, using savepoints around inserts so that a ``StoreConflict`` does
+/// not abort the transaction, and running a write body again when PostgreSQL
+/// reports a serialization failure (so a body may run more than once: bodies
+/// must only read and write through the store).
 ///
 /// Errors: bodies throw ``DomainError`` (passed through unchanged) or
 /// ``StoreConflict`` (a unique constraint hit); a backend maps its own failures

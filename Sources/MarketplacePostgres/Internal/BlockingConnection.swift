@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import MarketplaceDomain
+import NIOCore
+import PostgresNIO
+
+/// A value bound to a `?` placeholder.
+enum SQLValue: Sendable {
+    case text(String?)
+    case int(Int64?)
+    case bool(Bool)
+    case bytes([UInt8]?)
+    case texts([String])
+    case ints([Int64])
+}
+
+/// One connection used synchronously by one transaction body, on a thread of
+/// the store's thread pool (never an event loop): each statement blocks on
+/// postgres-nio's future (`wait()`, which is legal off the event loop).
+///
+/// SQL is written with `?` placeholders, numbered `$1, $2, ...` here.
+final class BlockingConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// Set when a statement failed with a serialization failure or deadlock:
+    /// the transaction must be run again, even if the body caught the error.
+    var mustRetry = false
+
+    init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// `sql` with its `?` placeholders numbered.
+    static func numbered(_ sql: String) -> String {
+        guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var index = 0
+        for character in sql {
+            if character == "?" {
+                index += 1
+                result += "$\(index)"
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func bindings(_ values: [SQLValue]) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .int(let int): bindings.append(int)
+            case .bool(let bool): bindings.append(bool)
+            case .bytes(let bytes): bindings.append(bytes.map { ByteBuffer(bytes: $0) })
+            case .texts(let texts): bindings.append(texts)
+            case .ints(let ints): bindings.append(ints)
+            }
+        }
+        return bindings
+    }
+
+    /// Runs one statement and returns its rows and affected-row count.
+    @discardableResult
+    func query(_ sql: String, _ values: [SQLValue] = []) throws -> PostgresQueryResult {
+        let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: Self.bindings(values))
+        do {
+            let future: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+            return try future.wait()
+        } catch {
+            if PostgresErrors.isRetryable(error) { mustRetry = true }
+            throw error
+        }
+    }
+
+    /// Runs one statement, returning how many rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        try query(sql, values).metadata.rows ?? 0
+    }
+
+    /// Rows of a query, for decoding by column name.
+    func rows(_ sql: String, _ values: [SQLValue] = []) throws -> [SQLRow] {
+        try query(sql, values).rows.map { SQLRow($0.makeRandomAccess()) }
+    }
+
+    func row(_ sql: String, _ values: [SQLValue] = []) throws -> SQLRow? {
+        try query(sql, values).rows.first.map { SQLRow($0.makeRandomAccess()) }
+    }
+
+    /// Runs `sql` inside a savepoint, so that a unique-constraint failure
+    /// (``StoreConflict``) undoes only this statement and leaves the
+    /// transaction usable. A serialization failure is rethrown as is (the
+    /// whole transaction runs again).
+    @discardableResult
+    func executeInSavepoint(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
+        try query("SAVEPOINT store_statement")
+        do {
+            let result = try query(sql, values)
+            try query("RELEASE SAVEPOINT store_statement")
+            return result
+        } catch let error as PSQLError {
+            guard error.serverInfo?[.sqlState] != nil else { throw error }  // the connection failed
+            try query("ROLLBACK TO SAVEPOINT store_statement")
+            try query("RELEASE SAVEPOINT store_statement")
+            if let conflict = PostgresErrors.conflict(error) { throw conflict }
+            throw error
+        }
+    }
+}
+
+/// One result row, decoded by column name or position.
+struct SQLRow {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRandomAccessRow) {
+        self.row = row
+    }
+
+    func text(_ column: String) throws -> String { try row[column].decode(String.self) }
+    func optionalText(_ column: String) throws -> String? { try row[column].decode(String?.self) }
+    func int(_ column: String) throws -> Int64 { try row[column].decode(Int64.self) }
+    func optionalInt(_ column: String) throws -> Int64? { try row[column].decode(Int64?.self) }
+    func bool(_ column: String) throws -> Bool { try row[column].decode(Bool.self) }
+    func bytes(_ column: String) throws -> [UInt8] { Array(try row[column].decode(ByteBuffer.self).readableBytesView) }
+    func optionalBytes(_ column: String) throws -> [UInt8]? {
+        try row[column].decode(ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+    func date(_ column: String) throws -> Date { Date(millisecondsSince1970: try int(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map(Date.init(millisecondsSince1970:)) }
+
+    func text(_ index: Int) throws -> String { try row[index].decode(String.self) }
+    func optionalText(_ index: Int) throws -> String? { try row[index].decode(String?.self) }
+    func int(_ index: Int) throws -> Int64 { try row[index].decode(Int64.self) }
+    func optionalInt(_ index: Int) throws -> Int64? { try row[index].decode(Int64?.self) }
+    func bool(_ index: Int) throws -> Bool { try row[index].decode(Bool.self) }
+    func date(_ index: Int) throws -> Date { Date(millisecondsSince1970: try int(index)) }
+    func optionalDate(_ index: Int) throws -> Date? { try optionalInt(index).map(Date.init(millisecondsSince1970:)) }
+}

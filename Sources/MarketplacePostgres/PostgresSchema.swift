@@ -1,0 +1,272 @@
+import MarketplaceDomain
+
+/// The numbered, frozen migrations of the PostgreSQL database. Never edit a
+/// registered migration: add a new one. A database with a migration this
+/// binary does not know (written by a newer version) is refused at open.
+///
+/// 0001 is the SQLite schema after its migrations 0001-0006 (same tables,
+/// columns, constraints, unique and keyset indexes, with the same names), in
+/// PostgreSQL's types: times are `BIGINT` milliseconds, flags `BOOLEAN`,
+/// hashes and sealed tokens `BYTEA`, and every text column `COLLATE "C"` so
+/// that text orders by code point exactly as SQLite's BINARY collation (page
+/// tokens are interchangeable between the backends). SQLite's `NOCASE`
+/// (ASCII letters folded) is the function `nocase(text)`.
+///
+/// The change feed: the same triggers as SQLite write one `changes` row per
+/// change in the transaction of the change, but its `position` is assigned at
+/// commit, by a deferred trigger that holds the transaction-level advisory
+/// lock ``changesLockKey`` until the commit is done, so positions increase in
+/// commit order even with several daemons writing at once (a reader never
+/// sees position N+1 before N). Rows are pruned to the last 100,000 by the
+/// store, not by a trigger (see ``PostgresStore``).
+enum PostgresSchema {
+    /// `pg_advisory_lock` key held while migrating ("mkusers" + 1).
+    static let migrationLockKey: Int64 = 0x6D6B_7573_6572_7301
+    /// `pg_advisory_xact_lock` key that orders change-feed positions by commit.
+    static let changesLockKey: Int64 = 0x6D6B_7573_6572_7302
+
+    /// One migration: statements run as one `DO` block (postgres-nio speaks
+    /// the extended protocol, one statement per query) in one transaction.
+    struct Migration {
+        let identifier: String
+        let sql: String
+
+        var statement: String { "DO $migration$ BEGIN\n\(sql)\nEND $migration$" }
+    }
+
+    static let migrations: [Migration] = [
+        Migration(identifier: "0001-initial", sql: migration0001),
+    ]
+
+    /// Creates the bookkeeping table if needed.
+    static let migrationsTable = """
+        CREATE TABLE IF NOT EXISTS marketplace_migrations (
+            identifier TEXT COLLATE "C" PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """
+
+    private static let migration0001 = """
+        CREATE FUNCTION nocase(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$ SELECT translate($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C" $$;
+
+        CREATE TABLE accounts (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            name TEXT COLLATE "C" NOT NULL,
+            type TEXT COLLATE "C" NOT NULL CHECK (type IN ('client', 'vendor', 'operations')),
+            status TEXT COLLATE "C" NOT NULL CHECK (status IN ('active', 'disabled')),
+            created_at BIGINT NOT NULL
+        );
+
+        CREATE TABLE groups (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id),
+            name TEXT COLLATE "C" NOT NULL,
+            description TEXT COLLATE "C" NOT NULL,
+            permissions TEXT COLLATE "C" NOT NULL,
+            is_administrators BOOLEAN NOT NULL,
+            is_default BOOLEAN NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX groups_by_account ON groups(account_id, id);
+        CREATE UNIQUE INDEX groups_one_administrators ON groups(account_id, is_administrators) WHERE is_administrators;
+        CREATE UNIQUE INDEX groups_one_default ON groups(account_id, is_default) WHERE is_default;
+
+        CREATE TABLE users (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            first_name TEXT COLLATE "C" NOT NULL,
+            last_name TEXT COLLATE "C" NOT NULL,
+            email TEXT COLLATE "C" NOT NULL,
+            phone TEXT COLLATE "C",
+            language TEXT COLLATE "C" NOT NULL,
+            locale TEXT COLLATE "C" NOT NULL,
+            icon TEXT COLLATE "C" NOT NULL,
+            status TEXT COLLATE "C" NOT NULL CHECK (status IN ('active', 'deleted')),
+            password_hash TEXT COLLATE "C",
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            last_sign_in_at BIGINT,
+            blocked_at BIGINT
+        );
+        CREATE UNIQUE INDEX users_by_email ON users(email);
+
+        CREATE TABLE account_users (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id),
+            user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+            status TEXT COLLATE "C" NOT NULL CHECK (status IN ('invited', 'active', 'disabled', 'blocked', 'deleted')),
+            invited_at BIGINT NOT NULL,
+            joined_at BIGINT,
+            last_access_at BIGINT,
+            blocked_at BIGINT,
+            invitation_expires_at BIGINT,
+            invited_by TEXT COLLATE "C" NOT NULL,
+            sort_name TEXT COLLATE "C" NOT NULL,
+            sort_email TEXT COLLATE "C" NOT NULL,
+            sort_joined BIGINT NOT NULL,
+            sort_last_sign_in BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX account_users_by_account_user ON account_users(account_id, user_id);
+        CREATE INDEX account_users_by_user ON account_users(user_id);
+        CREATE INDEX account_users_by_name ON account_users(account_id, sort_name, id) INCLUDE (user_id, sort_email, status);
+        CREATE INDEX account_users_by_email ON account_users(account_id, sort_email, id) INCLUDE (user_id, sort_name, status);
+        CREATE INDEX account_users_by_joined ON account_users(account_id, sort_joined, id);
+        CREATE INDEX account_users_by_last_sign_in ON account_users(account_id, sort_last_sign_in, id);
+
+        CREATE TABLE account_user_groups (
+            account_user_id TEXT COLLATE "C" NOT NULL REFERENCES account_users(id),
+            group_id TEXT COLLATE "C" NOT NULL REFERENCES groups(id),
+            PRIMARY KEY (account_user_id, group_id)
+        );
+        CREATE INDEX account_user_groups_by_group ON account_user_groups(group_id, account_user_id);
+
+        CREATE TABLE invitations (
+            token_hash BYTEA PRIMARY KEY,
+            sealed_token BYTEA NOT NULL,
+            account_user_id TEXT COLLATE "C" NOT NULL REFERENCES account_users(id),
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            state TEXT COLLATE "C" NOT NULL CHECK (state IN ('pending', 'accepted', 'declined', 'revoked', 'replaced')),
+            ended_at BIGINT,
+            inviter_name TEXT COLLATE "C" NOT NULL
+        );
+        CREATE UNIQUE INDEX invitations_one_pending ON invitations(account_user_id) WHERE state = 'pending';
+        CREATE INDEX invitations_by_account_user ON invitations(account_user_id);
+
+        CREATE TABLE audit_events (
+            sequence BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            account_id TEXT COLLATE "C" REFERENCES accounts(id),
+            at BIGINT NOT NULL,
+            actor TEXT COLLATE "C" NOT NULL,
+            action TEXT COLLATE "C" NOT NULL,
+            target_id TEXT COLLATE "C" NOT NULL,
+            details TEXT COLLATE "C" NOT NULL
+        );
+        CREATE INDEX audit_events_by_account ON audit_events(account_id, sequence);
+
+        CREATE TABLE outbox (
+            id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            kind TEXT COLLATE "C" NOT NULL,
+            recipient TEXT COLLATE "C" NOT NULL,
+            subject TEXT COLLATE "C" NOT NULL,
+            body TEXT COLLATE "C" NOT NULL,
+            sealed_token BYTEA,
+            account_user_id TEXT COLLATE "C" NOT NULL REFERENCES account_users(id),
+            created_at BIGINT NOT NULL,
+            sent_at BIGINT,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            claim_id TEXT COLLATE "C",
+            lease_expires_at BIGINT,
+            next_attempt_at BIGINT,
+            last_error TEXT COLLATE "C",
+            failed_at BIGINT,
+            cancelled_at BIGINT
+        );
+        CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL;
+        CREATE INDEX outbox_failed ON outbox(id) WHERE failed_at IS NOT NULL;
+        CREATE INDEX outbox_pending_by_account_user ON outbox(account_user_id) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_by_claim ON outbox(claim_id) WHERE claim_id IS NOT NULL;
+
+        CREATE TABLE sessions (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            token_hash BYTEA NOT NULL CHECK (octet_length(token_hash) = 32),
+            user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+            current_account_id TEXT COLLATE "C" REFERENCES accounts(id),
+            created_at BIGINT NOT NULL,
+            last_used_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE UNIQUE INDEX sessions_by_token_hash ON sessions(token_hash);
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+        CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+        CREATE INDEX sessions_by_last_use ON sessions(last_used_at);
+
+        -- The change feed. `entry` orders rows within their transaction;
+        -- `position` is assigned at commit (changes_position below).
+        CREATE SEQUENCE changes_position_seq;
+        CREATE TABLE changes (
+            entry BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            position BIGINT UNIQUE,
+            kind TEXT COLLATE "C" NOT NULL,
+            committed_at BIGINT NOT NULL,
+            user_id TEXT COLLATE "C",
+            account_id TEXT COLLATE "C",
+            account_user_id TEXT COLLATE "C",
+            group_id TEXT COLLATE "C",
+            session_id TEXT COLLATE "C"
+        );
+
+        CREATE FUNCTION changes_now() RETURNS BIGINT LANGUAGE sql VOLATILE
+            AS $$ SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT $$;
+
+        CREATE FUNCTION changes_position() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(changesLockKey));
+            UPDATE changes SET position = nextval('changes_position_seq'), committed_at = changes_now()
+            WHERE entry = NEW.entry;
+            RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER changes_position AFTER INSERT ON changes
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION changes_position();
+
+        CREATE FUNCTION changes_membership() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_TABLE_NAME = 'account_users' THEN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                VALUES ('membership', changes_now(), NEW.user_id, NEW.account_id, NEW.id);
+            ELSIF TG_OP = 'INSERT' THEN
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                SELECT 'membership', changes_now(), user_id, account_id, id FROM account_users WHERE id = NEW.account_user_id;
+            ELSE
+                INSERT INTO changes (kind, committed_at, user_id, account_id, account_user_id)
+                SELECT 'membership', changes_now(), user_id, account_id, id FROM account_users WHERE id = OLD.account_user_id;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER changes_membership_created AFTER INSERT ON account_users
+            FOR EACH ROW EXECUTE FUNCTION changes_membership();
+        CREATE TRIGGER changes_membership_status AFTER UPDATE OF status ON account_users
+            FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION changes_membership();
+        CREATE TRIGGER changes_membership_group_added AFTER INSERT ON account_user_groups
+            FOR EACH ROW EXECUTE FUNCTION changes_membership();
+        CREATE TRIGGER changes_membership_group_removed AFTER DELETE ON account_user_groups
+            FOR EACH ROW EXECUTE FUNCTION changes_membership();
+
+        CREATE FUNCTION changes_user() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO changes (kind, committed_at, user_id) VALUES ('user', changes_now(), NEW.id);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER changes_user AFTER UPDATE OF status, blocked_at ON users
+            FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.blocked_at IS DISTINCT FROM NEW.blocked_at)
+            EXECUTE FUNCTION changes_user();
+
+        CREATE FUNCTION changes_session_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO changes (kind, committed_at, user_id, session_id)
+            VALUES ('session_ended', changes_now(), OLD.user_id, OLD.id);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER changes_session_ended AFTER DELETE ON sessions
+            FOR EACH ROW EXECUTE FUNCTION changes_session_ended();
+
+        CREATE FUNCTION changes_group_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO changes (kind, committed_at, account_id, group_id)
+            VALUES ('group_permissions', changes_now(), NEW.account_id, NEW.id);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER changes_group_permissions AFTER UPDATE OF permissions, is_administrators ON groups
+            FOR EACH ROW WHEN (OLD.permissions IS DISTINCT FROM NEW.permissions OR OLD.is_administrators IS DISTINCT FROM NEW.is_administrators)
+            EXECUTE FUNCTION changes_group_permissions();
+
+        CREATE FUNCTION changes_account_status() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO changes (kind, committed_at, account_id) VALUES ('account_status', changes_now(), NEW.id);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER changes_account_status AFTER UPDATE OF status ON accounts
+            FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION changes_account_status();
+        """
+}

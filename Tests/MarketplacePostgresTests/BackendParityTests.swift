@@ -1,0 +1,79 @@
+import Foundation
+import MarketplaceDomain
+import MarketplacePostgres
+import MarketplaceSQLite
+import MarketplaceTestSupport
+import Testing
+
+/// The same rows give the same pages, in the same order, on SQLite and on
+/// PostgreSQL: names that differ by case, accents, symbols and the name
+/// separator, listed page by page with keyset cursors and searched by text.
+@Suite(.enabled(if: TestCluster.available, TestCluster.skipReason))
+struct BackendParityTests {
+    static let names = [
+        "b", "B", "a", "A", "_x", "Ä", "ä", "z", "Zed", "van, Zed", "Van Dyke", "élan", "Élan", "[x]", "100%", "a_b", "ab", "ß",
+    ]
+
+    @Test("group listings, membership listings and text search give identical pages on both backends")
+    func samePagesOnBothBackends() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
+        try await withStore { postgres in
+            let stores: [any Store] = [sqlite, postgres]
+            for store in stores { try await store.write(Self.populate) }
+            var results: [[String]] = []
+            for store in stores {
+                var lines: [String] = []
+                // Groups, two at a time, by name ignoring case (ASCII) then id.
+                var after: (name: String, id: String)?
+                while true {
+                    let cursor = after
+                    let page = try await store.read { r in try r.groups(accountID: "ACC-1", after: cursor, limit: 2) }
+                    lines += page.map { "group \($0.name) \($0.id)" }
+                    guard let last = page.last, page.count == 2 else { break }
+                    after = (last.name, last.id)
+                }
+                for sort in AccountUserQuery.SortField.allCases {
+                    for descending in [false, true] {
+                        for text in [nil, "a", "é", "%", "_", "au-0", "\u{1}", "van, z", "ß"] as [String?] {
+                            var cursor: AccountUserQuery.Cursor?
+                            while true {
+                                let query = AccountUserQuery(
+                                    accountID: "ACC-1", text: text, sort: sort, descending: descending, after: cursor, limit: 3,
+                                    now: Date(millisecondsSince1970: 5_000))
+                                let page = try await store.read { r in try r.accountUsers(query) }
+                                lines += page.map { "\(sort) \(descending) \(text ?? "-") \($0.id)" }
+                                guard let last = page.last, page.count == 3 else { break }
+                                cursor = AccountUserQuery.Cursor(key: AccountUserQuery.key(of: last, for: sort), id: last.id)
+                            }
+                        }
+                    }
+                }
+                results.append(lines)
+            }
+            #expect(results[0].count > 100)
+            #expect(results[0] == results[1])
+        }
+    }
+
+    @Sendable static func populate(_ w: any StoreWriter) throws {
+        let t = Date(millisecondsSince1970: 1_000)
+        try w.insert(Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t))
+        for (index, name) in names.enumerated() {
+            try w.insert(Group(
+                id: String(format: "GRP-%02d", names.count - index), accountID: "ACC-1", name: name, description: "",
+                permissions: [], isAdministrators: false, isDefault: false, createdAt: t))
+            let user = User(
+                id: String(format: "USR-%02d", index), firstName: names[(index + 3) % names.count], lastName: name,
+                email: "\(name.lowercased().unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic }.map(String.init).joined())\(index)@example.com",
+                phone: nil, createdAt: t, updatedAt: t,
+                lastSignInAt: index % 3 == 0 ? nil : Date(millisecondsSince1970: Int64(1_000 + index % 4)))
+            try w.insert(user, passwordHash: nil)
+            try w.insert(AccountUser(
+                id: String(format: "AU-%02d", (index * 7) % names.count), accountID: "ACC-1", user: user, groups: [],
+                status: .active, invitedAt: t, joinedAt: index % 2 == 0 ? nil : Date(millisecondsSince1970: Int64(2_000 + index % 3)),
+                lastAccessAt: nil, blockedAt: nil, invitationExpiresAt: nil, invitedBy: "operator"))
+        }
+    }
+}

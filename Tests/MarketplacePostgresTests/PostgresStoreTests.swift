@@ -1,0 +1,230 @@
+import Foundation
+import Logging
+import MarketplaceDomain
+import MarketplacePostgres
+import MarketplaceTestSupport
+import Testing
+
+/// The PostgreSQL store against a real server: schema, conflicts, isolation.
+@Suite(.enabled(if: TestCluster.available, TestCluster.skipReason))
+struct PostgresStoreTests {
+    static let admin = Actor.operator(uid: 0)
+    static let operatorAccess = AccessRequirement.operator(uid: 0)
+    static let password = "Correct-Horse-9"
+
+    @Test("three daemons starting together on an empty database apply the migrations once")
+    func migrationsApplyOnce() async throws {
+        let cluster = try await TestCluster.shared()
+        let url = try await cluster.createDatabase()
+        let configuration = try PostgresStoreConfiguration(url: url, poolSize: 2)
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<3 { group.addTask { try await PostgresStore.open(configuration) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(stores.count == 3)
+        let applied = try await cluster.psql("SELECT identifier FROM marketplace_migrations ORDER BY identifier", database: url)
+        #expect(applied.split(separator: "\n").map(String.init) == PostgresStore.knownMigrations)
+        // Every store works on the one schema.
+        for (index, store) in stores.enumerated() {
+            let account = Account(id: "ACC-\(index)", name: "A\(index)", type: .client, status: .active, createdAt: Date(millisecondsSince1970: 1))
+            try await store.write { w in try w.insert(account) }
+        }
+        #expect(try await stores[0].read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-0", "ACC-1", "ACC-2"])
+        for store in stores { await store.close() }
+    }
+
+    @Test("a database migrated by a newer version is refused, naming the unknown migration")
+    func newerSchemaRefused() async throws {
+        let cluster = try await TestCluster.shared()
+        let url = try await cluster.createDatabase()
+        let configuration = try PostgresStoreConfiguration(url: url, poolSize: 1)
+        await (try await PostgresStore.open(configuration)).close()
+        try await cluster.psql("INSERT INTO marketplace_migrations (identifier) VALUES ('9999-from-the-future')", database: url)
+        do {
+            let store = try await PostgresStore.open(configuration)
+            await store.close()
+            Issue.record("a newer schema was opened")
+        } catch let error as DomainError {
+            #expect(error.kind == .failedPrecondition, "\(error)")
+            #expect(error.message.contains("9999-from-the-future"), "\(error)")
+        }
+    }
+
+    @Test("an unreachable database fails the start with unavailable, naming it without its password")
+    func unreachableAtOpen() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configuration = try PostgresStoreConfiguration(url: "postgres://me:secret@/users?host=\(directory.path)")
+        do {
+            _ = try await PostgresStore.open(configuration)
+            Issue.record("opened a database without a server")
+        } catch let error as DomainError {
+            #expect(error.kind == .unavailable, "\(error)")
+            #expect(error.message.contains("postgres://me:***@/users"), "\(error)")
+            #expect(!error.message.contains("secret"), "\(error)")
+        }
+    }
+
+    @Test("every unique constraint is reported as its StoreConflict, and the transaction stays usable")
+    func conflictsMapped() async throws {
+        try await withStore { store in
+            let t = Date(millisecondsSince1970: 1_000)
+            let account = Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t)
+            let admins = Group(id: "GRP-1", accountID: "ACC-1", name: "Admins", description: "", permissions: ["x"], isAdministrators: true, isDefault: false, createdAt: t)
+            let staff = Group(id: "GRP-2", accountID: "ACC-1", name: "Staff", description: "", permissions: [], isAdministrators: false, isDefault: true, createdAt: t)
+            let user = Self.user("USR-1", "jane@example.com")
+            let member = Self.member("AU-1", account: "ACC-1", user: user, groups: [staff])
+            let invitation = InvitationRecord(
+                tokenHash: Array(repeating: 1, count: 32), sealedToken: [1, 2, 3], accountUserID: "AU-1", createdAt: t,
+                expiresAt: t.addingTimeInterval(3600), state: .pending, endedAt: nil, inviterName: "Op")
+            let session = SessionRecord(
+                id: "SES-1", tokenHash: Array(repeating: 7, count: 32), userID: "USR-1", currentAccountID: nil, createdAt: t,
+                lastUsedAt: t, expiresAt: t.addingTimeInterval(3600))
+            try await store.write { w in
+                try w.insert(account)
+                try w.insert(admins)
+                try w.insert(staff)
+                try w.insert(user, passwordHash: nil)
+                try w.insert(member)
+                try w.insert(invitation)
+                try w.insert(session)
+            }
+
+            let second = {
+                var second = invitation
+                second.tokenHash = Array(repeating: 2, count: 32)
+                return second
+            }()
+            let otherSession = {
+                var otherSession = session
+                otherSession.id = "SES-2"
+                return otherSession
+            }()
+            let cases: [(StoreConflict.Constraint, @Sendable (any StoreWriter) throws -> Void)] = [
+                (.primaryKey, { w in try w.insert(Account(id: "ACC-1", name: "B", type: .client, status: .active, createdAt: t)) }),
+                (.primaryKey, { w in try w.insert(Self.user("USR-1", "other@example.com"), passwordHash: nil) }),
+                (.primaryKey, { w in try w.insert(invitation) }),
+                (.primaryKey, { w in try w.insert(session) }),
+                (.userEmail, { w in try w.insert(Self.user("USR-2", "jane@example.com"), passwordHash: nil) }),
+                (.userEmail, { w in
+                    try w.insert(Self.user("USR-3", "john@example.com"), passwordHash: nil)
+                    try w.update(Self.user("USR-3", "jane@example.com"))
+                }),
+                (.membership, { w in try w.insert(Self.member("AU-2", account: "ACC-1", user: user, groups: [])) }),
+                (.administratorsGroup, { w in
+                    try w.insert(Group(id: "GRP-3", accountID: "ACC-1", name: "Admins 2", description: "", permissions: [], isAdministrators: true, isDefault: false, createdAt: t))
+                }),
+                (.defaultGroup, { w in
+                    try w.insert(Group(id: "GRP-4", accountID: "ACC-1", name: "Staff 2", description: "", permissions: [], isAdministrators: false, isDefault: true, createdAt: t))
+                }),
+                (.tokenHash, { w in try w.insert(otherSession) }),
+                (.other, { w in try w.insert(second) }),
+            ]
+            for (index, (expected, body)) in cases.enumerated() {
+                // The conflict is caught inside the body: the transaction goes
+                // on and commits what follows it.
+                let marker = "ACC-M\(index)"
+                let caught = try await store.write { w -> StoreConflict? in
+                    var caught: StoreConflict?
+                    do {
+                        try body(w)
+                    } catch let conflict as StoreConflict {
+                        caught = conflict
+                    }
+                    try w.insert(Account(id: marker, name: "M", type: .client, status: .active, createdAt: t))
+                    return caught
+                }
+                #expect(caught == StoreConflict(expected), "case \(index): \(String(describing: caught))")
+                #expect(try await store.read { r in try r.account(id: marker) } != nil, "case \(index)")
+            }
+            // Nothing of the failed statements was kept.
+            #expect(try await store.read { r in try r.user(id: "USR-2") } == nil)
+            #expect(try await store.read { r in try r.user(id: "USR-3")?.email } == "john@example.com")
+            #expect(try await store.read { r in try r.group(id: "GRP-3") } == nil)
+        }
+    }
+
+    @Test("8 accepts of one invitation through two stores (two daemons) at once: exactly one succeeds")
+    func concurrentAcceptsOneOutcome() async throws {
+        let cluster = try await TestCluster.shared()
+        let url = try await cluster.createDatabase()
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
+        let configuration = try PostgresStoreConfiguration(url: url, poolSize: 4)
+        let first = try await PostgresStore.open(configuration)
+        let second = try await PostgresStore.open(configuration)
+        defer { Task { await first.close(); await second.close() } }
+        let directories = try [first, second].map { store in
+            UserDirectory(
+                store: store, clock: SystemWallClock(),
+                secrets: try Secrets(configuration: .inDataDirectory(keys.path, passwordParameters: .minimum, hashingThreads: 2)),
+                configuration: DirectoryConfiguration(invitationTTL: .seconds(3600)), logger: Logger(label: "test"))
+        }
+        let directory = directories[0]
+        let account = try await directory.createAccount(name: "Acme", type: .client, actor: Self.admin)
+        let staff = try await directory.createGroup(
+            accountID: account.id, name: "Staff", permissions: ["orders.read"], isDefault: true, actor: Self.admin,
+            access: Self.operatorAccess)
+        let invited = try await directory.invite(
+            accountID: account.id, email: "jane@example.com", firstName: "J", lastName: "D", groupIDs: [staff.id],
+            actor: Self.admin, access: Self.operatorAccess)
+        let token = String(invited.link.split(separator: "/").last!)
+        let results = await withTaskGroup(of: Result<AccountUser, any Error>.self) { group in
+            for index in 0..<8 {
+                let directory = directories[index % 2]
+                group.addTask {
+                    do {
+                        return .success(try await directory.acceptInvitation(
+                            token: token, firstName: "J", lastName: "D", password: Self.password, acceptTerms: true))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let successes = results.filter { if case .success = $0 { true } else { false } }
+        #expect(successes.count == 1, "\(results)")
+        for case .failure(let error) in results {
+            let error = try #require(error as? DomainError)
+            #expect(error.kind == .failedPrecondition, "\(error)")
+        }
+        let member = try #require(try await second.read { r in try r.accountUser(id: invited.accountUser.id) })
+        #expect(member.status == .active)
+        // One acceptance, one audit event of it, one change-feed membership change for it.
+        let accepted = try await cluster.psql(
+            "SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted' AND target_id = '\(invited.accountUser.id)'", database: url)
+        #expect(accepted == "1")
+    }
+
+    // MARK: Helpers
+
+    static func user(_ id: String, _ email: String) -> User {
+        let t = Date(millisecondsSince1970: 1_000)
+        return User(
+            id: id, firstName: "F", lastName: "L", email: email, phone: nil, language: "en", locale: "en-US", icon: "",
+            status: .active, hasPassword: false, createdAt: t, updatedAt: t, lastSignInAt: nil, blockedAt: nil)
+    }
+
+    static func member(_ id: String, account: String, user: User, groups: [Group]) -> AccountUser {
+        let t = Date(millisecondsSince1970: 1_000)
+        return AccountUser(
+            id: id, accountID: account, user: user, groups: groups.map { GroupSummary(id: $0.id, name: $0.name) },
+            status: .invited, invitedAt: t, joinedAt: nil, lastAccessAt: nil, blockedAt: nil,
+            invitationExpiresAt: t.addingTimeInterval(3600), invitedBy: "operator")
+    }
+}
+
+/// Runs `body` with a store on a fresh database of the shared cluster.
+func withStore(poolSize: Int = 2, _ body: (PostgresStore) async throws -> Void) async throws {
+    let cluster = try await TestCluster.shared()
+    let url = try await cluster.createDatabase()
+    let store = try await PostgresStore.open(try PostgresStoreConfiguration(url: url, poolSize: poolSize))
+    do {
+        try await body(store)
+    } catch {
+        await store.close()
+        throw error
+    }
+    await store.close()
+}
