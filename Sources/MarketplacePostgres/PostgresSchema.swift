@@ -36,6 +36,7 @@ enum PostgresSchema {
 
     static let migrations: [Migration] = [
         Migration(identifier: "0001-initial", sql: migration0001),
+        Migration(identifier: "0002-invited-person-and-sign-in-failures", sql: migration0002),
     ]
 
     /// Creates the bookkeeping table if needed.
@@ -268,5 +269,23 @@ enum PostgresSchema {
         END $$;
         CREATE TRIGGER changes_account_status AFTER UPDATE OF status ON accounts
             FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION changes_account_status();
+        """
+
+    /// SQLite's 0007 and 0008: the person as the inviter typed them, kept on
+    /// the membership until acceptance (NULL after), and wrong passwords per
+    /// email key for the sign-in lockout shared by every daemon. (No data step:
+    /// a PostgreSQL database holds no membership made before this version;
+    /// `migrate-to` copies these columns from an upgraded SQLite file.)
+    private static let migration0002 = """
+        ALTER TABLE account_users ADD COLUMN invited_first_name TEXT COLLATE "C";
+        ALTER TABLE account_users ADD COLUMN invited_last_name TEXT COLLATE "C";
+        ALTER TABLE account_users ADD COLUMN invited_phone TEXT COLLATE "C";
+
+        CREATE TABLE sign_in_failures (
+            email_key TEXT COLLATE "C" NOT NULL,
+            failed_at BIGINT NOT NULL
+        );
+        CREATE INDEX sign_in_failures_by_email ON sign_in_failures(email_key, failed_at);
+        CREATE INDEX sign_in_failures_by_time ON sign_in_failures(failed_at);
         """
 }

@@ -50,12 +50,14 @@ struct PostgresAccess: StoreWriter {
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
-               u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at
+               u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at,
+               au.invited_first_name, au.invited_last_name, au.invited_phone
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
     private static func member(_ row: SQLRow, groups: [GroupSummary]) throws -> AccountUser {
-        AccountUser(
+        let invitedFirstName = try row.optionalText(23)
+        return AccountUser(
             id: try row.text(0), accountID: try row.text(1),
             user: User(
                 id: try row.text(2), firstName: try row.text(10), lastName: try row.text(11), email: try row.text(12),
@@ -66,7 +68,10 @@ struct PostgresAccess: StoreWriter {
             groups: groups, status: MembershipStatus(rawValue: try row.text(3)) ?? .disabled,
             invitedAt: try row.date(4), joinedAt: try row.optionalDate(5),
             lastAccessAt: try row.optionalDate(6), blockedAt: try row.optionalDate(7),
-            invitationExpiresAt: try row.optionalDate(8), invitedBy: try row.text(9))
+            invitationExpiresAt: try row.optionalDate(8), invitedBy: try row.text(9),
+            invitedAs: try invitedFirstName.map {
+                InvitedPerson(firstName: $0, lastName: try row.optionalText(24) ?? "", phone: try row.optionalText(25))
+            })
     }
 
     /// Memberships for `rows`, with their groups fetched in one query.
@@ -396,6 +401,25 @@ struct PostgresAccess: StoreWriter {
     /// `newest` is the highest committed position: positions are assigned in
     /// commit order (``PostgresSchema``) and pruning keeps the newest row, so
     /// it never goes back.
+    func signInFailures(emailKey: String, since: Date, limit: Int) throws -> [Date] {
+        try db.rows(
+            "SELECT failed_at FROM sign_in_failures WHERE email_key = ? AND failed_at > ? ORDER BY failed_at LIMIT ?",
+            [.text(emailKey), .int(since.millisecondsSince1970), .int(Int64(limit))]
+        ).map { try $0.date(0) }
+    }
+
+    func soleGroupMemberCount(groupID: String) throws -> Int {
+        let row = try db.row(
+            """
+            SELECT COUNT(*) FROM account_user_groups held
+            JOIN account_users au ON au.id = held.account_user_id
+            WHERE held.group_id = ? AND au.status <> 'deleted'
+              AND NOT EXISTS (SELECT 1 FROM account_user_groups other
+                              WHERE other.account_user_id = held.account_user_id AND other.group_id <> held.group_id)
+            """, [.text(groupID)])
+        return Int(try row?.int(0) ?? 0)
+    }
+
     func changeBounds() throws -> ChangeBounds {
         let row = try db.row("SELECT MIN(position), MAX(position) FROM changes")
         return ChangeBounds(oldest: try row?.optionalInt(0), newest: try row?.optionalInt(1) ?? 0)
@@ -451,10 +475,15 @@ struct PostgresAccess: StoreWriter {
             [.text(user.firstName), .text(user.lastName), .text(user.email), .text(user.phone), .text(user.language),
              .text(user.locale), .text(user.icon), .text(user.status.rawValue), .int(user.updatedAt.millisecondsSince1970),
              .int(user.lastSignInAt?.millisecondsSince1970), .int(user.blockedAt?.millisecondsSince1970), .text(user.id)])
+        // Memberships not yet accepted sort by the typed names and as never
+        // signed in (AccountUserQuery.key(of:for:)): only the email follows.
         try db.execute(
-            "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ?",
+            "UPDATE account_users SET sort_name = ?, sort_email = ?, sort_last_sign_in = ? WHERE user_id = ? AND invited_first_name IS NULL",
             [.text(AccountUserQuery.nameKey(firstName: user.firstName, lastName: user.lastName)), .text(user.email),
              .int(AccountUserQuery.timeKey(user.lastSignInAt)), .text(user.id)])
+        try db.execute(
+            "UPDATE account_users SET sort_email = ? WHERE user_id = ? AND invited_first_name IS NOT NULL",
+            [.text(user.email), .text(user.id)])
     }
 
     func setPasswordHash(userID: String, hash: String?) throws {
@@ -465,16 +494,15 @@ struct PostgresAccess: StoreWriter {
         try guarded(
             """
             INSERT INTO account_users (id, account_id, user_id, status, invited_at, joined_at, last_access_at, blocked_at,
-                invitation_expires_at, invited_by, sort_name, sort_email, sort_joined, sort_last_sign_in)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                invitation_expires_at, invited_by, sort_name, sort_email, sort_joined, sort_last_sign_in,
+                invited_first_name, invited_last_name, invited_phone)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(member.id), .text(member.accountID), .text(member.user.id), .text(member.status.storedName),
              .int(member.invitedAt.millisecondsSince1970), .int(member.joinedAt?.millisecondsSince1970),
              .int(member.lastAccessAt?.millisecondsSince1970), .int(member.blockedAt?.millisecondsSince1970),
-             .int(member.invitationExpiresAt?.millisecondsSince1970), .text(member.invitedBy),
-             .text(AccountUserQuery.nameKey(firstName: member.user.firstName, lastName: member.user.lastName)),
-             .text(member.user.email), .int(AccountUserQuery.timeKey(member.joinedAt)),
-             .int(AccountUserQuery.timeKey(member.user.lastSignInAt))])
+             .int(member.invitationExpiresAt?.millisecondsSince1970), .text(member.invitedBy)]
+                + Self.sortKeysAndInvitedPerson(member))
         try setGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
     }
 
@@ -482,13 +510,28 @@ struct PostgresAccess: StoreWriter {
         try db.execute(
             """
             UPDATE account_users SET status = ?, invited_at = ?, joined_at = ?, last_access_at = ?, blocked_at = ?,
-                invitation_expires_at = ?, invited_by = ?, sort_joined = ?
+                invitation_expires_at = ?, invited_by = ?, sort_name = ?, sort_email = ?, sort_joined = ?, sort_last_sign_in = ?,
+                invited_first_name = ?, invited_last_name = ?, invited_phone = ?
             WHERE id = ?
             """,
             [.text(member.status.storedName), .int(member.invitedAt.millisecondsSince1970),
              .int(member.joinedAt?.millisecondsSince1970), .int(member.lastAccessAt?.millisecondsSince1970),
              .int(member.blockedAt?.millisecondsSince1970), .int(member.invitationExpiresAt?.millisecondsSince1970),
-             .text(member.invitedBy), .int(AccountUserQuery.timeKey(member.joinedAt)), .text(member.id)])
+             .text(member.invitedBy)] + Self.sortKeysAndInvitedPerson(member) + [.text(member.id)])
+    }
+
+    /// sort_name, sort_email, sort_joined, sort_last_sign_in (of the person as
+    /// the membership shows them), then invited_first_name, invited_last_name,
+    /// invited_phone (NULL once the person accepted), as in SQLite.
+    private static func sortKeysAndInvitedPerson(_ member: AccountUser) -> [SQLValue] {
+        func key(_ field: AccountUserQuery.SortField) -> SQLValue {
+            switch AccountUserQuery.key(of: member, for: field) {
+            case .text(let text): .text(text)
+            case .time(let ms): .int(ms)
+            }
+        }
+        return [key(.name), key(.email), key(.joined), key(.lastSignIn),
+                .text(member.invitedAs?.firstName), .text(member.invitedAs?.lastName), .text(member.invitedAs?.phone)]
     }
 
     func setGroups(accountUserID: String, groupIDs: [String]) throws {
@@ -615,6 +658,42 @@ struct PostgresAccess: StoreWriter {
 
     func deleteSessions(userID: String, except keptID: String?) throws -> Int {
         try db.execute("DELETE FROM sessions WHERE user_id = ? AND id IS DISTINCT FROM ?", [.text(userID), .text(keptID)])
+    }
+
+    func update(_ account: Account) throws {
+        try guarded(
+            "UPDATE accounts SET name = ?, status = ? WHERE id = ?",
+            [.text(account.name), .text(account.status.rawValue), .text(account.id)])
+    }
+
+    func update(_ group: Group) throws {
+        let permissions = String(decoding: try JSONEncoder().encode(group.permissions), as: UTF8.self)
+        try guarded(
+            "UPDATE groups SET name = ?, description = ?, permissions = ? WHERE id = ?",
+            [.text(group.name), .text(group.description), .text(permissions), .text(group.id)])
+    }
+
+    func deleteGroup(id: String) throws -> Bool {
+        // The account_user_groups trigger writes one membership change per member who held it.
+        try db.execute("DELETE FROM account_user_groups WHERE group_id = ?", [.text(id)])
+        return try db.execute("DELETE FROM groups WHERE id = ?", [.text(id)]) > 0
+    }
+
+    func recordSignInFailure(emailKey: String, at date: Date) throws {
+        try db.execute(
+            "INSERT INTO sign_in_failures (email_key, failed_at) VALUES (?, ?)",
+            [.text(emailKey), .int(date.millisecondsSince1970)])
+    }
+
+    func clearSignInFailures(emailKey: String) throws {
+        try db.execute("DELETE FROM sign_in_failures WHERE email_key = ?", [.text(emailKey)])
+    }
+
+    func deleteSignInFailures(before date: Date, limit: Int) throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try db.execute(
+            "DELETE FROM sign_in_failures WHERE ctid IN (SELECT ctid FROM sign_in_failures WHERE failed_at <= ? LIMIT ?)",
+            [.int(date.millisecondsSince1970), .int(Int64(limit))])
     }
 
     func deleteExpiredSessions(now: Date, idleSince: Date, limit: Int) throws -> Int {
