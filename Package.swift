@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "marketplace-usersd",
             dependencies: [
-                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite",
+                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite", "MarketplaceProtos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
