@@ -27,7 +27,7 @@ extension DaemonOperationsTests {
             // On failure, nothing the script started in the background survives it.
             let guarded = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
             let run = try await runProcess(
-                "/usr/bin/timeout", ["--kill-after=10", "600", "/bin/bash", "-euo", "pipefail", "-c", guarded],
+                "/usr/bin/timeout", ["--kill-after=10", "300", "/bin/bash", "-euo", "pipefail", "-c", guarded],
                 environment: [
                     "BIN": builtProductsDirectory,
                     "MARKETPLACE_USERS_SESSION_FILE": sessions.appending("session.json"),
