@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "marketplace-usersd",
             dependencies: [
-                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite", "MarketplacePostgres",
+                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite", "MarketplacePostgres", "MarketplaceProtos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import MarketplaceProtos
 import Synchronization
 
 /// The daemon's log level, shared by every logger and changed at run time by
@@ -83,27 +84,8 @@ struct DaemonLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal.
-    static func quoted(_ string: String) -> String {
-        var out = "\""
-        out.reserveCapacity(string.utf8.count + 2)
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the one escaping the CLI uses too).
+    static func quoted(_ string: String) -> String { JSONString.quoted(string) }
 
     /// UTC, milliseconds: `2026-12-01T21:20:42.123Z`.
     static func timestamp() -> String {

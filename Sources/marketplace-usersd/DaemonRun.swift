@@ -76,7 +76,9 @@ struct DaemonRun {
         if let address = settings.metricsListen {
             do {
                 metrics = try await MetricsEndpoint.start(address, beforeScrape: {
-                    ServiceMetrics.recordConnections(lifecycle.state.withLock { $0.server }?.rpc.connectionCount ?? 0)
+                    let server = lifecycle.state.withLock { $0.server }
+                    ServiceMetrics.recordConnections(server?.rpc.connectionCount ?? 0)
+                    if let server { await OutboxMetrics.recordQueueAge(of: server.directory) }
                 }, logger: logger)
             } catch {
                 logger.critical("cannot start: \(error)")

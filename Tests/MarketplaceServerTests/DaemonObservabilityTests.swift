@@ -3,24 +3,6 @@ import MarketplaceClient
 import MarketplaceTestSupport
 import Testing
 
-/// Fetches `url` with curl (a real HTTP client); over `unixSocket` if given.
-func curl(_ url: String, unixSocket: String? = nil) async throws -> (status: Int32, body: String) {
-    let arguments = ["--silent", "--show-error", "--fail", "--max-time", "20"]
-        + (unixSocket.map { ["--unix-socket", $0] } ?? []) + [url]
-    let result = try await runProcess("/usr/bin/curl", arguments)
-    return (result.status, result.stdout + result.stderr)
-}
-
-/// The value of the sample of `metric` whose labels include every one of `labels`.
-func sample(_ text: String, _ metric: String, _ labels: [String] = []) -> Double? {
-    for line in text.split(separator: "\n") where line.hasPrefix(metric + "{") || line.hasPrefix(metric + " ") {
-        let head = line.prefix { $0 != "}" }
-        guard labels.allSatisfy({ head.contains($0) }) else { continue }
-        if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { return value }
-    }
-    return nil
-}
-
 extension DaemonOperationsTests {
     @Suite("Observability of the real daemon: per-call logs, JSON logs, Prometheus metrics", .serialized)
     struct DaemonObservabilityTests {
@@ -89,6 +71,70 @@ extension DaemonOperationsTests {
                 arguments: ["--metrics-listen", "0.0.0.0:9464"])
             #expect(await refused.waitForExit(seconds: 20) == 64, "\(refused.log)")
             #expect(refused.log.contains("loopback"), "\(refused.log)")
+        }
+
+        @Test("Calls refused before routing get a call line and a count: unknown service or method, bad envelope, even stream, oversized frame")
+        func refusedBeforeRouting() async throws {
+            let directory = try TemporaryDirectory(prefix: "refused")
+            defer { directory.remove() }
+            let socket = directory.appending("s.sock"), metrics = directory.appending("metrics.sock")
+            let daemon = try DaemonProcess(
+                socketPath: socket, dataDirectory: directory.appending("data"), logPath: directory.appending("d.log"),
+                arguments: ["--log-format", "json", "--metrics-listen", metrics])
+            try #require(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
+            let health = "marketplace.health.v1.Health"
+            let raw = try RawConnection(path: socket, timeout: 20)
+            try await raw.sendRequest(streamID: 1, service: "no.such.Service", method: "Nope")
+            // A name with a line break must not forge a log line.
+            try await raw.sendRequest(streamID: 3, service: health, method: "Nope\n{\"msg\":\"forged\"}")
+            try await raw.sendFrame(streamID: 5, body: [0xFF, 0xFF, 0xFF])
+            try await raw.sendRequest(streamID: 2, service: health, method: "Check")
+            var codes: [UInt32: Int32] = [:]
+            for _ in 0..<4 {
+                let frame = try await raw.readFrame()
+                codes[frame.streamID] = try frame.response().status?.code ?? 0
+            }
+            #expect(codes == [1: StatusCode.unimplemented.rawValue, 3: StatusCode.unimplemented.rawValue,
+                              5: StatusCode.invalidArgument.rawValue, 2: StatusCode.invalidArgument.rawValue])
+            // Oversized: refused on its header (the body is never read).
+            let big = try RawConnection(path: socket, timeout: 20)
+            try await big.sendFrame(streamID: 7, body: [], declaredLength: 5 << 20)
+            #expect(try await big.readFrame().response().status?.code == StatusCode.resourceExhausted.rawValue)
+
+            try #require(await daemon.waitForLog { $0.components(separatedBy: "refused before routing").count - 1 >= 5 }, "\(daemon.log)")
+            let lines = daemon.log.split(separator: "\n").map(String.init)
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == lines.count, "a line is not JSON (forged?): \(lines)")
+            #expect(!objects.contains { $0["msg"] as? String == "forged" }, "a peer's method name forged a log line")
+            let refused = objects.filter { ($0["msg"] as? String)?.hasSuffix("(refused before routing)") == true }
+            func line(stream: Int) -> [String: Any]? { refused.first { $0["rpc.stream"] as? String == "\(stream)" } }
+            let unknownService = try #require(line(stream: 1), "\(refused)")
+            #expect(unknownService["rpc.method"] as? String == "no.such.Service/Nope")
+            #expect(unknownService["code"] as? String == "UNIMPLEMENTED")
+            #expect(unknownService["caller"] as? String == "none")
+            for key in ["peer.uid", "duration_ms", "request_bytes", "response_bytes"] {
+                #expect(unknownService[key] != nil, "the refused call's line lacks \(key): \(unknownService)")
+            }
+            #expect(unknownService["peer.uid"] as? String == "\(getuid())")
+            let unknownMethod = try #require(line(stream: 3))
+            #expect(unknownMethod["rpc.method"] as? String == health + "/Nope\\n{\\\"msg\\\":\\\"forged\\\"}", "\(unknownMethod)")
+            #expect(line(stream: 5)?["rpc.method"] as? String == "-")
+            #expect(line(stream: 5)?["code"] as? String == "INVALID_ARGUMENT")
+            #expect(line(stream: 2)?["rpc.method"] as? String == health + "/Check")
+            #expect(line(stream: 2)?["code"] as? String == "INVALID_ARGUMENT")
+            let oversized = try #require(line(stream: 7))
+            #expect(oversized["code"] as? String == "RESOURCE_EXHAUSTED")
+            #expect(oversized["request_bytes"] as? String == "\(5 << 20)")
+
+            let scraped = try await curl("http://localhost/metrics", unixSocket: metrics)
+            #expect(sample(scraped.body, "marketplace_rpc_calls_refused_total", ["code=\"UNIMPLEMENTED\""]) == 2, "\(scraped.body)")
+            #expect(sample(scraped.body, "marketplace_rpc_calls_refused_total", ["code=\"INVALID_ARGUMENT\""]) == 2, "\(scraped.body)")
+            #expect(sample(scraped.body, "marketplace_rpc_calls_refused_total", ["code=\"RESOURCE_EXHAUSTED\""]) == 1, "\(scraped.body)")
+            // Never by the peer's names (unbounded labels).
+            #expect(!scraped.body.contains("no.such.Service"), "\(scraped.body)")
+            _ = (raw, big)  // open until here
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
         }
 
         @Test("JSON logs: every line parses; the effective configuration and one line per call, with no secret")

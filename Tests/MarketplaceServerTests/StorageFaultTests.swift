@@ -76,6 +76,56 @@ struct StorageFaultTests {
         }
     }
 
+    @Test("a full disk under the real daemon moves marketplace_storage_errors_total{code=\"13\"} (SQLITE_FULL) on the metrics endpoint")
+    func fullDiskCountedInMetrics() async throws {
+        let directory = try TemporaryDirectory(prefix: "fullm")
+        defer { directory.remove() }
+        let disk = directory.appending("disk")
+        try await withMount(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"], at: disk) {
+            // Only the data directory is on the small disk; the log and the
+            // metrics socket are not.
+            let metrics = directory.appending("metrics.sock")
+            let daemon = try DaemonProcess(
+                socketPath: directory.appending("s.sock"), dataDirectory: disk + "/data", logPath: directory.appending("d.log"),
+                arguments: ["--metrics-listen", metrics])
+            try #require(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
+            let client = MarketplaceClient(socketPath: daemon.socketPath)
+            let f = Fixture(client: client)
+            let (account, _, staff) = try await f.accountWithGroups()
+            let before = try await curl("http://localhost/metrics", unixSocket: metrics)
+            #expect(before.status == 0, "\(before.body)")
+            #expect(sample(before.body, "marketplace_storage_errors_total") == nil, "errors before the disk filled: \(before.body)")
+
+            let filler = disk + "/filler"
+            let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+            let block = [UInt8](repeating: 0xAB, count: 4096)
+            while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+            close(fd)
+            var refusal: RPCError?
+            for i in 0..<500 where refusal == nil {
+                do {
+                    _ = try await f.invite(account, "full-\(i)@example.com", groups: [staff])
+                } catch let error as RPCError {
+                    refusal = error
+                }
+            }
+            let error = try #require(refusal, "500 invites fit on a full disk")
+            #expect(error.code == .unavailable && error.message.contains("full"), "\(error)")
+
+            let after = try await curl("http://localhost/metrics", unixSocket: metrics)
+            #expect(after.status == 0, "\(after.body)")
+            let full = sample(after.body, "marketplace_storage_errors_total", ["code=\"13\""]) ?? 0
+            #expect(full >= 1, "SQLITE_FULL not counted: \(after.body)")
+            #expect((sample(after.body, "marketplace_rpc_calls_total", ["code=\"UNAVAILABLE\""]) ?? 0) >= 1, "\(after.body)")
+
+            try FileManager.default.removeItem(atPath: filler)
+            _ = try await f.invite(account, "after-full@example.com", groups: [staff])
+            await client.close()
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
+        }
+    }
+
     @Test("a database on a read-only file system is refused at start with a clear message and left untouched")
     func readOnly() async throws {
         let directory = try TemporaryDirectory(prefix: "ro")

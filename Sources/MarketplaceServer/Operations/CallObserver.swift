@@ -7,7 +7,8 @@ import Synchronization
 
 /// What every call the server routes leaves behind once it finishes: one log
 /// line at info and the call metrics. Called from one place, where a routed
-/// call's outcome is known (`ServerConnectionHandler`).
+/// call's outcome is known (`ServerConnectionHandler`); a request refused before
+/// routing gets its line from `refused`.
 ///
 /// The line names the method, the peer's uid, the caller's kind
 /// (`operator`, `user`, `anonymous`), the status code, the duration and the
@@ -60,6 +61,38 @@ public struct CallObserver: Sendable {
         return result
     }
 
+    /// A request answered before it was routed: a frame over the size limit,
+    /// an envelope that does not decode, an unknown service or method, an even
+    /// stream id, a server shutting down. It gets the same line as a routed
+    /// call, with `caller` `none` (no identity was decided) and `rpc.method` as
+    /// the peer named it, control characters escaped and cut at 256 bytes (`-`
+    /// when the envelope was not read). Counted in
+    /// `marketplace_rpc_calls_refused_total{code}`: by code only, never by the
+    /// peer's names (they would make unbounded labels).
+    func refused(
+        service: String?, method: String?, streamID: UInt32, peer: PeerCredentials, error: RPCError,
+        requestBytes: Int, logger: Logger
+    ) {
+        CallMetrics.shared.refused(code: error.code.name)
+        let named = service.map { Self.printable($0) + "/" + Self.printable(method ?? "") } ?? "-"
+        logger.info("\(named) \(error.code.name) (refused before routing)", metadata: [
+            "rpc.method": "\(named)",
+            "rpc.stream": "\(streamID)",
+            "caller": "none",
+            "peer.uid": "\(peer.uid)",
+            "code": "\(error.code.name)",
+            "duration_ms": "0.000",
+            "request_bytes": "\(requestBytes)",
+            "response_bytes": "\(error.message.utf8.count)",
+        ])
+    }
+
+    /// A name the peer sent, safe for one log line: at most 256 bytes, with
+    /// control characters escaped as in JSON (no forged line breaks).
+    static func printable(_ name: String) -> String {
+        String(JSONString.quoted(ServerRPCExecutor.shortened(name)).dropFirst().dropLast())
+    }
+
     /// The identity kind only: never a user id or a session.
     static func kind(of caller: Caller) -> String {
         switch caller {
@@ -85,6 +118,18 @@ final class CallMetrics: Sendable {
     let inFlight = Meter(label: "marketplace_rpc_calls_in_flight")
     private let counters = Mutex<[String: Counter]>([:])
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+
+    private let refusals = Mutex<[String: Counter]>([:])
+
+    func refused(code: String) {
+        let counter = refusals.withLock { refusals in
+            if let counter = refusals[code] { return counter }
+            let counter = Counter(label: "marketplace_rpc_calls_refused_total", dimensions: [("code", code)])
+            refusals[code] = counter
+            return counter
+        }
+        counter.increment()
+    }
 
     func record(method: String, code: String, elapsed: Duration) {
         let key = method + " " + code

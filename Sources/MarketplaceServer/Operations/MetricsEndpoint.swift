@@ -54,9 +54,10 @@ public final class MetricsEndpoint: Sendable {
 
     /// Binds `address` and serves the registry of `ServiceMetrics.bootstrap()`
     /// (call it first); `beforeScrape` runs before each scrape (to set gauges
-    /// read on demand).
+    /// read on demand; it may read the store: the answer waits for it, the
+    /// event loop does not).
     public static func start(
-        _ address: Address, beforeScrape: @escaping @Sendable () -> Void = {}, logger: Logger,
+        _ address: Address, beforeScrape: @escaping @Sendable () async -> Void = {}, logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> MetricsEndpoint {
         guard let registry = ServiceMetrics.registry else {
@@ -108,10 +109,10 @@ private final class ScrapeHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let registry: PrometheusCollectorRegistry
-    private let beforeScrape: @Sendable () -> Void
+    private let beforeScrape: @Sendable () async -> Void
     private var head: HTTPRequestHead?
 
-    init(registry: PrometheusCollectorRegistry, beforeScrape: @escaping @Sendable () -> Void) {
+    init(registry: PrometheusCollectorRegistry, beforeScrape: @escaping @Sendable () async -> Void) {
         self.registry = registry
         self.beforeScrape = beforeScrape
     }
@@ -126,25 +127,40 @@ private final class ScrapeHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            let status: HTTPResponseStatus
-            var body = context.channel.allocator.buffer(capacity: 4096)
-            var headers = HTTPHeaders()
-            if head.method == .GET || head.method == .HEAD, path == "/metrics" || path == "/" {
-                beforeScrape()
-                status = .ok
-                if head.method == .GET { body.writeBytes(registry.emitToBuffer()) }
-                headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-            } else {
-                status = .notFound
-                body.writeString("only GET /metrics is served here\n")
-                headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+            let scrape = (head.method == .GET || head.method == .HEAD) && (path == "/metrics" || path == "/")
+            guard scrape else {
+                answer(head, scrape: false, context: context)
+                return
             }
-            headers.add(name: "Content-Length", value: "\(body.readableBytes)")
-            headers.add(name: "Connection", value: "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+            // Gauges read on demand first (off the loop), then the answer on the loop.
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask { [beforeScrape] in await beforeScrape() }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenComplete { _ in
+                let (handler, context) = bound.value
+                handler.answer(head, scrape: true, context: context)
+            }
         }
+    }
+
+    private func answer(_ head: HTTPRequestHead, scrape: Bool, context: ChannelHandlerContext) {
+        let status: HTTPResponseStatus
+        var body = context.channel.allocator.buffer(capacity: 4096)
+        var headers = HTTPHeaders()
+        if scrape {
+            status = .ok
+            if head.method == .GET { body.writeBytes(registry.emitToBuffer()) }
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+        } else {
+            status = .notFound
+            body.writeString("only GET /metrics is served here\n")
+            headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        }
+        headers.add(name: "Content-Length", value: "\(body.readableBytes)")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
     }
 }

@@ -11,11 +11,13 @@ import Synchronization
 /// | --- | --- | --- |
 /// | `marketplace_rpc_calls_total` | counter | `method`, `code` |
 /// | `marketplace_rpc_call_duration_seconds` | histogram | `method` |
+/// | `marketplace_rpc_calls_refused_total` | counter | `code` (refused before routing) |
 /// | `marketplace_rpc_calls_in_flight` | gauge | |
 /// | `marketplace_rpc_connections` | gauge (read at scrape) | |
 /// | `marketplace_storage_group_commit_batch_size` | histogram | |
 /// | `marketplace_storage_errors_total` | counter | `code` (SQLite result code) |
 /// | `marketplace_password_hashing_queue_depth` | gauge | |
+/// | `marketplace_outbox_messages_{delivered,retried,failed}_total`, `marketplace_outbox_oldest_pending_age_seconds` | see `OutboxMetrics` | |
 public enum ServiceMetrics {
     private static let registryBox = Mutex<PrometheusCollectorRegistry?>(nil)
 

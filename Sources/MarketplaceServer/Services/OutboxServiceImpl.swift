@@ -20,7 +20,9 @@ struct OutboxServiceImpl: OutboxService {
             }
             ids.append(value)
         }
-        return MarkMessagesSentResponse(marked: Int32(try await directory.markOutboxMessagesSent(ids: ids)))
+        let marked = try await directory.markOutboxMessagesSent(ids: ids)
+        if marked > 0 { OutboxMetrics.delivered.increment(by: Int64(marked)) }
+        return MarkMessagesSentResponse(marked: Int32(marked))
     }
 
     func claimMessages(_ request: ClaimMessagesRequest, context: RPCContext) async throws -> ClaimMessagesResponse {
@@ -41,6 +43,7 @@ struct OutboxServiceImpl: OutboxService {
         let message = try await directory.reportOutboxFailure(
             id: id, claimID: request.claimId, reason: request.reason,
             retryAfter: request.permanent ? nil : .seconds(Int(request.retryAfterSeconds)))
+        (request.permanent ? OutboxMetrics.failed : OutboxMetrics.retried).increment()
         return ReportDeliveryFailureResponse(message: OutboxMessage(message))
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import MarketplaceProtos
 import MarketplaceRPC
 import NIOCore
 
@@ -136,10 +137,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .oversized(let header):
             skippingOversizedBody = true
             logger.notice("refusing oversized frame", metadata: ["rpc.stream": "\(header.streamID)", "length": "\(header.length)"])
-            respond(streamID: header.streamID, .failure(RPCError(
+            refuse(streamID: header.streamID, RPCError(
                 .resourceExhausted,
-                "frame body of \(header.length) bytes exceeds the limit of \(configuration.maxFrameBodySize) bytes")),
-                context: context)
+                "frame body of \(header.length) bytes exceeds the limit of \(configuration.maxFrameBodySize) bytes"),
+                requestBytes: Int(header.length), context: context)
         case .skipped(let remaining):
             skippingOversizedBody = remaining > 0
             if remaining == 0 { framesCompleted += 1 }
@@ -161,19 +162,25 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             logger.debug("ignoring frame of type \(frame.header.type.rawValue)", metadata: ["rpc.stream": "\(streamID)"])
             return
         }
+        let requestBytes = frame.body.readableBytes
         guard streamID % 2 == 1 else {
-            respond(streamID: streamID, .failure(RPCError(
-                .invalidArgument, "stream id \(streamID) is even; clients must use odd stream ids")), context: context)
+            refuse(streamID: streamID, RPCError(
+                .invalidArgument, "stream id \(streamID) is even; clients must use odd stream ids"),
+                requestBytes: requestBytes, body: frame.body, context: context)
             return
         }
         guard !draining else {
-            respond(streamID: streamID, .failure(RPCError(.unavailable, "server is shutting down")), context: context)
+            refuse(streamID: streamID, RPCError(.unavailable, "server is shutting down"),
+                   requestBytes: requestBytes, body: frame.body, context: context)
             return
         }
         let call: ServerRPCExecutor.Call
         switch executor.prepare(body: frame.body, streamID: streamID, peer: peer) {
-        case .failure(let error):
-            respond(streamID: streamID, .failure(error), context: context)
+        case .failure(let refusal):
+            configuration.callObserver.refused(
+                service: refusal.service, method: refusal.method, streamID: streamID, peer: peer, error: refusal.error,
+                requestBytes: requestBytes, logger: logger)
+            respond(streamID: streamID, .failure(refusal.error), context: context)
             return
         case .success(let prepared):
             call = prepared
@@ -189,12 +196,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         // It cannot start before this returns (its first job is queued on the
         // loop), so the handle is recorded in time for a close to cancel it.
         let preferred = taskExecutor(loop)
-        let observer = configuration.callObserver, requestBytes = frame.body.readableBytes
+        let observer = configuration.callObserver
         let task = Task(executorPreference: preferred) {
             await ServerConnectionHandler.run(
                 call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
         }
         calls[id] = task
+    }
+
+    /// Answers a request refused before routing, with its own call line (see
+    /// `CallObserver.refused`); `body`, when read, names the method in that line.
+    private func refuse(
+        streamID: UInt32, _ error: RPCError, requestBytes: Int, body: ByteBuffer? = nil, context: ChannelHandlerContext
+    ) {
+        let request = body.flatMap { body in try? body.withUnsafeReadableBytes { try TTRPCRequest(serializedBytes: $0) } }
+        configuration.callObserver.refused(
+            service: request?.service, method: request?.method, streamID: streamID, peer: peer, error: error,
+            requestBytes: requestBytes, logger: logger)
+        respond(streamID: streamID, .failure(error), context: context)
     }
 
     /// The body of a call's task: answers (observed: the per-call log line and

@@ -34,20 +34,28 @@ struct ServerRPCExecutor: Sendable {
         let context: RPCContext
     }
 
+    /// A request answered before it was routed: the status to answer, and the
+    /// service and method the peer named (nil when the envelope does not decode).
+    struct Refusal: Error {
+        let error: RPCError
+        var service: String?
+        var method: String?
+    }
+
     /// Decodes the envelope and finds the handler; fails with the status to answer.
-    func prepare(body: ByteBuffer, streamID: UInt32, peer: PeerCredentials) -> Result<Call, RPCError> {
+    func prepare(body: ByteBuffer, streamID: UInt32, peer: PeerCredentials) -> Result<Call, Refusal> {
         let request: TTRPCRequest
         do {
             request = try body.withUnsafeReadableBytes { try TTRPCRequest(serializedBytes: $0) }
         } catch {
-            return .failure(RPCError(.invalidArgument, "frame body is not a valid ttrpc Request: \(error)"))
+            return .failure(Refusal(error: RPCError(.invalidArgument, "frame body is not a valid ttrpc Request: \(error)")))
         }
         guard let method = router.method(service: request.service, method: request.method) else {
             let service = Self.shortened(request.service), name = Self.shortened(request.method)
-            if router.hasService(request.service) {
-                return .failure(RPCError(.unimplemented, "unknown method \(name) of service \(service)"))
-            }
-            return .failure(RPCError(.unimplemented, "unknown service \(request.service.isEmpty ? "\"\"" : service)"))
+            let error = router.hasService(request.service)
+                ? RPCError(.unimplemented, "unknown method \(name) of service \(service)")
+                : RPCError(.unimplemented, "unknown service \(request.service.isEmpty ? "\"\"" : service)")
+            return .failure(Refusal(error: error, service: request.service, method: request.method))
         }
         var metadata = Metadata()
         for entry in request.metadata { metadata.add(entry.key, entry.value) }
