@@ -56,9 +56,14 @@ public final class UsersServer: Sendable {
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let store = try SQLiteStore(dataDirectory: configuration.dataDirectory)
-        let secrets = try Secrets(configuration: .inDataDirectory(
+        var secretsConfiguration = Secrets.Configuration.inDataDirectory(
             configuration.dataDirectory, passwordParameters: configuration.passwordParameters,
-            hashingThreads: configuration.hashingThreads))
+            hashingThreads: configuration.hashingThreads)
+        if let keyFile = configuration.keyFilePath {
+            secretsConfiguration.keyFilePath = keyFile
+            secretsConfiguration.createsKeyFile = false
+        }
+        let secrets = try Secrets(configuration: secretsConfiguration)
         var directoryConfiguration = DirectoryConfiguration(
             invitationTTL: configuration.invitationTTL, linkBaseURL: configuration.invitationBaseURL)
         directoryConfiguration.sessionLifetime = configuration.sessionLifetime

@@ -75,6 +75,8 @@ struct ServeSettings {
 
     var socket: Sourced<String>
     var dataDir: Sourced<String>
+    /// `--key-file` if given (must exist), else `nil`: `<data-dir>/secrets.key`.
+    var keyFile: String?
     var socketMode: UInt32
     var maxConnections: Sourced<Int>
     var maxCallsPerConnection: Sourced<Int>
@@ -103,6 +105,9 @@ struct ServeSettings {
         dataDir = source.string(
             o.dataDir, flag: "--data-dir", variable: "MARKETPLACE_USERS_DATA_DIR",
             default: UsersServerConfiguration.defaultDataDirectory)
+
+        let key = source.string(o.keyFile, flag: "--key-file", variable: "MARKETPLACE_USERS_KEY_FILE", default: "")
+        keyFile = key.value.isEmpty ? nil : key.value
 
         let mode = source.string(o.socketMode, flag: "--socket-mode", variable: "MARKETPLACE_USERS_SOCKET_MODE", default: "0660")
         guard let parsedMode = UInt32(mode.value, radix: 8), parsedMode <= 0o777 else {

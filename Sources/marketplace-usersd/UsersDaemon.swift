@@ -29,6 +29,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory of the SQLite database and key file (default ./data; env MARKETPLACE_USERS_DATA_DIR).")
     var dataDir: String?
 
+    @Option(help: "The key file sealing invitation links, shared by every daemon of a fleet; must exist, mode 0600, owned by the daemon's user (create it with `marketplace-usersd keygen`). Default <data-dir>/secrets.key, created at first start (env MARKETPLACE_USERS_KEY_FILE).")
+    var keyFile: String?
+
     @Option(help: "Octal mode of the socket file (default 0660; env MARKETPLACE_USERS_SOCKET_MODE).")
     var socketMode: String?
 
