@@ -46,6 +46,8 @@ public final class SQLiteExport: @unchecked Sendable {
             var configuration = Configuration()
             configuration.readonly = true
             configuration.busyMode = .timeout(10)
+            // The one read transaction spans every batch (one snapshot).
+            configuration.allowsUnsafeTransactions = true
             queue = try DatabaseQueue(path: path, configuration: configuration)
             let (migrations, tables, keys, sequences) = try queue.inDatabase {
                 db -> ([String], [StoredTable], [String: [String]], [String: Int64]) in
