@@ -87,6 +87,45 @@ extension DaemonOperationsTests {
             #expect(log.contains(path) && log.contains("owned by uid 65534") && log.contains("chown"), "\(log)")
         }
 
+        @Test("backup --key-file takes the daemon's key file; the restored directory opens the links from before")
+        func backupWithKeyFile() async throws {
+            let directory = try TemporaryDirectory(prefix: "kbak")
+            defer { directory.remove() }
+            let path = directory.appending("fleet.key")
+            #expect(try await keygen(["--key-file", path]).status == 0)
+            let data = directory.appending("data")
+            let daemon = try DaemonProcess(
+                socketPath: directory.appending("s.sock"), dataDirectory: data, logPath: directory.appending("d.log"),
+                arguments: ["--key-file", path])
+            try #require(await daemon.waitUntilReady(), "\(daemon.log)")
+            let link = try await MarketplaceClient.withClient(socketPath: directory.appending("s.sock")) { client in
+                let f = Fixture(client: client)
+                let (account, _, staff) = try await f.accountWithGroups()
+                return try await f.invite(account, "kept@example.com", groups: [staff]).invitationLink
+            }
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0)
+
+            let file = directory.appending("backup.db")
+            let withoutKey = try await runProcess(DaemonProcess.executable, ["backup", "--data-dir", data, "--to", file])
+            #expect(withoutKey.status == 1 && withoutKey.stderr.contains("secrets.key"), "\(withoutKey.stderr)")
+            let backedUp = try await runProcess(DaemonProcess.executable, ["backup", "--data-dir", data, "--to", file, "--key-file", path])
+            try #require(backedUp.status == 0, "\(backedUp.stderr)")
+            let restored = directory.appending("restored")
+            let restore = try await runProcess(DaemonProcess.executable, ["restore", "--from", file, "--data-dir", restored])
+            try #require(restore.status == 0, "\(restore.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: restored + "/secrets.key")) == Data(contentsOf: URL(fileURLWithPath: path)))
+
+            let again = try DaemonProcess(
+                socketPath: directory.appending("r.sock"), dataDirectory: restored, logPath: directory.appending("r.log"))
+            try #require(await again.waitUntilReady(), "\(again.log)")
+            defer { again.signal(SIGKILL) }
+            let shown = try await MarketplaceClient.withClient(socketPath: directory.appending("r.sock")) { client in
+                try await client.invitations.showInvitation(.init(token: token(of: link)))
+            }
+            #expect(shown.invitation?.email == "kept@example.com")
+        }
+
         /// The fleet's three steps, each followed by a restart: --add (a new key
         /// opens), --promote (it seals), --prune (the old one is gone).
         @Test("Rotation: old links keep working until the old key is removed, new links are sealed with the new key")

@@ -94,6 +94,14 @@ public enum SecretKeyFile {
         return try parse(bytes, path: path)
     }
 
+    /// The keys in a key file's bytes (either format), in order.
+    ///
+    /// - Throws: ``DomainError/Kind/failedPrecondition`` naming `path` and the
+    ///   bad line when the bytes are not a key file.
+    public static func keys(in bytes: [UInt8], path: String) throws(DomainError) -> [[UInt8]] {
+        bytes.count == keyLength ? [bytes] : try parse(bytes, path: path)
+    }
+
     /// The keys of a text key file, in order.
     static func parse(_ bytes: [UInt8], path: String) throws(DomainError) -> [[UInt8]] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
