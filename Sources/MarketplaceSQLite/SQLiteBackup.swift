@@ -31,14 +31,14 @@ public enum SQLiteBackup {
 
     static let databaseName = "users.sqlite"
     static let keyName = "secrets.key"
-    static let keyLength = 32
     static let format = 1
 
-    /// Copies `<dataDirectory>/users.sqlite` and `secrets.key` into `file`,
-    /// which must not exist. Safe while the service runs.
-    public static func backup(dataDirectory: String, to file: String) throws(Failure) -> Summary {
+    /// Copies `<dataDirectory>/users.sqlite` and the key file (`keyFile`, by
+    /// default `<dataDirectory>/secrets.key`) into `file`, which must not
+    /// exist. Safe while the service runs.
+    public static func backup(dataDirectory: String, to file: String, keyFile: String? = nil) throws(Failure) -> Summary {
         let database = (dataDirectory as NSString).appendingPathComponent(databaseName)
-        let keyPath = (dataDirectory as NSString).appendingPathComponent(keyName)
+        let keyPath = keyFile ?? (dataDirectory as NSString).appendingPathComponent(keyName)
         guard FileManager.default.fileExists(atPath: database) else {
             throw Failure("no database at \(database): is --data-dir the service's data directory?")
         }
@@ -129,7 +129,11 @@ public enum SQLiteBackup {
             guard let keyData = checked.1, checked.2 == format else {
                 throw Failure("\(file) is not a backup made by `marketplace-usersd backup` (format \(format))")
             }
-            guard keyData.count == keyLength else { throw Failure("the key in \(file) has \(keyData.count) bytes; expected \(keyLength)") }
+            do {
+                _ = try SecretKeyFile.keys(in: [UInt8](keyData), path: "the key in \(file)")
+            } catch {
+                throw Failure(error.message)
+            }
             key = [UInt8](keyData)
             migrations = checked.3
         } catch let failure as Failure {
@@ -176,14 +180,28 @@ public enum SQLiteBackup {
 
     // MARK: Files
 
+    /// The key file's bytes as they are (a raw key or the text of several),
+    /// checked to be keys.
     private static func readKey(_ path: String) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw Failure("cannot open the key file \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var key = [UInt8](repeating: 0, count: keyLength + 1)
-        let got = key.withUnsafeMutableBytes { read(fd, $0.baseAddress!, keyLength + 1) }
-        guard got == keyLength else { throw Failure("the key file \(path) is not a \(keyLength)-byte key") }
-        return Array(key.prefix(keyLength))
+        let limit = 64 * 1024
+        var key = [UInt8](repeating: 0, count: limit + 1)
+        var got = 0
+        while got <= limit {
+            let n = key.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, limit + 1 - got) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            got += n
+        }
+        key.removeSubrange(got...)
+        do {
+            _ = try SecretKeyFile.keys(in: key, path: "the key file \(path)")
+        } catch {
+            throw Failure(error.message)
+        }
+        return key
     }
 
     private static func writeKey(_ key: [UInt8], to path: String) throws(Failure) {

@@ -13,6 +13,8 @@ public final class SQLiteStore: Store {
     public let path: String
     private let pool: DatabasePool
     private let writer: GroupCommitWriter
+    /// Held shared while the store is open: `migrate-to` refuses to run beside it.
+    private let servingLock: ServingLock
 
     /// Opens (creating if needed) `<dataDirectory>/users.sqlite`. The
     /// directory is created 0700, or tightened to 0700 if it exists and is
@@ -42,6 +44,7 @@ public final class SQLiteStore: Store {
         // One process at a time opens and migrates the file (see StartupLock).
         let startupLock = try StartupLock(databasePath: path, timeout: busyTimeout)
         defer { startupLock.release() }
+        servingLock = try ServingLock(databasePath: path, mode: .shared)
         // The database and its -wal and -shm are 0600 whatever the umask
         // (SQLite gives -wal and -shm the mode of the database file).
         try DataDirectory.secureFile(path, create: true)

@@ -72,9 +72,14 @@ public final class UsersServer: Sendable {
     }
 
     private static func serve(store: any Store, configuration: UsersServerConfiguration, logger: Logger) async throws -> UsersServer {
-        let secrets = try Secrets(configuration: .inDataDirectory(
+        var secretsConfiguration = Secrets.Configuration.inDataDirectory(
             configuration.dataDirectory, passwordParameters: configuration.passwordParameters,
-            hashingThreads: configuration.hashingThreads))
+            hashingThreads: configuration.hashingThreads)
+        if let keyFile = configuration.keyFilePath {
+            secretsConfiguration.keyFilePath = keyFile
+            secretsConfiguration.createsKeyFile = false
+        }
+        let secrets = try Secrets(configuration: secretsConfiguration)
         var directoryConfiguration = DirectoryConfiguration(
             invitationTTL: configuration.invitationTTL, linkBaseURL: configuration.invitationBaseURL)
         directoryConfiguration.sessionLifetime = configuration.sessionLifetime

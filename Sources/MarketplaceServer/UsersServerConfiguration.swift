@@ -13,6 +13,11 @@ public struct UsersServerConfiguration: Sendable {
     /// Where the key file (`secrets.key`, mode 0600) lives, and the SQLite
     /// database (`users.sqlite`) when the server runs on SQLite.
     public var dataDirectory: String
+    /// The key file that seals invitation links (`--key-file`): `nil` means
+    /// `<dataDirectory>/secrets.key`, created at first start; a path given
+    /// here must exist (`marketplace-usersd keygen`), so that every daemon of
+    /// a fleet uses the same keys and none silently makes its own.
+    public var keyFilePath: String?
     /// How long an invitation link works (default 7 days).
     public var invitationTTL: Duration = .seconds(7 * 86_400)
     /// Invitation links are this URL followed by the token.

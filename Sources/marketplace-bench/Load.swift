@@ -41,7 +41,10 @@ enum Load {
     }
 
     static func run(_ o: Options) async throws {
-        let clients = (0..<max(1, o.connections)).map { _ in MarketplaceClient(socketPath: o.socket) }
+        // `--socket a,b,c`: several daemons (a fleet on one database); the
+        // connections are spread over them in turn.
+        let sockets = o.socket.split(separator: ",").map(String.init)
+        let clients = (0..<max(1, o.connections)).map { MarketplaceClient(socketPath: sockets[$0 % sockets.count]) }
         defer { Task { for c in clients { await c.close() } } }
         for c in clients { _ = try await c.health.check() }
         if o.scenario == "signin" || o.scenario == "getuser-under-signin" {

@@ -2,9 +2,11 @@ import Foundation
 import MarketplaceDomain
 import MarketplaceSQLite
 
-/// The benchmark's data set, written through the store layer (`SQLiteStore` and
-/// its `StoreWriter`, so rows, sort keys and group links are exactly what the
-/// domain writes) in large transactions instead of a million invite RPCs.
+/// The benchmark's data set, written through the store layer (the `Store` of
+/// either backend and its `StoreWriter`, so rows, sort keys and group links are
+/// exactly what the domain writes) in large transactions instead of a million
+/// invite RPCs. Given a `store` (e.g. PostgreSQL's), the rows go there; the key
+/// file and the session tokens are in `dataDirectory` either way.
 ///
 /// Identifiers are deterministic so the load driver can pick existing rows
 /// without asking the server:
@@ -44,9 +46,10 @@ enum Seed {
         n <= size.bigMembers ? 1 : 2 + (n - size.bigMembers - 1) % (size.accounts - 1)
     }
 
-    static func run(dataDirectory: String, size: Size) async throws {
+    static func run(dataDirectory: String, size: Size, store given: (any Store)? = nil) async throws {
         let started = ContinuousClock.now
-        let store = try SQLiteStore(dataDirectory: dataDirectory)
+        if given != nil { try DataDirectory.prepare(dataDirectory) }
+        let store = try given ?? SQLiteStore(dataDirectory: dataDirectory)
         // The key file the server will use (invitation links, tokens).
         let secrets = try Secrets(configuration: .inDataDirectory(dataDirectory, hashingThreads: 1))
         let created = Date(timeIntervalSince1970: 1_700_000_000).truncatedToMilliseconds
@@ -91,7 +94,7 @@ enum Seed {
             next = range.upperBound + 1
         }
         try await seedSessions(store, secrets, dataDirectory: dataDirectory, size: size)
-        try await store.unsafeExecute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if let sqlite = store as? SQLiteStore { try await sqlite.unsafeExecute("PRAGMA wal_checkpoint(TRUNCATE)") }
         let elapsed = ContinuousClock.now - started
         FileHandle.standardError.write(Data(
             "seeded \(size.accounts) accounts, \(size.users) users (\(size.bigMembers) in \(accountID(1))) in \(elapsed)\n".utf8))
@@ -107,7 +110,7 @@ extension Seed {
 
     /// Sessions of random members of account 1 (about 10% of them blocked),
     /// valid for ten years; the server runs with a long idle timeout.
-    static func seedSessions(_ store: SQLiteStore, _ secrets: Secrets, dataDirectory: String, size: Size) async throws {
+    static func seedSessions(_ store: any Store, _ secrets: Secrets, dataDirectory: String, size: Size) async throws {
         var rng = SplitMix(seed: 13)
         let now = Date().truncatedToMilliseconds
         var tokens: [String] = []

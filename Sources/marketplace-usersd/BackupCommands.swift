@@ -24,12 +24,17 @@ struct Backup: ParsableCommand {
     @Option(help: "Refused: a PostgreSQL database (env MARKETPLACE_USERS_DATABASE) is backed up with pg_dump.")
     var database: String?
 
+    @Option(help: "The daemon's --key-file, when it is not <data-dir>/secrets.key (env MARKETPLACE_USERS_KEY_FILE); restored as <data-dir>/secrets.key.")
+    var keyFile: String?
+
     func run() throws {
         try refusePostgres(database, command: "backup")
         let source = SettingSource().string(
             dataDir, flag: "--data-dir", variable: "MARKETPLACE_USERS_DATA_DIR", default: "./data")
+        let key = SettingSource().string(keyFile, flag: "--key-file", variable: "MARKETPLACE_USERS_KEY_FILE", default: "")
         do {
-            let summary = try SQLiteBackup.backup(dataDirectory: source.value, to: to)
+            let summary = try SQLiteBackup.backup(
+                dataDirectory: source.value, to: to, keyFile: key.value.isEmpty ? nil : key.value)
             print("backed up \(source.value) to \(to) (\(summary.databaseBytes) bytes, \(summary.migrations.count) migrations, key included)")
         } catch {
             FileHandle.standardError.write(Data("backup failed: \(error)\n".utf8))

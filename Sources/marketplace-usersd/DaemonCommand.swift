@@ -2,7 +2,7 @@ import ArgumentParser
 import MarketplaceServer
 
 /// `marketplace-usersd`: `serve` (the default, so that the bare command and
-/// its flags start the server), `backup` and `restore`.
+/// its flags start the server), `backup`, `restore` and `keygen`.
 @main
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +14,9 @@ struct DaemonCommand: AsyncParsableCommand {
               marketplace-usersd --socket ./marketplace-users.sock --data-dir ./data
               marketplace-usersd backup --data-dir ./data --to ./users-backup.db
               marketplace-usersd restore --from ./users-backup.db --data-dir ./data-restored
+              marketplace-usersd keygen --key-file /etc/marketplace-users/secrets.key
             """,
         version: ServiceVersion.current,
-        subcommands: [Serve.self, Backup.self, Restore.self],
+        subcommands: [Serve.self, Backup.self, Restore.self, Keygen.self],
         defaultSubcommand: Serve.self)
 }

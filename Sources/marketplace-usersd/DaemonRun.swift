@@ -43,6 +43,7 @@ struct DaemonRun {
 
         var configuration = UsersServerConfiguration(
             socketPath: activation?.path ?? settings.socket.value, dataDirectory: settings.dataDir.value)
+        configuration.keyFilePath = settings.keyFile
         configuration.rpc.socketMode = settings.socketMode
         configuration.rpc.maxConnections = settings.maxConnections.value
         configuration.rpc.maxConcurrentCallsPerConnection = settings.maxCallsPerConnection.value
@@ -193,7 +194,7 @@ struct DaemonRun {
             "data_dir": "\(data)",
             "database": "\(settings.database?.displayURL ?? "\(data)/users.sqlite")",
             "database_pool_size": "\(settings.database.map { "\($0.poolSize)" } ?? "none (SQLite)")",
-            "key_file": "\(data)/secrets.key",
+            "key_file": "\(configuration.keyFilePath.map(absolute) ?? data + "/secrets.key")",
             "operator_uids": "\(([0, getuid()] + settings.operatorUIDs).map(String.init).joined(separator: ","))",
             "operator_gids": "\(settings.operatorGIDs.map(String.init).joined(separator: ","))",
             "service_uids": "\(settings.serviceUIDs.map(String.init).joined(separator: ","))",

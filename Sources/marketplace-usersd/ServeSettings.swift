@@ -78,6 +78,8 @@ struct ServeSettings {
     var dataDir: Sourced<String>
     /// The PostgreSQL database (`--database`), `nil` for SQLite in the data directory.
     var database: PostgresStoreConfiguration?
+    /// `--key-file` if given (must exist), else `nil`: `<data-dir>/secrets.key`.
+    var keyFile: String?
     var socketMode: UInt32
     var maxConnections: Sourced<Int>
     var maxCallsPerConnection: Sourced<Int>
@@ -126,6 +128,8 @@ struct ServeSettings {
                 throw ValidationError("\(databaseURL.name): \(error.message)")
             }
         }
+        let key = source.string(o.keyFile, flag: "--key-file", variable: "MARKETPLACE_USERS_KEY_FILE", default: "")
+        keyFile = key.value.isEmpty ? nil : key.value
 
         let mode = source.string(o.socketMode, flag: "--socket-mode", variable: "MARKETPLACE_USERS_SOCKET_MODE", default: "0660")
         guard let parsedMode = UInt32(mode.value, radix: 8), parsedMode <= 0o777 else {

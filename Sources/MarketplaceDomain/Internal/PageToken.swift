@@ -23,7 +23,14 @@ struct PageToken {
 
     /// The key for page tokens: derived from the key file's key, so that a page
     /// token and an invitation's sealed token never share a key.
-    private var key: [UInt8] { Sodium.sha256(Array("marketplace page token key v1".utf8) + secrets.key) }
+    private var key: [UInt8] { Self.derive(secrets.key) }
+    /// The keys that open a page token: one per key of the key file, so a
+    /// token sealed by a daemon of the fleet opens on another during a rotation.
+    private var openingKeys: [[UInt8]] { secrets.keys.map(Self.derive) }
+
+    private static func derive(_ fileKey: [UInt8]) -> [UInt8] {
+        Sodium.sha256(Array("marketplace page token key v1".utf8) + fileKey)
+    }
 
     private static func binding(_ tag: String) -> [UInt8] {
         Array(Sodium.sha256(Array(tag.utf8)).prefix(bindingBytes))
@@ -57,14 +64,15 @@ struct PageToken {
               sealed.count >= nonceLength + macLength + Self.bindingBytes
         else { throw invalid }
         var plain = [UInt8](repeating: 0, count: sealed.count - nonceLength - macLength)
-        let key = key
-        let opened = plain.withUnsafeMutableBufferPointer { out in
-            sealed.withUnsafeBufferPointer { s in
-                crypto_secretbox_open_easy(
-                    out.baseAddress!, s.baseAddress! + nonceLength, UInt64(s.count - nonceLength), s.baseAddress!, key)
-            }
+        let opened = openingKeys.contains { key in
+            plain.withUnsafeMutableBufferPointer { out in
+                sealed.withUnsafeBufferPointer { s in
+                    crypto_secretbox_open_easy(
+                        out.baseAddress!, s.baseAddress! + nonceLength, UInt64(s.count - nonceLength), s.baseAddress!, key)
+                }
+            } == 0
         }
-        guard opened == 0 else { throw invalid }
+        guard opened else { throw invalid }
         guard Sodium.constantTimeEqual(Array(plain.prefix(Self.bindingBytes)), Self.binding(tag)) else {
             throw .invalidArgument("\(field) was not issued for this query (listing, filters, query and sort must be those of the first page); start again without a page token")
         }

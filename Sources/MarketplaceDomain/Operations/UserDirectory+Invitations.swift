@@ -7,11 +7,14 @@ extension UserDirectory {
 
     /// Finds the invitation for a presented token: lookup by hash, then a
     /// constant-time comparison of the hashes. A token that cannot be one of
-    /// ours is `invalidArgument`; a well-formed unknown one `notFound`.
+    /// ours is `invalidArgument`; a well-formed unknown one `notFound`, and so
+    /// is one whose sealed copy no key of the key file opens (its key was
+    /// removed: that revokes the links sealed under it).
     func invitation(_ r: any StoreReader, token: String) throws -> InvitationRecord {
         guard let hash = secrets.tokenHash(token, kind: .invitation) else { throw Self.malformedToken }
         guard let invitation = try r.invitation(tokenHash: hash),
-            secrets.hashesMatch(hash, invitation.tokenHash)
+            secrets.hashesMatch(hash, invitation.tokenHash),
+            secrets.canUnseal(invitation.sealedToken)
         else { throw Self.unknownInvitation }
         return invitation
     }

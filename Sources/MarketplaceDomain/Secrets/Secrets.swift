@@ -8,15 +8,23 @@ import Synchronization
 public final class Secrets: Sendable {
     /// How secrets are kept and how costly password hashing is.
     public struct Configuration: Sendable {
-        /// The key file; created with mode 0600 if missing.
+        /// The key file (see ``SecretKeyFile`` for its formats).
         public var keyFilePath: String
+        /// Whether a missing key file is created (mode 0600, one random key,
+        /// its directory 0700): true for `<data-dir>/secrets.key`; false for a
+        /// file the operator named (`--key-file`), which must exist.
+        public var createsKeyFile = true
         /// Argon2id parameters for new hashes.
         public var passwordParameters: PasswordParameters
         /// Dedicated threads for hashing, which bounds its concurrency.
         public var hashingThreads: Int
 
-        public init(keyFilePath: String, passwordParameters: PasswordParameters = .interactive, hashingThreads: Int = 2) {
+        public init(
+            keyFilePath: String, createsKeyFile: Bool = true, passwordParameters: PasswordParameters = .interactive,
+            hashingThreads: Int = 2
+        ) {
             self.keyFilePath = keyFilePath
+            self.createsKeyFile = createsKeyFile
             self.passwordParameters = passwordParameters
             self.hashingThreads = hashingThreads
         }
@@ -53,22 +61,31 @@ public final class Secrets: Sendable {
     /// Token length in bytes (256 bits).
     static let tokenBytes = 32
 
-    let key: [UInt8]
+    /// The key that seals new tokens: the key file's first.
+    var key: [UInt8] { keys[0] }
+    /// Every key that opens a sealed token, the sealing key first.
+    let keys: [[UInt8]]
     /// The Argon2id parameters for new hashes.
     public let passwordParameters: PasswordParameters
     private let pool: BlockingPool
     private let dummyHash = Mutex<String?>(nil)
 
-    /// Loads (or creates) the key file and starts the hashing threads.
+    /// Loads (or, with `createsKeyFile`, creates) the key file and starts the
+    /// hashing threads.
     ///
     /// - Throws: ``DomainError/Kind/failedPrecondition`` when the key file's
-    ///   mode is wider than 0600 or its size is wrong; ``DomainError/Kind/unavailable``
-    ///   when it cannot be read or created.
+    ///   mode is wider than 0600, another user owns it, its content is not
+    ///   keys, or (without `createsKeyFile`) it is missing;
+    ///   ``DomainError/Kind/unavailable`` when it cannot be read or created.
     public init(configuration: Configuration) throws {
         Sodium.ensureInitialized()
-        let directory = (configuration.keyFilePath as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try DataDirectory.prepare(directory) }
-        key = try SecretKeyFile.loadOrCreate(at: configuration.keyFilePath)
+        if configuration.createsKeyFile {
+            let directory = (configuration.keyFilePath as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try DataDirectory.prepare(directory) }
+            keys = try SecretKeyFile.loadOrCreate(at: configuration.keyFilePath)
+        } else {
+            keys = try SecretKeyFile.load(at: configuration.keyFilePath)
+        }
         passwordParameters = configuration.passwordParameters
         pool = BlockingPool(threads: configuration.hashingThreads, name: "password-hashing")
     }
@@ -113,30 +130,44 @@ public final class Secrets: Sendable {
         Sodium.constantTimeEqual(hash, storedHash)
     }
 
-    /// Recovers a token from its sealed form.
+    /// Recovers a token from its sealed form, with whichever key of the key
+    /// file opens it.
     ///
-    /// - Throws: ``DomainError/Kind/internal`` if it was sealed under another key
-    ///   (e.g. the database was copied without its key file).
+    /// - Throws: ``DomainError/Kind/internal`` if no key of the key file opens
+    ///   it (sealed under a key since removed, or the database was copied
+    ///   without its key file).
     public func unseal(_ sealed: [UInt8]) throws -> String {
-        let nonceLength = Int(crypto_secretbox_noncebytes())
-        let macLength = Int(crypto_secretbox_macbytes())
-        guard sealed.count == nonceLength + macLength + Self.tokenBytes else {
-            throw DomainError(.internal, "stored invitation token is damaged")
-        }
-        var raw = [UInt8](repeating: 0, count: Self.tokenBytes)
-        let result = raw.withUnsafeMutableBufferPointer { out in
-            sealed.withUnsafeBufferPointer { s in
-                key.withUnsafeBufferPointer { k in
-                    crypto_secretbox_open_easy(
-                        out.baseAddress!, s.baseAddress! + nonceLength, UInt64(macLength + Self.tokenBytes),
-                        s.baseAddress!, k.baseAddress!)
-                }
-            }
-        }
-        guard result == 0 else {
-            throw DomainError(.internal, "stored invitation token cannot be unsealed with this service's key file")
+        guard let raw = open(sealed) else {
+            throw DomainError(.internal, "stored invitation token cannot be unsealed with any key of this service's key file")
         }
         return Self.text(raw, .invitation)
+    }
+
+    /// Whether a key of the key file opens `sealed`: an invitation whose
+    /// sealed token no key opens is treated as unknown (its key was removed
+    /// from the key file, which revokes every link sealed under it).
+    public func canUnseal(_ sealed: [UInt8]) -> Bool {
+        open(sealed) != nil
+    }
+
+    private func open(_ sealed: [UInt8]) -> [UInt8]? {
+        let nonceLength = Int(crypto_secretbox_noncebytes())
+        let macLength = Int(crypto_secretbox_macbytes())
+        guard sealed.count == nonceLength + macLength + Self.tokenBytes else { return nil }
+        var raw = [UInt8](repeating: 0, count: Self.tokenBytes)
+        for key in keys {
+            let result = raw.withUnsafeMutableBufferPointer { out in
+                sealed.withUnsafeBufferPointer { s in
+                    key.withUnsafeBufferPointer { k in
+                        crypto_secretbox_open_easy(
+                            out.baseAddress!, s.baseAddress! + nonceLength, UInt64(macLength + Self.tokenBytes),
+                            s.baseAddress!, k.baseAddress!)
+                    }
+                }
+            }
+            if result == 0 { return raw }
+        }
+        return nil
     }
 
     private func seal(_ raw: [UInt8]) -> [UInt8] {
