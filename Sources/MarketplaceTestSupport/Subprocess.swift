@@ -17,6 +17,39 @@ public func launchSerialized(_ process: Process) throws {
 
 private let launchLock = Mutex(())
 
+/// Waits for `process` to end and returns its exit status (or the signal
+/// that ended it). swift-corelibs-foundation can miss a child's exit: the
+/// child stays a zombie and `waitUntilExit()` never returns (seen when other
+/// tests spawned processes at the same time). So this polls, and reaps a
+/// child that stayed a zombie for a second itself.
+public func waitForExit(_ process: Process) -> Int32 {
+    let pid = process.processIdentifier
+    var zombieSince: ContinuousClock.Instant?
+    while process.isRunning {
+        if isZombie(pid) {
+            let since = zombieSince ?? .now
+            zombieSince = since
+            if ContinuousClock.now - since > .seconds(1) {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    let signal = status & 0x7f
+                    return signal == 0 ? (status >> 8) & 0xff : signal
+                }
+            }
+        }
+        usleep(10_000)
+    }
+    return process.terminationStatus
+}
+
+/// Whether `pid` has exited and waits to be reaped.
+private func isZombie(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+}
+
 /// Runs a program to completion on a thread of its own (never blocking Swift's
 /// cooperative pool) and returns its exit status and output.
 public func runProcess(
@@ -47,9 +80,9 @@ public func runProcess(
                 // write reports EPIPE instead of trapping like write(_:) does.
                 if let stdin, !stdin.isEmpty { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
                 try? input.fileHandleForWriting.close()
-                process.waitUntilExit()
+                let status = waitForExit(process)
                 return ProcessResult(
-                    status: process.terminationStatus,
+                    status: status,
                     stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                     stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
             })
