@@ -102,9 +102,15 @@ final class TestCluster: Sendable {
 
     /// Runs a server program to its end with posix_spawn and waitpid on a
     /// thread of its own (Foundation's Process left `runuser` unreaped here,
-    /// hanging the test), its output into the cluster's `tool.log`.
+    /// hanging the test), its output into the cluster's `tool.log`, with no
+    /// other descriptor of the test process (a postgres that kept the write
+    /// end of another test's stdin pipe hung that test's CLI for good).
     private func run(_ program: String, _ arguments: [String]) async throws {
-        let argv = (user.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [bin + "/" + program] + arguments
+        // Through a tiny exec wrapper that closes every descriptor above 2
+        // first (posix_spawn_file_actions_addclosefrom_np is not visible to Swift).
+        let closeAndExec = "import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])"
+        let argv = ["/usr/bin/python3", "-c", closeAndExec]
+            + (user.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [bin + "/" + program] + arguments
         let log = directory.appending("tool.log")
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             Thread {
