@@ -18,10 +18,14 @@ public func launchSerialized(_ process: Process) throws {
 private let launchLock = Mutex(())
 
 /// Waits for `process` to end and returns its exit status (or the signal
-/// that ended it). swift-corelibs-foundation can miss a child's exit: the
-/// child stays a zombie and `waitUntilExit()` never returns (seen when other
-/// tests spawned processes at the same time). So this polls, and reaps a
-/// child that stayed a zombie for a second itself.
+/// that ended it). swift-corelibs-foundation learns of a child's exit when a
+/// descriptor the child holds is closed; a program spawned at that moment by
+/// other code (not through ``launchSerialized(_:)``) may inherit it and keep
+/// it open, and then the child stays a zombie and `waitUntilExit()` never
+/// returns. That was the PostgreSQL test cluster's posix_spawn, which now
+/// closes every inherited descriptor (the fix at its source); this poll, which
+/// reaps a child that stayed a zombie for a second, guards against any other
+/// spawner doing the same.
 public func waitForExit(_ process: Process) -> Int32 {
     let pid = process.processIdentifier
     var zombieSince: ContinuousClock.Instant?
