@@ -5,14 +5,17 @@ import MarketplaceDomain
 /// The SQLite backend of ``Store``: one file `<data-dir>/users.sqlite` in WAL
 /// mode with `synchronous=FULL` (an acknowledged write survives `kill -9` and
 /// power loss), foreign keys on, a busy timeout, and the numbered migrations
-/// applied at open. Reads run concurrently on GRDB's reader pool, writes are
-/// serialised on its writer queue, and writes that arrive together share one
-/// transaction and one fsync (group commit); neither runs on the caller's thread.
+/// applied at open. Reads run concurrently on a few read-only connections, each
+/// owned by its own thread (``SQLiteReaders``), writes are serialised on GRDB's
+/// writer queue, and writes that arrive together share one transaction and one
+/// fsync (group commit); neither runs on the caller's thread.
 public final class SQLiteStore: Store {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
     private let writer: GroupCommitWriter
+    /// Runs the ``read(_:)`` bodies.
+    private let readers: SQLiteReaders
     /// Held shared while the store is open: `migrate-to` refuses to run beside it.
     private let servingLock: ServingLock
 
@@ -62,6 +65,7 @@ public final class SQLiteStore: Store {
                     "database \(path) was migrated by a newer version of this service (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup")
             }
             try migrator.migrate(pool)
+            readers = try SQLiteReaders(path: path, configuration: Self.readerConfiguration(configuration), count: Self.readerCount)
         } catch {
             // At start there is no caller to protect from details: say which
             // file failed and SQLite's reason (e.g. a read-only file system).
@@ -77,14 +81,39 @@ public final class SQLiteStore: Store {
         writer = GroupCommitWriter(pool: pool)
     }
 
+    deinit {
+        // Readers first: the writer, closed last, then checkpoints the WAL
+        // into the database file and removes -wal and -shm (a read-only
+        // connection closing last would leave them behind).
+        readers.close()
+    }
+
+    /// Reader connections (and threads): enough that a read waiting on the
+    /// disk does not hold up the others, few enough to stay cheap when idle.
+    static let readerCount = 4
+
+    /// The settings of the reader connections: those of the writer, read-only.
+    private static func readerConfiguration(_ configuration: Configuration) -> Configuration {
+        var configuration = configuration
+        configuration.readonly = true
+        return configuration
+    }
+
     /// The identifiers of the migrations this binary knows, in order.
     public static var knownMigrations: [String] { Schema.migrator.migrations }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
-        do {
-            return try await pool.read { db in try body(SQLiteAccess(db)) }
-        } catch {
-            throw StorageErrors.map(error)
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            let queued = readers.submit { connection in
+                do {
+                    continuation.resume(returning: try body(SQLiteAccess(try connection.get())))
+                } catch {
+                    continuation.resume(throwing: StorageErrors.map(error))
+                }
+            }
+            if !queued {
+                continuation.resume(throwing: DomainError(.unavailable, "the store is closed"))
+            }
         }
     }
 

@@ -2,7 +2,10 @@
 // golang-github-containerd-ttrpc-dev) calling marketplace.health.v1.Health/Check
 // with messages generated from Protos/ by protoc-gen-gofast, or (-method check)
 // marketplace.users.v1.Access/CheckAccess with random tokens from -sessions,
-// its small request encoded by hand (checkRequest below). Built offline in
+// its small request encoded by hand (checkRequest below), or (-method getuser)
+// marketplace.users.v1.AccountUsers/GetAccountUser of a random one of the
+// -users seeded memberships (same ids as marketplace-bench seed), also encoded
+// by hand. Built offline in
 // GOPATH mode by Scripts/bench. Prints one JSON line like marketplace-bench load.
 package main
 
@@ -31,7 +34,8 @@ func main() {
 	conns := flag.Int("connections", 1, "connections (callers are spread over them)")
 	seconds := flag.Float64("seconds", 2, "measured seconds")
 	warmup := flag.Float64("warmup", 0.3, "unmeasured seconds first")
-	method := flag.String("method", "health", "health or check")
+	method := flag.String("method", "health", "health, check or getuser")
+	users := flag.Int("users", 1000000, "for -method getuser: seeded memberships AUSR-0000-0000-0001..")
 	sessionsFile := flag.String("sessions", "", "for -method check: session tokens, one a line")
 	flag.Parse()
 	var tokens []string
@@ -74,6 +78,10 @@ func main() {
 				if *method == "check" {
 					req := &checkRequest{token: tokens[rng.Intn(len(tokens))], permission: "catalog.view"}
 					err = client.Call(context.Background(), "marketplace.users.v1.Access", "CheckAccess", req, &checked)
+				} else if *method == "getuser" {
+					n := 1 + rng.Intn(*users)
+					req := &getUserRequest{id: fmt.Sprintf("AUSR-0000-%04d-%04d", n/10000, n%10000)}
+					err = client.Call(context.Background(), "marketplace.users.v1.AccountUsers", "GetAccountUser", req, &checked)
 				} else {
 					err = client.Call(context.Background(), "marketplace.health.v1.Health", "Check", &healthv1.CheckRequest{}, &resp)
 				}
@@ -81,7 +89,7 @@ func main() {
 				if !measuring.Load() {
 					continue
 				}
-				if err != nil || (*method == "check" && len(checked.raw) == 0) || (*method != "check" && resp.Status != healthv1.ServingStatus_SERVING) {
+				if err != nil || (*method != "health" && len(checked.raw) == 0) || (*method == "health" && resp.Status != healthv1.ServingStatus_SERVING) {
 					errs[i]++
 					if err != nil {
 						lastErr[i] = err.Error()
@@ -163,8 +171,20 @@ func appendField(b []byte, tag byte, s string) []byte {
 	return append(b, s...)
 }
 
-// checkResponse keeps the CheckAccessResponse bytes; a non-empty answer
-// names at least the user (field 3).
+// getUserRequest is marketplace.users.v1.GetAccountUserRequest{account_user_id}.
+type getUserRequest struct {
+	id string
+}
+
+func (m *getUserRequest) Reset()         {}
+func (m *getUserRequest) String() string { return m.id }
+func (m *getUserRequest) ProtoMessage()  {}
+func (m *getUserRequest) Marshal() ([]byte, error) {
+	return appendField(make([]byte, 0, 4+len(m.id)), 0x0a, m.id), nil
+}
+
+// checkResponse keeps the CheckAccessResponse (or GetAccountUserResponse)
+// bytes; a non-empty answer names at least the user (or the membership).
 type checkResponse struct {
 	raw []byte
 }

@@ -9,7 +9,7 @@
 ///
 /// A backend only re-implements the reader and writer and runs the bodies
 /// away from the caller's thread: `SQLiteStore` (in `MarketplaceSQLite`) on
-/// GRDB's queues; `PostgresStore` (in `MarketplacePostgres`) runs each body in
+/// its reader threads and GRDB's writer queue; `PostgresStore` (in `MarketplacePostgres`) runs each body in
 /// a `BEGIN ... COMMIT` on one of its pooled connections, on a thread of its
 /// own pool, using savepoints around inserts so that a ``StoreConflict`` does
 /// not abort the transaction, and running a write body again when PostgreSQL

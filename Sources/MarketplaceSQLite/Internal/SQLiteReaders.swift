@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+/// The connections that run ``SQLiteStore/read(_:)`` bodies: a few read-only
+/// connections, each owned by its own thread, taking bodies from one queue.
+///
+/// A read costs one hand-off to a reader thread (a thread already running
+/// takes the next body without being woken) and one back to the caller's
+/// executor. GRDB's `DatabasePool.read` costs three (its pool's semaphore
+/// queue, then the reader's queue, then the caller's) plus a pool checkout,
+/// and its `BEGIN`/`COMMIT` are parsed on every read; here they are
+/// statements prepared once per connection. Each body still runs in its own
+/// deferred transaction, so it sees one consistent snapshot that includes
+/// every write acknowledged before the read was asked for.
+///
+/// The threads never run on a caller's thread: an event loop that asks for a
+/// read only appends to the queue.
+final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `queue` guards itself
+    /// A body, given its connection with a read transaction open (or the
+    /// error that prevented opening it); never throws (it keeps its outcome
+    /// for its caller).
+    typealias Job = @Sendable (Result<Database, any Error>) -> Void
+
+    private final class Queue: @unchecked Sendable {
+        // Guarded by `condition`.
+        let condition = NSCondition()
+        var jobs: [Job] = []
+        var head = 0
+        var idle = 0
+        var closed = false
+        var running = 0
+        /// Released by its thread when it stops, so that every reader has
+        /// closed once ``close()`` returns.
+        var connections: [DatabaseQueue?] = []
+    }
+
+    private let queue = Queue()
+    private let threads: [Thread]
+
+    /// Opens `count` read-only connections on the database at `path` and
+    /// starts their threads.
+    init(path: String, configuration: Configuration, count: Int) throws {
+        var configuration = configuration
+        configuration.readonly = true
+        let connections = try (0..<max(1, count)).map { _ in try DatabaseQueue(path: path, configuration: configuration) }
+        let queue = self.queue
+        queue.running = connections.count
+        queue.connections = connections
+        threads = connections.indices.map { index in
+            let thread = Thread { SQLiteReaders.serve(queue, index) }
+            thread.name = "sqlite-reader-\(index)"
+            return thread
+        }
+        for thread in threads { thread.start() }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Queues `job`; it runs on a reader thread inside a read transaction.
+    /// Returns false when the readers are closed.
+    func submit(_ job: @escaping Job) -> Bool {
+        let queue = self.queue
+        queue.condition.lock()
+        defer { queue.condition.unlock() }
+        guard !queue.closed else { return false }
+        queue.jobs.append(job)
+        if queue.idle > 0 { queue.condition.signal() }
+        return true
+    }
+
+    /// Lets the threads finish the queued bodies, then close their
+    /// connections; waits (up to 5 s) for them unless called on one of them.
+    func close() {
+        let queue = self.queue
+        queue.condition.lock()
+        queue.closed = true
+        queue.condition.broadcast()
+        if threads.contains(where: { $0 === Thread.current }) {
+            queue.condition.unlock()
+            return
+        }
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while queue.running > 0, queue.condition.wait(until: deadline) {}
+        queue.condition.unlock()
+    }
+
+    private static func serve(_ queue: Queue, _ index: Int) {
+        serveJobs(queue, index)
+        queue.condition.lock()
+        queue.connections[index] = nil  // the last reference: the connection closes
+        queue.running -= 1
+        queue.condition.broadcast()
+        queue.condition.unlock()
+    }
+
+    /// Runs queued bodies until the readers are closed and the queue is empty.
+    private static func serveJobs(_ queue: Queue, _ index: Int) {
+        queue.condition.lock()
+        defer { queue.condition.unlock() }
+        guard let connection = queue.connections[index] else { return }
+        while true {
+            if queue.head < queue.jobs.count {
+                let job = queue.jobs[queue.head]
+                queue.head += 1
+                if queue.head == queue.jobs.count {
+                    queue.jobs.removeAll(keepingCapacity: true)
+                    queue.head = 0
+                } else if queue.head >= 1024 {
+                    queue.jobs.removeFirst(queue.head)
+                    queue.head = 0
+                }
+                queue.condition.unlock()
+                connection.inDatabase { db in run(job, db) }
+                queue.condition.lock()
+            } else if queue.closed {
+                return
+            } else {
+                queue.idle += 1
+                queue.condition.wait()
+                queue.idle -= 1
+            }
+        }
+    }
+
+    /// Runs `job` between `BEGIN` and `COMMIT` (a `ROLLBACK` if the commit
+    /// fails; nothing if SQLite already ended the transaction on an error).
+    private static func run(_ job: Job, _ db: Database) {
+        do {
+            try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
+        } catch {
+            job(.failure(error))
+            return
+        }
+        job(.success(db))
+        guard db.isInsideTransaction else { return }
+        do {
+            try db.cachedStatement(sql: "COMMIT").execute()
+        } catch {
+            try? db.execute(sql: "ROLLBACK")
+        }
+    }
+}
