@@ -228,10 +228,13 @@ public final class PostgresCluster: Sendable {
     }
 
     /// Sends SIGINT (fast shutdown) to the postmaster of `dataDirectory`, waits
-    /// up to 30 s for it to exit, then SIGKILLs it.
+    /// up to 30 s for it to exit, then SIGKILLs it. Nothing happens when the
+    /// pid of `postmaster.pid` is now another program's.
     static func stopPostmaster(dataDirectory: String) {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
-            let first = text.split(separator: "\n").first, let pid = pid_t(first), pid > 0
+            let first = text.split(separator: "\n").first, let pid = pid_t(first), pid > 0,
+            let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+            command.split(separator: "\0").first?.split(separator: "/").last == "postgres"
         else { return }
         kill(pid, SIGINT)
         for _ in 0..<3000 {
@@ -283,6 +286,17 @@ public struct PostgresDatabase: Sendable {
     @discardableResult
     public func psql(_ sql: String) async throws -> String {
         try await cluster.psql(sql, database: name)
+    }
+
+    /// The whole database as SQL text (`pg_dump`: schema, then every row).
+    public func dump() async throws -> String {
+        let result = try await runProcess(cluster.binDirectory + "/pg_dump", [
+            "-h", cluster.directory, "-U", "postgres", "-d", name, "--no-owner",
+        ])
+        guard result.status == 0 else {
+            throw PostgresClusterError("pg_dump failed (\(result.status)) on \(name): \(result.stderr)")
+        }
+        return result.stdout
     }
 
     /// Removes the database.

@@ -48,12 +48,23 @@ struct PostgresClusterTests {
         try exited.stdout.write(toFile: stale.appending("owner.pid"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: stale.appending("data"), withIntermediateDirectories: true)
         let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["600"]
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/bash")
+        sleeper.arguments = ["-c", "exec -a postgres /bin/sleep 600"]  // named as a postmaster is
         try launchSerialized(sleeper)
         defer { if sleeper.isRunning { sleeper.terminate() } }
         try "\(sleeper.processIdentifier)\n\(stale.appending("data"))\n".write(
             toFile: stale.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
+        // A recorded pid that is now another program's is never signalled.
+        let bystander = try TemporaryDirectory(prefix: "mu-pg")
+        defer { bystander.remove() }
+        try exited.stdout.write(toFile: bystander.appending("owner.pid"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: bystander.appending("data"), withIntermediateDirectories: true)
+        let other = Process()
+        other.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        other.arguments = ["600"]
+        try launchSerialized(other)
+        defer { if other.isRunning { other.terminate() } }
+        try "\(other.processIdentifier)\n".write(toFile: bystander.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
         // A live owner's directory is left alone.
         let live = try TemporaryDirectory(prefix: "mu-pg")
         defer { live.remove() }
@@ -64,5 +75,7 @@ struct PostgresClusterTests {
         #expect(FileManager.default.fileExists(atPath: live.path), "a running test process's cluster is kept")
         sleeper.waitUntilExit()
         #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGINT, "its postmaster was stopped")
+        #expect(other.isRunning, "a program that reused a stale postmaster's pid was signalled")
+        #expect(!FileManager.default.fileExists(atPath: bystander.path))
     }
 }
