@@ -44,11 +44,11 @@ public final class PostgresCluster: Sendable {
 
     /// A fresh, empty database with a unique name; its URL in libpq's
     /// Unix-socket form, `postgres://postgres@/NAME?host=DIR`.
-    public func createDatabase(prefix: String = "t") async throws -> PostgresDatabase {
+    public func createDatabase(prefix: String = "t") async throws -> PostgresTestDatabase {
         let number = databaseCounter.withLock { $0 += 1; return $0 }
         let name = "\(prefix)_\(getpid())_\(number)"
         try await psql("CREATE DATABASE \(name)")
-        return PostgresDatabase(cluster: self, name: name)
+        return PostgresTestDatabase(cluster: self, name: name)
     }
 
     /// Removes a database, closing its connections first.
@@ -275,7 +275,7 @@ private let watchdogProcess = Mutex<Process?>(nil)
 private let postmasterProcess = Mutex<Process?>(nil)
 
 /// One test's database in the shared cluster.
-public struct PostgresDatabase: Sendable {
+public struct PostgresTestDatabase: Sendable {
     public let cluster: PostgresCluster
     public let name: String
 
