@@ -256,7 +256,7 @@ public final class PostgresCluster: Sendable {
 
     /// Removes the clusters of test processes that are gone (killed before
     /// their watchdog could act, or a machine reboot), stopping their server.
-    static func removeStaleClusters() {
+    public static func removeStaleClusters() {
         let fm = FileManager.default
         for name in (try? fm.contentsOfDirectory(atPath: "/tmp")) ?? [] where name.hasPrefix(prefix + "-") {
             let path = "/tmp/" + name

@@ -45,7 +45,6 @@ struct PostgresClusterTests {
         let stale = try TemporaryDirectory(prefix: "mu-pg")
         defer { stale.remove() }
         let exited = try await runProcess("/bin/sh", ["-c", "echo $$"])
-        try exited.stdout.write(toFile: stale.appending("owner.pid"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: stale.appending("data"), withIntermediateDirectories: true)
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -57,7 +56,6 @@ struct PostgresClusterTests {
         // A recorded pid that is now another program's is never signalled.
         let bystander = try TemporaryDirectory(prefix: "mu-pg")
         defer { bystander.remove() }
-        try exited.stdout.write(toFile: bystander.appending("owner.pid"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: bystander.appending("data"), withIntermediateDirectories: true)
         let other = Process()
         other.executableURL = URL(fileURLWithPath: "/bin/sleep")
@@ -65,6 +63,10 @@ struct PostgresClusterTests {
         try launchSerialized(other)
         defer { if other.isRunning { other.terminate() } }
         try "\(other.processIdentifier)\n".write(toFile: bystander.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
+        // The owners last: a directory without one is being set up, and left alone
+        // by clean-ups that other test processes may run meanwhile.
+        try exited.stdout.write(toFile: stale.appending("owner.pid"), atomically: true, encoding: .utf8)
+        try exited.stdout.write(toFile: bystander.appending("owner.pid"), atomically: true, encoding: .utf8)
         // A live owner's directory is left alone.
         let live = try TemporaryDirectory(prefix: "mu-pg")
         defer { live.remove() }
