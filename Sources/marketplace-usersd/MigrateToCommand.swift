@@ -50,20 +50,28 @@ struct MigrateTo: AsyncParsableCommand {
             throw ValidationError("\(url.name): \(error.message)")
         }
         let started = ContinuousClock.now
-        let export: SQLiteExport
+        var export: SQLiteExport
         do {
             export = try SQLiteExport(dataDirectory: data.value)
         } catch {
             fail(error.message)
         }
-        defer { export.close() }
         let missing = SQLiteStore.knownMigrations.filter { !export.migrations.contains($0) }
-        guard missing.isEmpty else {
-            fail("""
-                \(export.path) was last opened by an older version (migrations \(missing.joined(separator: ", ")) not applied): \
-                start this version's daemon on it once (it upgrades the file), stop it, then run migrate-to again
-                """)
+        if !missing.isEmpty {
+            // Written by an older version: upgrade the file first, exactly as
+            // this version's daemon does when it starts on it, then export.
+            print("upgrading \(export.path) to this version's schema first (migrations \(missing.joined(separator: ", ")))")
+            flush()
+            let path = export.path
+            export.close()
+            do {
+                try Self.upgrade(path)
+                export = try SQLiteExport(dataDirectory: data.value)
+            } catch {
+                fail("cannot upgrade \(path): \(Self.message(error))")
+            }
         }
+        defer { export.close() }
         let total = export.tables.reduce(0) { $0 + $1.rowCount }
         print("moving \(export.path) (\(export.tables.count) tables, \(total) rows) to \(configuration.displayURL)")
         flush()
@@ -113,6 +121,11 @@ struct MigrateTo: AsyncParsableCommand {
             moved \(total) rows in \(Self.seconds(ContinuousClock.now - started)); start the daemons with \
             --database '\(configuration.displayURL)' and \(keyHint), so that pending invitation links keep working
             """)
+    }
+
+    /// Opens the SQLite store once (applying the migrations it lacks) and closes it.
+    private static func upgrade(_ path: String) throws {
+        _ = try SQLiteStore(path: path)
     }
 
     private func fail(_ message: String) -> Never {
