@@ -2,13 +2,13 @@
 //
 // The architecture, bottom to top (dependencies point down only):
 //
-//   marketplace-usersd (daemon)          marketplace-users (CLI)
-//          |                                     |
-//   MarketplaceServer (NIO server,        MarketplaceClient (async client)
-//     executor, services)                        |
-//     |            \                             |
-//   MarketplaceSQLite  MarketplaceDomain  -------+
-//          \           /                         |
+//   marketplace-usersd (daemon; picks the store)         marketplace-users (CLI)
+//          |                    \                               |
+//   MarketplaceServer (NIO server,   MarketplaceSQLite,   MarketplaceClient (async client)
+//     executor, services)            MarketplacePostgres         |
+//          |                    /                                |
+//        MarketplaceDomain  -------------------------------------+
+//                   |
 //        MarketplaceRPC (frames, envelope, status codes, router)
 //                   |
 //        MarketplaceProtos (generated Swift messages + protobuf-c bridge)
@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C at the bottom: system libraries and the protoc-c output.
@@ -78,11 +79,23 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The PostgreSQL backend of `Store` (postgres-nio), for a fleet of daemons on one database.
+        .target(
+            name: "MarketplacePostgres",
+            dependencies: [
+                "MarketplaceDomain", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
+
         // The server: NIO on a Unix socket, call executor, service handlers.
         .target(
             name: "MarketplaceServer",
             dependencies: [
-                "MarketplaceRPC", "MarketplaceProtos", "MarketplaceDomain", "MarketplaceSQLite",
+                "MarketplaceRPC", "MarketplaceProtos", "MarketplaceDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "marketplace-usersd",
             dependencies: [
-                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite",
+                "MarketplaceServer", "MarketplaceDomain", "MarketplaceSQLite", "MarketplacePostgres", "MarketplaceProtos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,6 +163,13 @@ let package = Package(
         .testTarget(
             name: "MarketplaceCLITests",
             dependencies: ["MarketplaceTestSupport", "MarketplaceServer", "MarketplaceClient"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MarketplacePostgresTests",
+            dependencies: [
+                "MarketplacePostgres", "MarketplaceSQLite", "MarketplaceTestSupport", "MarketplaceServer",
+                "MarketplaceClient", "MarketplaceDomain",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceServerTests",
