@@ -304,5 +304,5 @@ public struct PostgresTestDatabase: Sendable {
 
 public struct PostgresClusterError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

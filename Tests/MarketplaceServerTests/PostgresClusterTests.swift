@@ -51,6 +51,7 @@ struct PostgresClusterTests {
         // waiting) and no signal blocked by the test runner's threads.
         let sleeper = try spawnWithoutInheritedDescriptors(["/bin/bash", "-c", "exec -a postgres /bin/sleep 600"], log: "/dev/null")
         var sleeperReaped = false
+        try await waitUntilRunning(sleeper, named: "postgres")
         defer { if !sleeperReaped { kill(sleeper, SIGKILL) } }
         try "\(sleeper)\n\(stale.appending("data"))\n".write(
             toFile: stale.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
@@ -60,6 +61,7 @@ struct PostgresClusterTests {
         try FileManager.default.createDirectory(atPath: bystander.appending("data"), withIntermediateDirectories: true)
         let other = try spawnWithoutInheritedDescriptors(["/bin/sleep", "600"], log: "/dev/null")
         var otherReaped = false
+        try await waitUntilRunning(other, named: "sleep")
         defer { if !otherReaped { kill(other, SIGKILL) } }
         try "\(other)\n".write(toFile: bystander.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
         // The owners last: a directory without one is being set up, and left alone
@@ -82,4 +84,16 @@ struct PostgresClusterTests {
         _ = await waitForSpawned(other)
         otherReaped = true
     }
+}
+
+/// Waits until `pid` runs `name` (the spawn's exec wrapper has exec'd it):
+/// until then its command line is the wrapper's, which no clean-up signals.
+private func waitUntilRunning(_ pid: pid_t, named name: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while ContinuousClock.now < deadline {
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        if command.split(separator: "\0").first?.split(separator: "/").last.map(String.init) == name { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw PostgresClusterError("process \(pid) did not start \(name)")
 }
