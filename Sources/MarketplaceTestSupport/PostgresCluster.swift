@@ -7,20 +7,29 @@ import Synchronization
 /// root), the server on a Unix socket in that directory and on no TCP port, so
 /// that Debian's default cluster and other test processes are never touched.
 ///
-/// Started once, on first use, by ``shared()``; each test takes its own
-/// database from ``createDatabase(prefix:)``. The cluster is stopped and its
-/// directory removed when the test process exits (`atexit`); a watchdog
-/// process does the same if the test process dies without exiting (a crash,
-/// SIGKILL), and the next start removes any cluster whose owner is gone
-/// (`owner.pid`, and the server's `data/postmaster.pid`).
+/// The one cluster of the project's tests. ``shared()`` starts the test
+/// process's cluster on first use; each test takes its own database from
+/// ``createDatabase(prefix:)``. Tests that stop the server (outages) start a
+/// cluster of their own with ``start()`` and remove it with ``destroy()``.
+/// Every program of a cluster (initdb, pg_ctl, the postmaster pg_ctl leaves
+/// running, the watchdog) is started without any descriptor of the test
+/// process (``spawnWithoutInheritedDescriptors(_:log:currentDirectory:)``).
+/// Clusters still running are stopped and their directories removed when the
+/// test process exits (`atexit`); a watchdog process does the same if the
+/// test process dies without exiting (a crash, SIGKILL), and the next start
+/// removes any cluster whose owner is gone (`owner.pid`, and the server's
+/// `data/postmaster.pid`).
 /// `fsync` stays on: the crash tests kill daemons, never the database, but
 /// what a daemon had acknowledged must be on disk all the same.
 public final class PostgresCluster: Sendable {
-    /// The cluster's directory: `data/` (the cluster), `server.log`, the
-    /// socket `.s.PGSQL.5432` and `owner.pid` (the test process).
+    /// The cluster's directory: `data/` (the cluster), `server.log`,
+    /// `tool.log` (initdb's and pg_ctl's output), the socket `.s.PGSQL.5432`
+    /// and `owner.pid` (the test process).
     public let directory: String
     /// The server binaries (`initdb`, `pg_ctl`, `psql`, ...).
     public let binDirectory: String
+    /// The user the server runs as (nil: the current user).
+    private let user: String?
     private let databaseCounter = Mutex(0)
 
     /// Room for many servers of parallel tests, each with its own pool, and
@@ -30,9 +39,10 @@ public final class PostgresCluster: Sendable {
     /// Directory names under /tmp start with this (stale ones are found by it).
     static let prefix = "mu-pg"
 
-    private init(directory: String, binDirectory: String) {
+    private init(directory: String, binDirectory: String, user: String?) {
         self.directory = directory
         self.binDirectory = binDirectory
+        self.user = user
     }
 
     /// The cluster of this test process, started on first call.
@@ -77,7 +87,10 @@ public final class PostgresCluster: Sendable {
 
     // MARK: Starting and stopping
 
-    private static func start() async throws -> PostgresCluster {
+    /// A new cluster of its own, started: for tests that stop its server
+    /// (``stopServer()``, ``startServer()``). Remove it with ``destroy()``;
+    /// if a test forgets, the test process's exit does.
+    public static func start() async throws -> PostgresCluster {
         let bin = try findBinDirectory()
         removeStaleClusters()
         let directory = try TemporaryDirectory(prefix: prefix).path
@@ -91,57 +104,58 @@ public final class PostgresCluster: Sendable {
         // Registered before anything runs in the directory, so that it is
         // removed even when initdb or the start fails.
         registerForCleanUp(directory: directory, bin: bin, user: runAs?.name)
-
-        let data = directory + "/data"
-        try await run(as: runAs?.name, bin + "/initdb", [
-            "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
+        let cluster = PostgresCluster(directory: directory, binDirectory: bin, user: runAs?.name)
+        try await cluster.run("initdb", [
+            "-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
         ])
-        try await startPostmaster(bin: bin, directory: directory, user: runAs)
-        return PostgresCluster(directory: directory, binDirectory: bin)
+        try await cluster.startServer()
+        return cluster
     }
 
-    /// Starts the postmaster as a child of this process (not with `pg_ctl
-    /// start`: Foundation learns that a child ended when every process that
-    /// inherited a socket from it has closed it, so a waited-for `pg_ctl`
-    /// would never end while the server it started runs), then waits until
-    /// `postmaster.pid` says it accepts connections.
-    private static func startPostmaster(bin: String, directory: String, user: (name: String, uid: uid_t, gid: gid_t)?) async throws {
-        let log = directory + "/server.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        if let user { _ = chown(log, user.uid, user.gid) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let server = [
-            bin + "/postgres", "-D", directory + "/data", "-k", directory,
-            "-c", "listen_addresses=", "-c", "max_connections=\(maxConnections)", "-c", "fsync=on",
-        ]
-        let process = Process()
-        if let user {
-            // setpriv execs the server itself: the child is the postmaster.
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid", "\(user.uid)", "--regid", "\(user.gid)", "--clear-groups", "--"] + server
-        } else {
-            process.executableURL = URL(fileURLWithPath: server[0])
-            process.arguments = Array(server.dropFirst())
-        }
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try launchSerialized(process)
-        postmasterProcess.withLock { $0 = process }
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                throw PostgresClusterError("postgres exited at start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-            }
-            // Line 8 of postmaster.pid is the server's state.
-            let lines = ((try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)) ?? "")
-                .split(separator: "\n", omittingEmptySubsequences: false)
-            if lines.count > 7, lines[7].trimmingCharacters(in: .whitespaces) == "ready" { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw PostgresClusterError("postgres did not become ready within 120 s: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    /// Starts the server (`pg_ctl start`, waiting until it accepts connections).
+    public func startServer() async throws {
+        try await run("pg_ctl", [
+            "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "120",
+            "-o", "-c listen_addresses='' -k \(directory) -c max_connections=\(Self.maxConnections) -c fsync=on",
+            "start",
+        ])
     }
+
+    /// Stops the server (fast shutdown: open connections are closed).
+    public func stopServer() async throws {
+        try await run("pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "-t", "120", "stop"])
+    }
+
+    /// Stops the server and removes the cluster (never the shared one's job:
+    /// the test process's exit does that).
+    public func destroy() async {
+        try? await stopServer()
+        Self.stopAndRemove(directory: directory)
+        _ = runningClusters.withLock { $0.remove(directory) }
+    }
+
+    /// Runs a server program of `binDirectory` as the cluster's user, to its
+    /// end, its output into `tool.log`.
+    private func run(_ program: String, _ arguments: [String]) async throws {
+        let executable = binDirectory + "/" + program
+        // runuser keeps the working directory, which the user must be able to enter: "/".
+        let argv = (user.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [executable] + arguments
+        let log = directory + "/tool.log"
+        let status = try await runWithoutInheritedDescriptors(argv, log: log)
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw PostgresClusterError(
+                "\(program) \(arguments.joined(separator: " ")) failed (\(status)): \(output.suffix(3000))\n\(serverLog.suffix(2000))")
+        }
+    }
+
+    /// Whether the server binaries are installed (suites that need a
+    /// PostgreSQL whatever the tests' backend skip themselves otherwise).
+    public static let isInstalled = (try? findBinDirectory()) != nil
+
+    /// Why such a suite was skipped.
+    public static let notInstalled =
+        "PostgreSQL server binaries not found (pg_config --bindir, /usr/lib/postgresql/*/bin): install Debian's postgresql package"
 
     /// `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin with
     /// an initdb.
@@ -180,25 +194,11 @@ public final class PostgresCluster: Sendable {
         throw PostgresClusterError("neither user postgres nor nobody exists to run PostgreSQL as")
     }
 
-    private static func run(as user: String?, _ executable: String, _ arguments: [String]) async throws {
-        // runuser keeps the working directory, which the user must be able to
-        // enter: "/".
-        let result = if let user {
-            try await runProcess("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments, currentDirectory: "/")
-        } else {
-            try await runProcess(executable, arguments, currentDirectory: "/")
-        }
-        guard result.status == 0 else {
-            throw PostgresClusterError(
-                "\(executable) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)\(result.stdout)")
-        }
-    }
-
     /// Stops the cluster at process exit (`atexit`), and starts a watchdog
     /// that stops it if this process dies without exiting.
     private static func registerForCleanUp(directory: String, bin: String, user: String?) {
-        clusterDirectory.withLock { $0 = directory }
-        atexit { PostgresCluster.stopAtExit() }
+        _ = runningClusters.withLock { $0.insert(directory) }
+        _ = stopAtExitRegistration
         let owner = getpid()
         let stop = user.map { "/usr/sbin/runuser -u \($0) -- " } ?? ""
         // Polls once a second whether the test process is still alive.
@@ -208,21 +208,17 @@ public final class PostgresCluster: Sendable {
             \(stop)'\(bin)/pg_ctl' -D '\(directory)/data' -m immediate -w -t 30 stop >/dev/null 2>&1
             rm -rf '\(directory)'
             """
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", script]
-        watchdog.currentDirectoryURL = URL(fileURLWithPath: "/")
-        watchdog.standardInput = FileHandle.nullDevice
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try? launchSerialized(watchdog)
-        watchdogProcess.withLock { $0 = watchdog }
+        // Never waited for: it ends after this process, and is reaped by whoever adopts it.
+        _ = try? spawnWithoutInheritedDescriptors(["/bin/sh", "-c", script], log: "/dev/null")
     }
 
-    /// At exit no task may run: the postmaster is stopped by a signal (fast
-    /// shutdown), waited for, and the directory removed.
-    private static func stopAtExit() {
-        guard let directory = clusterDirectory.withLock({ $0 }) else { return }
+    /// At exit no task may run: each postmaster still running is stopped by
+    /// a signal (fast shutdown), waited for, and its directory removed.
+    fileprivate static func stopAtExit() {
+        for directory in runningClusters.withLock({ $0 }) { stopAndRemove(directory: directory) }
+    }
+
+    private static func stopAndRemove(directory: String) {
         stopPostmaster(dataDirectory: directory + "/data")
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -246,7 +242,7 @@ public final class PostgresCluster: Sendable {
 
     /// Whether `pid` runs: it exists and is not a zombie (an orphaned
     /// postmaster is reaped by whoever adopted it, maybe late).
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
@@ -270,9 +266,10 @@ public final class PostgresCluster: Sendable {
     }
 }
 
-private let clusterDirectory = Mutex<String?>(nil)
-private let watchdogProcess = Mutex<Process?>(nil)
-private let postmasterProcess = Mutex<Process?>(nil)
+/// The directories of the clusters this process started and has not destroyed.
+private let runningClusters = Mutex<Set<String>>([])
+/// Registers ``PostgresCluster/stopAtExit()`` once, on first use.
+private let stopAtExitRegistration: Void = { atexit { PostgresCluster.stopAtExit() } }()
 
 /// One test's database in the shared cluster.
 public struct PostgresTestDatabase: Sendable {
@@ -307,5 +304,5 @@ public struct PostgresTestDatabase: Sendable {
 
 public struct PostgresClusterError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -43,6 +43,9 @@ public struct TestStorage: Sendable {
     /// many servers at once, each with its own pool.
     public static let poolSize = 4
 
+    /// How long a store under test may wait to open one connection.
+    public static let connectTimeout: Duration = .seconds(60)
+
     /// The storage of `dataDirectory`: a new database on PostgreSQL, or the
     /// one recorded for the directory by an earlier call.
     public static func forDataDirectory(
@@ -67,7 +70,11 @@ public struct TestStorage: Sendable {
     /// Opens the store, as the server does.
     public func openStore() async throws -> any Store {
         if let database {
-            return try await PostgresStore.open(PostgresStoreConfiguration(url: database.url, poolSize: Self.poolSize))
+            var configuration = try PostgresStoreConfiguration(url: database.url, poolSize: Self.poolSize)
+            // Hundreds of tests open stores at once on a loaded 2-core machine:
+            // a connection may wait for the server longer than a daemon's 5 s.
+            configuration.connectTimeout = Self.connectTimeout
+            return try await PostgresStore.open(configuration)
         }
         return try SQLiteStore(dataDirectory: dataDirectory)
     }

@@ -51,6 +51,7 @@ struct CrashSafetyTests {
                 try #require(await daemon.waitUntilReady(), "daemon did not restart after round \(round - 1): \(daemon.log.suffix(2000))")
                 try await verify(acknowledged, client: client)
             }
+            let before = acknowledged.invites.count
             // Eight workers invite and accept until the server dies under them.
             let workers = Task {
                 await withTaskGroup(of: Void.self) { group in
@@ -75,6 +76,12 @@ struct CrashSafetyTests {
                         }
                     }
                 }
+            }
+            // The kill comes at a random moment once writes are flowing (the
+            // first write of a round may wait for the database's connections).
+            let flowing = ContinuousClock.now + .seconds(60)
+            while acknowledged.invites.count == before && ContinuousClock.now < flowing {
+                try await Task.sleep(for: .milliseconds(10))
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 200...1_500, using: &generator)))
             daemon.signal(SIGKILL)

@@ -165,7 +165,7 @@ private let storageInvariants: [(String, String)] = {
         ("an active membership without an accepted invitation",
          "SELECT count(*) FROM account_users au WHERE au.status = 'active' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.account_user_id = au.id AND i.state = 'accepted')"),
         ("more than one pending invitation for a membership",
-         "SELECT count(*) FROM (SELECT account_user_id FROM invitations WHERE state = 'pending' GROUP BY account_user_id HAVING count(*) > 1)"),
+         "SELECT count(*) FROM (SELECT account_user_id FROM invitations WHERE state = 'pending' GROUP BY account_user_id HAVING count(*) > 1) AS pending"),
     ]
     return invariants
 }()

@@ -5,13 +5,15 @@ import Testing
 
 /// A fleet as an operator runs it: several real `marketplace-usersd`
 /// processes, each on its own socket and data directory, all on one
-/// PostgreSQL database and one key (so that each opens the invitation
-/// tokens the others sealed). Started together, so that their migrations
+/// PostgreSQL database and one key file (`--key-file`, so that each opens the
+/// invitation tokens the others sealed). Started together, so that their migrations
 /// race (they run once, under the backend's advisory lock).
 final class Fleet: Sendable {
     let directory: TemporaryDirectory
     let storage: TestStorage
     let daemons: [DaemonProcess]
+    /// The fleet's key file, given to every daemon with `--key-file`.
+    var keyFile: String { directory.appending("secrets.key") }
     /// One client per daemon, in the daemons' order.
     let clients: [MarketplaceClient]
 
@@ -27,21 +29,22 @@ final class Fleet: Sendable {
     static func start(count: Int = 3, arguments: [String] = []) async throws -> Fleet {
         let directory = try TemporaryDirectory(prefix: "fleet")
         let storage = try await TestStorage.forDataDirectory(directory.appending("db"), backend: .postgres)
-        // One key for the whole fleet, made here and given to every daemon.
+        // One key file for the whole fleet, made as an operator makes it
+        // (`keygen`, mode 0600) and given to every daemon with --key-file:
+        // each opens the invitation tokens the others sealed.
         let key = directory.appending("secrets.key")
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        guard FileManager.default.createFile(atPath: key, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-            throw RPCError(.internal, "cannot write \(key)")
+        let keygen = try await runProcess(DaemonProcess.executable, ["keygen", "--key-file", key])
+        guard keygen.status == 0 else {
+            throw RPCError(.internal, "keygen --key-file \(key) failed: \(keygen.stderr)")
         }
         var daemons: [DaemonProcess] = []
         for index in 0..<count {
             let data = directory.appending("data\(index)")
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-            try FileManager.default.copyItem(atPath: key, toPath: data + "/secrets.key")
             daemons.append(try DaemonProcess(
                 socketPath: directory.appending("d\(index).sock"), dataDirectory: data,
-                logPath: directory.appending("d\(index).log"), arguments: storage.daemonArguments + arguments))
+                logPath: directory.appending("d\(index).log"),
+                arguments: storage.daemonArguments + ["--key-file", key] + arguments))
         }
         let fleet = Fleet(directory: directory, storage: storage, daemons: daemons)
         for (index, daemon) in daemons.enumerated() {

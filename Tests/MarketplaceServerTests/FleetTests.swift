@@ -34,6 +34,12 @@ struct FleetTests {
             let (acme, _, staff) = try await f.accountWithGroups()
             let invited = try await Fixture(client: fleet.client(1)).invite(acme, "ada@example.com", groups: [staff])
             let id = try #require(invited.accountUser).id
+            // The one email queued through daemon 1 is pending on every daemon
+            // (until the invitation ends: then it is withdrawn).
+            for client in fleet.clients {
+                let mails = try await client.outbox.listPendingMessages(.init()).messages.filter { $0.recipientEmail == "ada@example.com" }
+                #expect(mails.count == 1)
+            }
             let shown = try await fleet.client(2).invitations.showInvitation(.init(token: token(of: invited.invitationLink)))
             #expect(shown.invitation?.email == "ada@example.com" && shown.invitation?.state == .pending)
             let accepted = try await Fixture(client: fleet.client(2)).accept(invited.invitationLink)
@@ -42,10 +48,12 @@ struct FleetTests {
                 #expect(try await client.accountUsers.getAccountUser(.init(accountUserId: id)).accountUser?.status == .active)
                 await expectRPCError(.failedPrecondition) { try await Fixture(client: client).accept(invited.invitationLink) }
             }
-            // The one email queued through daemon 1 is pending on every daemon.
-            for client in fleet.clients {
-                let mails = try await client.outbox.listPendingMessages(.init()).messages.filter { $0.recipientEmail == "ada@example.com" }
-                #expect(mails.count == 1)
+            // They opened each other's tokens with the one key file given by
+            // --key-file (mode 0600), not with keys of their own.
+            let mode = try FileManager.default.attributesOfItem(atPath: fleet.keyFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            for daemon in fleet.daemons {
+                #expect(!FileManager.default.fileExists(atPath: daemon.dataDirectory + "/secrets.key"), "a key of its own in \(daemon.dataDirectory)")
             }
         }
     }

@@ -46,23 +46,24 @@ struct PostgresClusterTests {
         defer { stale.remove() }
         let exited = try await runProcess("/bin/sh", ["-c", "echo $$"])
         try FileManager.default.createDirectory(atPath: stale.appending("data"), withIntermediateDirectories: true)
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/bash")
-        sleeper.arguments = ["-c", "exec -a postgres /bin/sleep 600"]  // named as a postmaster is
-        try launchSerialized(sleeper)
-        defer { if sleeper.isRunning { sleeper.terminate() } }
-        try "\(sleeper.processIdentifier)\n\(stale.appending("data"))\n".write(
+        // Started as the cluster's programs are: no inherited descriptor (a
+        // sleeper holding the test's output pipe would keep `swift test`
+        // waiting) and no signal blocked by the test runner's threads.
+        let sleeper = try spawnWithoutInheritedDescriptors(["/bin/bash", "-c", "exec -a postgres /bin/sleep 600"], log: "/dev/null")
+        var sleeperReaped = false
+        try await waitUntilRunning(sleeper, named: "postgres")
+        defer { if !sleeperReaped { kill(sleeper, SIGKILL) } }
+        try "\(sleeper)\n\(stale.appending("data"))\n".write(
             toFile: stale.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
         // A recorded pid that is now another program's is never signalled.
         let bystander = try TemporaryDirectory(prefix: "mu-pg")
         defer { bystander.remove() }
         try FileManager.default.createDirectory(atPath: bystander.appending("data"), withIntermediateDirectories: true)
-        let other = Process()
-        other.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        other.arguments = ["600"]
-        try launchSerialized(other)
-        defer { if other.isRunning { other.terminate() } }
-        try "\(other.processIdentifier)\n".write(toFile: bystander.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
+        let other = try spawnWithoutInheritedDescriptors(["/bin/sleep", "600"], log: "/dev/null")
+        var otherReaped = false
+        try await waitUntilRunning(other, named: "sleep")
+        defer { if !otherReaped { kill(other, SIGKILL) } }
+        try "\(other)\n".write(toFile: bystander.appending("data/postmaster.pid"), atomically: true, encoding: .utf8)
         // The owners last: a directory without one is being set up, and left alone
         // by clean-ups that other test processes may run meanwhile.
         try exited.stdout.write(toFile: stale.appending("owner.pid"), atomically: true, encoding: .utf8)
@@ -75,9 +76,24 @@ struct PostgresClusterTests {
         PostgresCluster.removeStaleClusters()
         #expect(!FileManager.default.fileExists(atPath: stale.path), "stale cluster directory removed")
         #expect(FileManager.default.fileExists(atPath: live.path), "a running test process's cluster is kept")
-        sleeper.waitUntilExit()
-        #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGINT, "its postmaster was stopped")
-        #expect(other.isRunning, "a program that reused a stale postmaster's pid was signalled")
+        #expect(await waitForSpawned(sleeper) == 128 + SIGINT, "its postmaster was stopped (fast shutdown)")
+        sleeperReaped = true
+        #expect(PostgresCluster.isAlive(other), "a program that reused a stale postmaster's pid was signalled")
         #expect(!FileManager.default.fileExists(atPath: bystander.path))
+        kill(other, SIGKILL)
+        _ = await waitForSpawned(other)
+        otherReaped = true
     }
+}
+
+/// Waits until `pid` runs `name` (the spawn's exec wrapper has exec'd it):
+/// until then its command line is the wrapper's, which no clean-up signals.
+private func waitUntilRunning(_ pid: pid_t, named name: String) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while ContinuousClock.now < deadline {
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        if command.split(separator: "\0").first?.split(separator: "/").last.map(String.init) == name { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw PostgresClusterError("process \(pid) did not start \(name)")
 }
