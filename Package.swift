@@ -142,7 +142,9 @@ let package = Package(
         // Test support: temporary sockets, a started server, a connected client.
         .target(
             name: "MarketplaceTestSupport",
-            dependencies: ["MarketplaceServer", "MarketplaceClient", "MarketplaceDomain", "MarketplaceSQLite"],
+            dependencies: [
+                "MarketplaceServer", "MarketplaceClient", "MarketplaceDomain", "MarketplaceSQLite", "MarketplacePostgres",
+            ],
             swiftSettings: strict),
 
         .testTarget(
@@ -156,7 +158,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceDomainTests",
-            dependencies: ["MarketplaceDomain", "MarketplaceSQLite"],
+            dependencies: ["MarketplaceDomain", "MarketplaceSQLite", "MarketplaceTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceCLITests",

@@ -37,6 +37,7 @@ enum PostgresSchema {
     static let migrations: [Migration] = [
         Migration(identifier: "0001-initial", sql: migration0001),
         Migration(identifier: "0002-invited-person-and-sign-in-failures", sql: migration0002),
+        Migration(identifier: "0003-changes-notify", sql: migration0003),
     ]
 
     /// Creates the bookkeeping table if needed.
@@ -287,5 +288,25 @@ enum PostgresSchema {
         );
         CREATE INDEX sign_in_failures_by_email ON sign_in_failures(email_key, failed_at);
         CREATE INDEX sign_in_failures_by_time ON sign_in_failures(failed_at);
+        """
+
+    /// The channel notified at the commit of every transaction that appended
+    /// to the change feed (``ChangeListener``).
+    static let changesChannel = "marketplace_changes"
+
+    /// The change feed wakes waiters of every daemon: the commit-time trigger
+    /// that numbers a transaction's changes also notifies
+    /// ``changesChannel``. PostgreSQL delivers a notification only when (and
+    /// if) the transaction commits, and once per transaction however many rows
+    /// it appended (identical notifications are folded).
+    private static let migration0003 = """
+        CREATE OR REPLACE FUNCTION changes_position() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(changesLockKey));
+            UPDATE changes SET position = nextval('changes_position_seq'), committed_at = changes_now()
+            WHERE entry = NEW.entry;
+            PERFORM pg_notify('\(changesChannel)', '');
+            RETURN NULL;
+        END $$;
         """
 }

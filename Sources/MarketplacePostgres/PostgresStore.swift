@@ -34,6 +34,9 @@ import Synchronization
 /// and the transaction stays usable.
 ///
 /// **Change feed.** Positions follow commit order (see ``PostgresSchema``);
+/// every commit that appends to the feed is notified to every store on the
+/// database (``observeCommittedChanges(_:)``), so a change-feed waiter of any
+/// daemon wakes when another daemon commits;
 /// the store prunes the feed to the newest 100,000 changes at most every few
 /// seconds, after a write, so it briefly keeps a few more.
 ///
@@ -47,6 +50,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     private let threads: NIOThreadPool
     private let logger: Logger
     private let health: HealthProbe
+    private let changeListener: ChangeListener
     private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     private let closed = Atomic<Bool>(false)
 
@@ -59,6 +63,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         pool = ConnectionPool(configuration: configuration, logger: logger)
         threads = NIOThreadPool(numberOfThreads: configuration.poolSize)
         health = HealthProbe(configuration: configuration, logger: logger)
+        changeListener = ChangeListener(configuration: configuration, logger: logger)
     }
 
     /// Connects to the database and applies the migrations it lacks.
@@ -82,6 +87,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             }
             throw mapped
         }
+        store.changeListener.start()
         return store
     }
 
@@ -159,6 +165,20 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         }
     }
 
+    // MARK: Change feed
+
+    /// `wake` runs after every commit, by any daemon on the database, of a
+    /// transaction that appended to the change feed (a `NOTIFY` delivered to
+    /// this store's one `LISTEN` connection), and after that connection was
+    /// re-established (commits meanwhile were not notified). See ``ChangeListener``.
+    public func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void) {
+        changeListener.observe(wake)
+    }
+
+    /// Connections the change-feed listener has made (1 once listening; more
+    /// after reconnections): for tests.
+    public var changeListenerConnections: Int { changeListener.connections.load(ordering: .relaxed) }
+
     // MARK: Change feed pruning
 
     private static let pruneInterval: Duration = .seconds(5)
@@ -206,6 +226,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
 
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
+        await changeListener.stop()
         await pool.close()
         await health.close()
         try? await threads.shutdownGracefully()

@@ -109,3 +109,69 @@ public var builtProductsDirectory: String {
     }
     return url.path
 }
+
+/// Starts `argv` (an absolute path first) with posix_spawn, holding no
+/// descriptor of the test process and no blocked or ignored signal: it runs through a tiny exec wrapper that
+/// closes every descriptor above 2, changes to `currentDirectory`, then execs
+/// the program (`posix_spawn_file_actions_addclosefrom_np` is not visible to
+/// Swift). Its input is /dev/null; its output and errors are appended to
+/// `log`. For programs that outlive the call or start servers (initdb,
+/// pg_ctl and the postmaster it leaves running, watchdogs): one that kept
+/// Foundation's exit-notification socket of another child, or the write end
+/// of a CLI test's stdin pipe, hung that test or Scripts/test for good.
+/// Returns the child's pid; the caller waits for it (``waitForSpawned(_:)``)
+/// or leaves it to run.
+public func spawnWithoutInheritedDescriptors(_ argv: [String], log: String, currentDirectory: String = "/") throws -> pid_t {
+    let closeAndExec =
+        "import os, sys; os.closerange(3, max(65536, os.sysconf('SC_OPEN_MAX'))); os.chdir(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])"
+    let full = ["/usr/bin/python3", "-c", closeAndExec, currentDirectory] + argv
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // Nor the spawning thread's blocked signals (the test runner's threads
+    // block SIGTERM and SIGINT, which a child would keep and so ignore a stop).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t(), allSignals = sigset_t()
+    sigemptyset(&noSignals)
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let cArguments = full.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = launchLock.withLock { _ in posix_spawn(&pid, full[0], &actions, &attributes, cArguments, environ) }
+    guard spawned == 0 else {
+        throw SpawnError(description: "cannot start \(argv.first ?? "?"): posix_spawn error \(spawned)")
+    }
+    return pid
+}
+
+/// Waits (on a thread of its own) for a child started by
+/// ``spawnWithoutInheritedDescriptors(_:log:currentDirectory:)``; its exit
+/// status, or 128 + the signal that ended it.
+public func waitForSpawned(_ pid: pid_t) async -> Int32 {
+    await withCheckedContinuation { continuation in
+        Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let signal = status & 0x7f
+            continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+        }.start()
+    }
+}
+
+/// Runs `argv` to its end without any descriptor of the test process (see
+/// ``spawnWithoutInheritedDescriptors(_:log:currentDirectory:)``); its exit status.
+public func runWithoutInheritedDescriptors(_ argv: [String], log: String, currentDirectory: String = "/") async throws -> Int32 {
+    await waitForSpawned(try spawnWithoutInheritedDescriptors(argv, log: log, currentDirectory: currentDirectory))
+}
+
+public struct SpawnError: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -15,8 +15,11 @@ public let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogH
 /// stay fast; `configure` can change that and anything else (e.g. pass a
 /// `ManualWallClock` to move time).
 /// Pass `directory` to keep the database across servers (the caller removes it).
-/// The server runs on SQLite in the directory unless `configure` sets
-/// `openStore` (e.g. to a `PostgresStore`).
+///
+/// The rows are stored on the tests' backend (``TestBackend/current``): SQLite
+/// in the data directory, or a database of its own in the test process's
+/// PostgreSQL cluster (kept with the directory when `directory` is given,
+/// dropped at the end otherwise), unless `configure` sets `openStore` itself.
 public func withUsersServer<T>(
     in existing: TemporaryDirectory? = nil,
     configure: (inout UsersServerConfiguration) -> Void = { _ in },
@@ -28,10 +31,34 @@ public func withUsersServer<T>(
         socketPath: directory.appending("s.sock"), dataDirectory: directory.appending("data"))
     configuration.passwordParameters = .minimum
     configure(&configuration)
-    if configuration.openStore == nil { configuration.openStore = UsersServerConfiguration.sqliteStore }
-    let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
-    return try await run(body, server, MarketplaceClient(socketPath: configuration.rpc.socketPath)) {
-        await $0.shutdownGracefully()
+    var storage: TestStorage?
+    if configuration.openStore == nil {
+        let chosen = try await TestStorage.forDataDirectory(configuration.dataDirectory)
+        configuration.openStore = { _ in try await chosen.openStore() }
+        storage = chosen
+    }
+    let server: UsersServer
+    do {
+        server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
+    } catch {
+        if existing == nil { await storage?.remove() }
+        throw error
+    }
+    let result = await capturing {
+        try await run(body, server, MarketplaceClient(socketPath: configuration.rpc.socketPath)) {
+            await $0.shutdownGracefully()
+        }
+    }
+    if existing == nil { await storage?.remove() }
+    return try result.get()
+}
+
+/// What `body` returned or threw.
+private func capturing<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
     }
 }
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import MarketplaceServer
 
 /// `marketplace-usersd`: `serve` (the default, so that the bare command and
-/// its flags start the server), `backup`, `restore` and `keygen`.
+/// its flags start the server), `backup`, `restore`, `keygen`
+/// and `migrate-to`.
 @main
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +16,9 @@ struct DaemonCommand: AsyncParsableCommand {
               marketplace-usersd backup --data-dir ./data --to ./users-backup.db
               marketplace-usersd restore --from ./users-backup.db --data-dir ./data-restored
               marketplace-usersd keygen --key-file /etc/marketplace-users/secrets.key
+              marketplace-usersd migrate-to --data-dir ./data --database postgres://marketplace@/users?host=/run/postgresql
             """,
         version: ServiceVersion.current,
-        subcommands: [Serve.self, Backup.self, Restore.self, Keygen.self],
+        subcommands: [Serve.self, Backup.self, Restore.self, Keygen.self, MigrateTo.self],
         defaultSubcommand: Serve.self)
 }

@@ -2,14 +2,19 @@ import Foundation
 import Logging
 import MarketplaceDomain
 import MarketplaceSQLite
+import MarketplaceTestSupport
 import Testing
 
-/// A directory over a real SQLite file in a fresh temporary directory, with a
-/// manual clock and libsodium's minimum Argon2id parameters.
+/// A directory over a real store on the tests' backend (`TestBackend`: a
+/// SQLite file in a fresh temporary directory, or a fresh PostgreSQL
+/// database), with a manual clock and libsodium's minimum Argon2id parameters.
+/// The key file is in the temporary directory on both.
 struct Fixture {
     let dataDirectory: String
     let clock: ManualWallClock
-    let store: SQLiteStore
+    let store: any Store
+    /// Where the rows are (and the database to drop on PostgreSQL).
+    let storage: TestStorage
     let secrets: Secrets
     let directory: UserDirectory
     static let admin = Actor.operator(uid: 0)
@@ -17,11 +22,30 @@ struct Fixture {
     static let operatorAccess = AccessRequirement.operator(uid: 0)
     static let ttl: Duration = .seconds(7 * 86_400)
 
+    /// The SQLite store, for the tests of SQLite itself (nil on PostgreSQL).
+    var sqlite: SQLiteStore? { store as? SQLiteStore }
+
+    /// A fixture on SQLite in `dataDirectory` (a new one if nil), whatever the
+    /// tests' backend.
     init(dataDirectory: String? = nil, ttl: Duration = Fixture.ttl) throws {
         let dir = dataDirectory ?? Fixture.makeTemporaryDirectory()
+        try self.init(
+            dataDirectory: dir, store: SQLiteStore(dataDirectory: dir),
+            storage: TestStorage(dataDirectory: dir, database: nil), ttl: ttl)
+    }
+
+    /// A fixture on the tests' backend.
+    static func make(ttl: Duration = Fixture.ttl) async throws -> Fixture {
+        let dir = Fixture.makeTemporaryDirectory()
+        let storage = try await TestStorage.forDataDirectory(dir)
+        return try Fixture(dataDirectory: dir, store: try await storage.openStore(), storage: storage, ttl: ttl)
+    }
+
+    private init(dataDirectory dir: String, store: any Store, storage: TestStorage, ttl: Duration) throws {
         self.dataDirectory = dir
+        self.store = store
+        self.storage = storage
         clock = ManualWallClock()
-        store = try SQLiteStore(dataDirectory: dir)
         secrets = try Secrets(configuration: .inDataDirectory(dir, passwordParameters: .minimum, hashingThreads: 2))
         directory = UserDirectory(
             store: store, clock: clock, secrets: secrets,
@@ -35,7 +59,9 @@ struct Fixture {
         return path
     }
 
-    func cleanUp() {
+    func cleanUp() async {
+        await close(store)
+        await storage.remove()
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
@@ -56,9 +82,10 @@ struct Fixture {
 
 /// Runs `body` with a fresh fixture, removing its directory afterwards.
 func withFixture(ttl: Duration = Fixture.ttl, _ body: (Fixture) async throws -> Void) async throws {
-    let fixture = try Fixture(ttl: ttl)
-    defer { fixture.cleanUp() }
-    try await body(fixture)
+    let fixture = try await Fixture.make(ttl: ttl)
+    let result = await capture { try await body(fixture) }
+    await fixture.cleanUp()
+    try result.get()
 }
 
 /// Expects `body` to throw a ``DomainError`` of `kind`; returns it.
@@ -76,5 +103,32 @@ func expectDomainError<T>(
     } catch {
         Issue.record("expected DomainError \(kind), got \(error)", sourceLocation: sourceLocation)
         return nil
+    }
+}
+
+/// Runs `body` with a fresh, empty store on the tests' backend and its
+/// storage (to open the same data again), closing and removing both after.
+func withStore(_ body: (TestStorage, any Store) async throws -> Void) async throws {
+    let directory = Fixture.makeTemporaryDirectory()
+    let storage = try await TestStorage.forDataDirectory(directory)
+    let store = try await storage.openStore()
+    let result = await capture { try await body(storage, store) }
+    await close(store)
+    await storage.remove()
+    try? FileManager.default.removeItem(atPath: directory)
+    try result.get()
+}
+
+/// Closes a store that holds connections (PostgreSQL); SQLite's closes when released.
+func close(_ store: any Store) async {
+    if let closable = store as? any ClosableStore { await closable.close() }
+}
+
+/// What `body` returned or threw.
+func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
     }
 }

@@ -1,15 +1,17 @@
 import Foundation
 import MarketplaceDomain
-import MarketplaceSQLite
+import MarketplaceTestSupport
 import Testing
 
-/// Writes that arrive together share one transaction (group commit), yet each
-/// still commits or rolls back on its own.
+/// Writes that arrive together share one transaction (group commit on
+/// SQLite; concurrent transactions on PostgreSQL), yet each still commits or
+/// rolls back on its own.
 @Suite struct GroupCommitTests {
     @Test func concurrentWritesCommitOrFailEachOnTheirOwn() async throws {
-        let directory = Fixture.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(dataDirectory: directory)
+        try await withStore { _, store in try await concurrentWrites(store) }
+    }
+
+    private func concurrentWrites(_ store: any Store) async throws {
         let created = Date(timeIntervalSince1970: 1_700_000_000)
         let count = 200
         // Every fifth body inserts, then throws: its insert must be undone and
@@ -68,9 +70,10 @@ import Testing
     }
 
     @Test func aWriteIsReadableOnceAcknowledged() async throws {
-        let directory = Fixture.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(dataDirectory: directory)
+        try await withStore { storage, store in try await readableOnceAcknowledged(storage, store) }
+    }
+
+    private func readableOnceAcknowledged(_ storage: TestStorage, _ store: any Store) async throws {
         let created = Date(timeIntervalSince1970: 1_700_000_000)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<64 {
@@ -86,9 +89,10 @@ import Testing
             }
             try await group.waitForAll()
         }
-        // Reopening the file (as after a restart) finds all of them.
-        let reopened = try SQLiteStore(dataDirectory: directory)
+        // Reopening the store (as after a restart) finds all of them.
+        let reopened = try await storage.openStore()
         let stored = try await reopened.read { r in try r.accounts(after: nil, limit: 1_000) }
+        await close(reopened)
         #expect(stored.count == 64)
     }
 }

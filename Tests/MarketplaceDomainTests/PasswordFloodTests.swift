@@ -8,7 +8,8 @@ import Testing
 /// Issue 10 item 1: a flood of wrong guesses filled the hashing queue, and a
 /// correct sign-in elsewhere waited behind all of it (33 s in the release
 /// build). A peer now holds at most its share of the hashing threads.
-@Suite struct PasswordFloodTests {
+@Suite(.sqliteOnly("the hashing queue, not storage: runs once, on the SQLite pass"))
+struct PasswordFloodTests {
     @Test func aFloodFromOnePeerDoesNotQueueAheadOfAnotherPeersSignIn() async throws {
         let path = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }

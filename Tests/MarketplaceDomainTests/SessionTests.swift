@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MarketplaceDomain
+import MarketplaceTestSupport
 import MarketplaceSQLite
 import Testing
 
@@ -322,11 +323,23 @@ import Testing
             var base64 = signed.token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while base64.count % 4 != 0 { base64 += "=" }
             let raw = try #require(Data(base64Encoded: base64))
+            if let database = f.storage.database {
+                // Every row, as pg_dump writes it (bytea in hex).
+                let dump = try await database.dump()
+                #expect(dump.contains("CREATE TABLE"), "the dump has the schema")
+                #expect(!dump.contains(signed.token), "the database contains the token")
+                let hex = raw.map { String(format: "%02x", $0) }.joined()
+                #expect(!dump.lowercased().contains(hex), "the database contains the token's bytes")
+                return
+            }
+            var files = 0
             for name in try FileManager.default.contentsOfDirectory(atPath: f.dataDirectory) where name.hasPrefix("users.sqlite") {
                 let data = try Data(contentsOf: URL(fileURLWithPath: f.dataDirectory + "/" + name))
                 #expect(data.range(of: Data(signed.token.utf8)) == nil, "\(name) contains the token")
                 #expect(data.range(of: raw) == nil, "\(name) contains the token's bytes")
+                files += 1
             }
+            #expect(files > 0, "no database file was searched")
         }
     }
 }

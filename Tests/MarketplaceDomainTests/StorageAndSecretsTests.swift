@@ -1,6 +1,7 @@
 import Foundation
 import MarketplaceDomain
 import MarketplaceSQLite
+import MarketplaceTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -49,8 +50,10 @@ import Glibc
         }
     }
 
-    @Test func databaseCopyWithoutKeyFileYieldsNoLinks() async throws {
+    @Test(.sqliteOnly("copies the SQLite file (VACUUM INTO)"))
+    func databaseCopyWithoutKeyFileYieldsNoLinks() async throws {
         try await withFixture { f in
+            let sqlite = try #require(f.sqlite)
             let (account, _, staff) = try await f.makeAccount()
             let invited = try await f.directory.invite(
                 accountID: account.id, email: "jane@example.com", firstName: "J", lastName: "D", groupIDs: [staff.id], actor: Fixture.admin, access: Fixture.operatorAccess)
@@ -63,7 +66,7 @@ import Glibc
             // Copy the database (with a consistent snapshot) into a directory without the key.
             let copyDirectory = Fixture.makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: copyDirectory) }
-            try await f.store.unsafeExecute("VACUUM INTO '\(copyDirectory)/users.sqlite'")
+            try await sqlite.unsafeExecute("VACUUM INTO '\(copyDirectory)/users.sqlite'")
             let thief = try Fixture(dataDirectory: copyDirectory)
             await expectDomainError(.internal) { try await thief.directory.invitationLink(accountUserID: invited.accountUser.id, access: Fixture.operatorAccess) }
             await expectDomainError(.internal) { try await thief.directory.pendingOutboxMessages() }
@@ -72,17 +75,19 @@ import Glibc
         }
     }
 
-    @Test func newerSchemaIsRefused() async throws {
+    @Test(.sqliteOnly("SQLite's migration table; PostgreSQL's is tested with MarketplacePostgres"))
+    func newerSchemaIsRefused() async throws {
         try await withFixture { f in
-            try await f.store.unsafeExecute("INSERT INTO grdb_migrations (identifier) VALUES ('9999-from-the-future')")
+            try await #require(f.sqlite).unsafeExecute("INSERT INTO grdb_migrations (identifier) VALUES ('9999-from-the-future')")
             let error = await expectDomainError(.failedPrecondition) { try SQLiteStore(dataDirectory: f.dataDirectory) }
             #expect(error?.message.contains("9999-from-the-future") == true)
         }
     }
 
-    @Test func connectionSettings() async throws {
+    @Test(.sqliteOnly("SQLite's connection pragmas"))
+    func connectionSettings() async throws {
         try await withFixture { f in
-            let settings = try await f.store.settings()
+            let settings = try await #require(f.sqlite).settings()
             #expect(settings["journal_mode"] == "wal")
             #expect(settings["synchronous"] == "2")  // FULL
             #expect(settings["foreign_keys"] == "1")

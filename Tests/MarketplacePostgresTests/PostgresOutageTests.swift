@@ -8,12 +8,13 @@ import Testing
 
 /// The database server stops and starts again under a running store and a
 /// running server: each test has a cluster of its own, since it stops it.
-@Suite(.enabled(if: TestCluster.available, TestCluster.skipReason))
+@Suite(.enabled(if: PostgresCluster.isInstalled, Comment(rawValue: PostgresCluster.notInstalled)))
 struct PostgresOutageTests {
     @Test("calls fail UNAVAILABLE while the database is down, and work again once it is back, with the same store")
     func outageAndRecovery() async throws {
-        let cluster = try await TestCluster.start()
-        let url = try await cluster.createDatabase()
+        let cluster = try await PostgresCluster.start()
+        let database = try await cluster.createDatabase()
+        let url = database.url
         var configuration = try PostgresStoreConfiguration(url: url, poolSize: 2)
         configuration.connectTimeout = .seconds(2)
         let store = try await PostgresStore.open(configuration)
@@ -41,8 +42,9 @@ struct PostgresOutageTests {
 
     @Test("Health/Check answers NOT_SERVING while the database is down and SERVING once it is back")
     func healthFollowsTheDatabase() async throws {
-        let cluster = try await TestCluster.start()
-        let url = try await cluster.createDatabase()
+        let cluster = try await PostgresCluster.start()
+        let database = try await cluster.createDatabase()
+        let url = database.url
         try await withUsersServer(configure: { configuration in
             configuration.openStore = { _ in
                 var database = try PostgresStoreConfiguration(url: url, poolSize: 2)

@@ -6,7 +6,7 @@ import MarketplaceTestSupport
 import Testing
 
 /// The PostgreSQL store against a real server: schema, conflicts, isolation.
-@Suite(.enabled(if: TestCluster.available, TestCluster.skipReason))
+@Suite(.enabled(if: PostgresCluster.isInstalled, Comment(rawValue: PostgresCluster.notInstalled)))
 struct PostgresStoreTests {
     static let admin = Actor.operator(uid: 0)
     static let operatorAccess = AccessRequirement.operator(uid: 0)
@@ -14,15 +14,16 @@ struct PostgresStoreTests {
 
     @Test("three daemons starting together on an empty database apply the migrations once")
     func migrationsApplyOnce() async throws {
-        let cluster = try await TestCluster.shared()
-        let url = try await cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        let url = database.url
         let configuration = try PostgresStoreConfiguration(url: url, poolSize: 2)
         let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
             for _ in 0..<3 { group.addTask { try await PostgresStore.open(configuration) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(stores.count == 3)
-        let applied = try await cluster.psql("SELECT identifier FROM marketplace_migrations ORDER BY identifier", database: url)
+        let applied = try await database.psql("SELECT identifier FROM marketplace_migrations ORDER BY identifier")
         #expect(applied.split(separator: "\n").map(String.init) == PostgresStore.knownMigrations)
         // Every store works on the one schema.
         for (index, store) in stores.enumerated() {
@@ -35,11 +36,12 @@ struct PostgresStoreTests {
 
     @Test("a database migrated by a newer version is refused, naming the unknown migration")
     func newerSchemaRefused() async throws {
-        let cluster = try await TestCluster.shared()
-        let url = try await cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        let url = database.url
         let configuration = try PostgresStoreConfiguration(url: url, poolSize: 1)
         await (try await PostgresStore.open(configuration)).close()
-        try await cluster.psql("INSERT INTO marketplace_migrations (identifier) VALUES ('9999-from-the-future')", database: url)
+        try await database.psql("INSERT INTO marketplace_migrations (identifier) VALUES ('9999-from-the-future')")
         do {
             let store = try await PostgresStore.open(configuration)
             await store.close()
@@ -146,8 +148,9 @@ struct PostgresStoreTests {
 
     @Test("8 accepts of one invitation through two stores (two daemons) at once: exactly one succeeds")
     func concurrentAcceptsOneOutcome() async throws {
-        let cluster = try await TestCluster.shared()
-        let url = try await cluster.createDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let database = try await cluster.createDatabase()
+        let url = database.url
         let keys = try TemporaryDirectory()
         defer { keys.remove() }
         let configuration = try PostgresStoreConfiguration(url: url, poolSize: 4)
@@ -192,8 +195,8 @@ struct PostgresStoreTests {
         let member = try #require(try await second.read { r in try r.accountUser(id: invited.accountUser.id) })
         #expect(member.status == .active)
         // One acceptance, one audit event of it, one change-feed membership change for it.
-        let accepted = try await cluster.psql(
-            "SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted' AND target_id = '\(invited.accountUser.id)'", database: url)
+        let accepted = try await database.psql(
+            "SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted' AND target_id = '\(invited.accountUser.id)'")
         #expect(accepted == "1")
     }
 
@@ -217,8 +220,8 @@ struct PostgresStoreTests {
 
 /// Runs `body` with a store on a fresh database of the shared cluster.
 func withStore(poolSize: Int = 2, _ body: (PostgresStore) async throws -> Void) async throws {
-    let cluster = try await TestCluster.shared()
-    let url = try await cluster.createDatabase()
+    let cluster = try await PostgresCluster.shared()
+    let url = try await cluster.createDatabase().url
     let store = try await PostgresStore.open(try PostgresStoreConfiguration(url: url, poolSize: poolSize))
     do {
         try await body(store)

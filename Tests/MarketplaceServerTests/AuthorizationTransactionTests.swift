@@ -4,17 +4,16 @@ import MarketplaceDomain
 import MarketplaceProtos
 import MarketplaceRPC
 @testable import MarketplaceServer
-import MarketplaceSQLite
 import MarketplaceTestSupport
 import Synchronization
 import Testing
 
 /// A store that counts the transactions run through it.
 private final class CountingStore: Store {
-    let base: SQLiteStore
+    let base: any Store
     private let counts = Mutex((reads: 0, writes: 0))
 
-    init(_ base: SQLiteStore) { self.base = base }
+    init(_ base: any Store) { self.base = base }
 
     var transactions: (reads: Int, writes: Int) { counts.withLock { $0 } }
     func reset() { counts.withLock { $0 = (0, 0) } }
@@ -39,7 +38,10 @@ struct AuthorizationTransactionTests {
     func oneTransaction() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = CountingStore(try SQLiteStore(dataDirectory: directory.path))
+        // Counts the transactions of the tests' backend.
+        let storage = try await TestStorage.forDataDirectory(directory.appending("data"))
+        let opened = try await storage.openStore()
+        let store = CountingStore(opened)
         let secrets = try Secrets(configuration: .inDataDirectory(directory.path, passwordParameters: .minimum, hashingThreads: 1))
         let users = UserDirectory(store: store, clock: ManualWallClock(), secrets: secrets, logger: silentLogger)
 
@@ -103,5 +105,7 @@ struct AuthorizationTransactionTests {
             try await interceptor.intercept(request: ListAccountUsersRequest(accountId: account.id), context: &mismatched)
         }
         #expect(mismatched.accessTarget == nil)
+        await (opened as? any ClosableStore)?.close()
+        await storage.remove()
     }
 }

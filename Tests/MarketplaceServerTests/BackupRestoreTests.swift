@@ -5,7 +5,9 @@ import Synchronization
 import Testing
 
 extension DaemonOperationsTests {
-    @Suite("Backup and restore of the real daemon's data, online, under writes", .serialized)
+    @Suite(
+        "Backup and restore of the real daemon's data, online, under writes", .serialized,
+        .sqliteOnly("backup and restore copy the SQLite file; PostgreSQL is backed up with its own tools"))
     struct BackupRestoreTests {
         @Test("A backup under concurrent invites restores every invite acknowledged before it began, and old links work")
         func backupUnderWritesThenRestore() async throws {

@@ -225,12 +225,14 @@ struct ClientResilienceTests {
         }
         var configuration = UsersServerConfiguration(socketPath: socket, dataDirectory: directory.appending("data"))
         configuration.passwordParameters = .minimum
-        configuration.openStore = UsersServerConfiguration.sqliteStore
+        let storage = try await TestStorage.forDataDirectory(configuration.dataDirectory)
+        configuration.openStore = { _ in try await storage.openStore() }
         let server = try await UsersServer.start(configuration: configuration, logger: silentLogger)
         let answer = await waiting.result
         #expect((try? answer.get())?.status == .serving, "\(answer)")
         await client.close()
         await server.shutdownGracefully()
+        await storage.remove()
     }
 
     @Test("a daemon restarted mid-run: waitForReady and retried reads ride it out, the client reconnects")

@@ -5,7 +5,7 @@ import Testing
 
 /// Migration 0004: values stored by earlier versions in the old forms answer
 /// in the contract's forms after an upgrade.
-@Suite("Contract values migration")
+@Suite("Contract values migration", .sqliteOnly("rewrites an older SQLite file built by hand"))
 struct ContractMigrationTests {
     @Test("invited_by, audit actors and sort keys of an older database are rewritten at start")
     func olderDatabase() async throws {

@@ -32,23 +32,26 @@ struct CrashSafetyTests {
         defer { directory.remove() }
         let socket = directory.appending("s.sock")
         let data = directory.appending("data")
-        let database = data + "/users.sqlite"
+        // SQLite in `data`, or a PostgreSQL database (`--database`) kept across the restarts.
+        let storage = try await TestStorage.forDataDirectory(data)
+        let arguments = storage.daemonArguments
         let log = directory.appending("daemon.log")
         var generator = SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["CRASH_SEED"].flatMap(UInt64.init) ?? 0xC0FFEE))
         let acknowledged = Acknowledged()
         let client = MarketplaceClient(socketPath: socket)
 
-        var daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log)
+        var daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log, arguments: arguments)
         #expect(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
         let f = Fixture(client: client)
         let (account, _, staff) = try await f.accountWithGroups()
 
         for round in 0..<crashRounds {
             if round > 0 {
-                daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log)
+                daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log, arguments: arguments)
                 try #require(await daemon.waitUntilReady(), "daemon did not restart after round \(round - 1): \(daemon.log.suffix(2000))")
                 try await verify(acknowledged, client: client)
             }
+            let before = acknowledged.invites.count
             // Eight workers invite and accept until the server dies under them.
             let workers = Task {
                 await withTaskGroup(of: Void.self) { group in
@@ -74,17 +77,23 @@ struct CrashSafetyTests {
                     }
                 }
             }
+            // The kill comes at a random moment once writes are flowing (the
+            // first write of a round may wait for the database's connections).
+            let flowing = ContinuousClock.now + .seconds(60)
+            while acknowledged.invites.count == before && ContinuousClock.now < flowing {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: 200...1_500, using: &generator)))
             daemon.signal(SIGKILL)
             let status = await daemon.waitForExit(seconds: 10)
             #expect(status == SIGKILL, "daemon exit status \(String(describing: status))")
             await workers.value
-            // The file as the crash left it: consistent without any recovery by us.
-            let violations = try await storageViolations(database)
+            // The data as the crash left it: consistent without any recovery by us.
+            let violations = try await storageViolations(in: storage)
             #expect(violations.isEmpty, "after SIGKILL in round \(round): \(violations)")
         }
 
-        daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log)
+        daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log, arguments: arguments)
         try #require(await daemon.waitUntilReady(), "daemon did not restart: \(daemon.log.suffix(2000))")
         try await verify(acknowledged, client: client)
         #expect(acknowledged.invites.count > crashRounds, "too little work happened to prove anything")
@@ -92,7 +101,8 @@ struct CrashSafetyTests {
         await client.close()
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
-        #expect(try await storageViolations(database).isEmpty)
+        #expect(try await storageViolations(in: storage).isEmpty)
+        await storage.remove()
     }
 
     /// Every acknowledged invite is there (active when its accept was

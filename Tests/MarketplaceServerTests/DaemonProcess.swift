@@ -102,6 +102,19 @@ func sqlite(_ database: String, _ sql: String) async throws -> String {
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
+/// Runs `sql` on the stored data of `storage` from outside the service
+/// (sqlite3 on the file, or psql on the database); its output.
+@discardableResult
+func execute(_ sql: String, in storage: TestStorage) async throws -> String {
+    if let database = storage.database { return try await database.psql(sql) }
+    let result = try await runProcess(
+        "/usr/bin/sqlite3", ["-batch", "-cmd", ".timeout 5000", storage.dataDirectory + "/users.sqlite", sql])
+    guard result.status == 0 else {
+        throw RPCError(.internal, "sqlite3 failed (\(result.status)): \(result.stderr)")
+    }
+    return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
 /// Consistency of a users database, checked from outside the service: SQLite's
 /// own integrity and foreign-key checks, then the invariants no half-done
 /// operation may break. Returns one line per violation.
@@ -111,6 +124,31 @@ func storageViolations(_ database: String) async throws -> [String] {
     if integrity != "ok" { violations.append("integrity_check: \(integrity)") }
     let foreignKeys = try await sqlite(database, "PRAGMA foreign_key_check")
     if !foreignKeys.isEmpty { violations.append("foreign_key_check: \(foreignKeys)") }
+    for (name, query) in storageInvariants {
+        let count = try await sqlite(database, query)
+        if count != "0" { violations.append("\(name): \(count) rows") }
+    }
+    return violations
+}
+
+/// The same checks on the tests' backend: the SQLite file in the data
+/// directory, or the PostgreSQL database (which enforces its foreign keys
+/// itself), with psql.
+func storageViolations(in storage: TestStorage) async throws -> [String] {
+    guard let database = storage.database else {
+        return try await storageViolations(storage.dataDirectory + "/users.sqlite")
+    }
+    var violations: [String] = []
+    for (name, query) in storageInvariants {
+        let count = try await database.psql(query)
+        if count != "0" { violations.append("\(name): \(count) rows") }
+    }
+    return violations
+}
+
+/// What no half-done operation may leave behind: a name and a query counting
+/// the rows that break it (SQL both backends run).
+private let storageInvariants: [(String, String)] = {
     let invariants: [(String, String)] = [
         ("an invited membership without a pending invitation",
          "SELECT count(*) FROM account_users au WHERE au.status = 'invited' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.account_user_id = au.id AND i.state = 'pending')"),
@@ -127,11 +165,7 @@ func storageViolations(_ database: String) async throws -> [String] {
         ("an active membership without an accepted invitation",
          "SELECT count(*) FROM account_users au WHERE au.status = 'active' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.account_user_id = au.id AND i.state = 'accepted')"),
         ("more than one pending invitation for a membership",
-         "SELECT count(*) FROM (SELECT account_user_id FROM invitations WHERE state = 'pending' GROUP BY account_user_id HAVING count(*) > 1)"),
+         "SELECT count(*) FROM (SELECT account_user_id FROM invitations WHERE state = 'pending' GROUP BY account_user_id HAVING count(*) > 1) AS pending"),
     ]
-    for (name, query) in invariants {
-        let count = try await sqlite(database, query)
-        if count != "0" { violations.append("\(name): \(count) rows") }
-    }
-    return violations
-}
+    return invariants
+}()

@@ -12,10 +12,12 @@ struct ShutdownTests {
         defer { directory.remove() }
         let socket = directory.appending("s.sock")
         let data = directory.appending("data")
+        let storage = try await TestStorage.forDataDirectory(data)
         let log = directory.appending("daemon.log")
         let grace = 5
         var daemon = try DaemonProcess(
-            socketPath: socket, dataDirectory: data, logPath: log, arguments: ["--shutdown-grace", "\(grace)"])
+            socketPath: socket, dataDirectory: data, logPath: log,
+            arguments: ["--shutdown-grace", "\(grace)"] + storage.daemonArguments)
         try #require(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
         // Several clients (connections), each with many calls in flight.
         let clients = (0..<4).map { _ in MarketplaceClient(socketPath: socket) }
@@ -76,7 +78,7 @@ struct ShutdownTests {
 
         // Restart on the same data: the same clients reconnect, and every
         // acknowledged invite is there.
-        daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log)
+        daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: log, arguments: storage.daemonArguments)
         try #require(await daemon.waitUntilReady(), "daemon did not restart: \(daemon.log.suffix(2000))")
         for client in clients {
             #expect(try await client.health.check().status == .serving)
@@ -93,6 +95,7 @@ struct ShutdownTests {
         for client in clients { await client.close() }
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
-        #expect(try await storageViolations(data + "/users.sqlite").isEmpty)
+        #expect(try await storageViolations(in: storage).isEmpty)
+        await storage.remove()
     }
 }

@@ -25,7 +25,9 @@ private func withMount<T>(
     }
 }
 
-@Suite("Storage faults", .serialized, .enabled(if: canMount, "needs root to mount a small tmpfs"))
+@Suite(
+    "Storage faults", .serialized, .enabled(if: canMount, "needs root to mount a small tmpfs"),
+    .sqliteOnly("faults of the SQLite file: a full or read-only mount under it, its migration table"))
 struct StorageFaultTests {
     @Test("a full disk answers UNAVAILABLE naming it, keeps acknowledged data, corrupts nothing, and recovers when space returns")
     func fullDisk() async throws {

@@ -48,6 +48,8 @@ public final class UserDirectory: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.signInThrottle = signInThrottle ?? SignInThrottle(clock: clock)
+        // Commits of other daemons on the same database wake this one's waiters too.
+        store.observeCommittedChanges { [changeSignal] in changeSignal.signal() }
     }
 
     /// The current time at storage precision.

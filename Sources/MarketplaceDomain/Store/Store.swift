@@ -27,6 +27,20 @@ public protocol Store: Sendable {
     /// Runs `body` in one write transaction, committed when `body` returns and
     /// rolled back when it throws. Writes are serialised.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T
+
+    /// Registers `wake`, called (quickly, never blocking) after a transaction
+    /// that appended to the change feed commits through ANOTHER process on the
+    /// same storage (another daemon of a fleet), and whenever such commits may
+    /// have gone unnoticed (e.g. after the store reconnected): the domain then
+    /// wakes its change-feed waiters, which read the feed again. Commits made
+    /// through this store need no call: the domain signals them itself (a
+    /// store may call `wake` for them too). The default does nothing, for a
+    /// store only one process writes (SQLite in its data directory).
+    func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void)
+}
+
+extension Store {
+    public func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void) {}
 }
 
 /// A unique constraint a write ran into. The domain retries on

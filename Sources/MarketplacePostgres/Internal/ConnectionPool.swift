@@ -108,7 +108,9 @@ final class ConnectionPool: Sendable {
     }
 
     /// Opens one connection, failing after the configured connect timeout.
-    static func connect(_ configuration: PostgresStoreConfiguration, id: Int, logger: Logger) async throws -> PostgresConnection {
+    static func connect(
+        _ configuration: PostgresStoreConfiguration, id: Int, logger: Logger, applicationName: String = "marketplace-usersd"
+    ) async throws -> PostgresConnection {
         var connection: PostgresConnection.Configuration
         switch configuration.endpoint {
         case .tcp(let host, let port):
@@ -122,7 +124,7 @@ final class ConnectionPool: Sendable {
         }
         connection.options.connectTimeout = .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000
             + configuration.connectTimeout.components.attoseconds / 1_000_000_000)
-        connection.options.additionalStartupParameters = [("application_name", "marketplace-usersd")]
+        connection.options.additionalStartupParameters = [("application_name", applicationName)]
         return try await PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: connection, id: id, logger: logger)
     }

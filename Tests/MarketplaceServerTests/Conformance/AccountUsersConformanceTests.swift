@@ -57,10 +57,8 @@ struct AccountUsersConformanceTests {
             let (acme, _, staff) = try await Fixture(client: client).accountWithGroups()
             return (acme, staff)
         }
-        let database = directory.appending("data") + "/users.sqlite"
-        let disabled = try await runProcess(
-            "/usr/bin/sqlite3", ["-cmd", ".timeout 5000", database, "UPDATE accounts SET status = 'disabled' WHERE id = '\(acme.id)'"])
-        try #require(disabled.status == 0, "\(disabled.stderr)")
+        let storage = try await TestStorage.forDataDirectory(directory.appending("data"))
+        try await execute("UPDATE accounts SET status = 'disabled' WHERE id = '\(acme.id)'", in: storage)
         try await withUsersServer(in: directory) { _, client in
             await expectRPCError(.failedPrecondition, "disabled") { try await Fixture(client: client).invite(acme, "ada@example.com", groups: [staff]) }
             let members = try await client.accountUsers.listAccountUsers(.init(accountId: acme.id)).accountUsers

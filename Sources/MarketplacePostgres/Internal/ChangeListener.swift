@@ -1,0 +1,114 @@
+import Logging
+import MarketplaceDomain
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// The store's one `LISTEN` connection: wakes the domain's change-feed
+/// waiters when a transaction of ANY daemon on the database appended to the
+/// feed. The schema's `changes_position()` trigger runs
+/// `pg_notify('marketplace_changes', '')` in every transaction that appends a
+/// change; PostgreSQL delivers it after the commit (once per transaction), to
+/// every listening session.
+///
+/// The connection is outside the pool. When it is lost (a database restart,
+/// a network failure, a terminated backend) the listener reconnects, after
+/// 100 ms doubling to 2 s while it fails, and then wakes every waiter once:
+/// commits made while it was not listening were not notified, so the waiters
+/// re-read the feed. A `SELECT 1` every few seconds finds a connection that
+/// died silently.
+final class ChangeListener: Sendable {
+    /// The channel the schema's trigger notifies.
+    static let channel = PostgresSchema.changesChannel
+    /// How often the open connection is checked.
+    static let livenessInterval: Duration = .seconds(5)
+
+    private let configuration: PostgresStoreConfiguration
+    private let logger: Logger
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    /// Connections made so far (1 once listening; more after reconnections).
+    let connections = Atomic<Int>(0)
+
+    init(configuration: PostgresStoreConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Adds a callback run (without blocking) after each notification and
+    /// after each (re)connection.
+    func observe(_ handler: @escaping @Sendable () -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    private func fire() {
+        for handler in handlers.withLock({ $0 }) { handler() }
+    }
+
+    /// Starts listening in the background (returns at once).
+    func start() {
+        task.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.run() }
+        }
+    }
+
+    /// Stops listening and closes the connection.
+    func stop() async {
+        let running = task.withLock { $0 }
+        running?.cancel()
+        await running?.value
+    }
+
+    private struct ConnectionEnded: Error {}
+
+    private func run() async {
+        var backoff: Duration = .milliseconds(100)
+        var everConnected = false
+        while !Task.isCancelled {
+            var connected = false
+            do {
+                let connection = try await ConnectionPool.connect(
+                    configuration, id: 0, logger: logger, applicationName: "marketplace-usersd changes")
+                connected = true
+                do {
+                    try await connection.listen(on: Self.channel) { notifications in
+                        connections.add(1, ordering: .relaxed)
+                        if everConnected {
+                            logger.notice("change-feed listener reconnected")
+                        }
+                        everConnected = true
+                        // Commits made before LISTEN took effect were not notified.
+                        fire()
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await _ in notifications { self.fire() }
+                                throw ConnectionEnded()
+                            }
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: Self.livenessInterval)
+                                    _ = try await PostgresStore.rows(connection, "SELECT 1", logger: self.logger)
+                                }
+                            }
+                            _ = try await group.next()
+                            group.cancelAll()
+                        }
+                    }
+                } catch {
+                    if !Task.isCancelled {
+                        logger.warning("change-feed listener lost its connection: \(PostgresErrors.describe(error))")
+                    }
+                }
+                try? await connection.close()
+            } catch {
+                if !Task.isCancelled, backoff >= .seconds(2) || !everConnected {
+                    logger.debug("change-feed listener cannot connect: \(PostgresErrors.describe(error))")
+                }
+            }
+            if Task.isCancelled { break }
+            backoff = connected ? .milliseconds(100) : min(backoff * 2, .seconds(2))
+            try? await Task.sleep(for: backoff)
+        }
+    }
+}
