@@ -54,42 +54,101 @@ private func isZombie(_ pid: Int32) -> Bool {
     return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
 }
 
-/// Runs a program to completion on a thread of its own (never blocking Swift's
-/// cooperative pool) and returns its exit status and output.
+/// Runs a program to completion and returns its exit status (or the signal
+/// that ended it) and output. Started with posix_spawn, not Foundation's
+/// `Process`: swift-corelibs-foundation's `Process.run()` crashes now and then
+/// on Linux (a bad `memmove` in it: an over-read of a `/proc/self/fd` entry,
+/// swiftlang/swift-corelibs-foundation#5472), which took down a whole test
+/// run. Its input is a file holding `stdin` (so no pipe end can be inherited
+/// by another child and keep its end of input from coming); its output and
+/// errors go to files, read once it has exited.
 public func runProcess(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
     currentDirectory: String? = nil, stdin: String? = nil
 ) async throws -> ProcessResult {
-    try await withCheckedThrowingContinuation { continuation in
+    let directory = try TemporaryDirectory(prefix: "proc")
+    defer { directory.remove() }
+    let inPath = directory.appending("in"), outPath = directory.appending("out"), errPath = directory.appending("err")
+    guard FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8)) else {
+        throw SpawnError(description: "cannot write the input of \(executable) to \(inPath)")
+    }
+    let variables = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }
+    let pid = try spawn(
+        [executable] + arguments, stdin: inPath, stdout: outPath, stderr: errPath, environment: variables,
+        currentDirectory: currentDirectory)
+    let status = await waitForChild(pid)
+    return ProcessResult(
+        status: status,
+        stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// Starts `argv` (an absolute path first) with posix_spawn: fds 0, 1 and 2
+/// opened on the given files, the rest of the test process's descriptors
+/// inherited as posix_spawn does (so only for programs that end on their own),
+/// signals unblocked and at their defaults.
+private func spawn(
+    _ argv: [String], stdin: String, stdout: String, stderr: String, environment: [String: String]?,
+    currentDirectory: String?
+) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let currentDirectory {
+        guard let addChdir = addChdirAction else {
+            throw SpawnError(description: "cannot start \(argv[0]) in \(currentDirectory): no posix_spawn_file_actions_addchdir_np")
+        }
+        let added = addChdir(&actions, currentDirectory)
+        guard added == 0 else {
+            throw SpawnError(description: "cannot start \(argv[0]) in \(currentDirectory): \(String(cString: strerror(added)))")
+        }
+    }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t(), allSignals = sigset_t()
+    sigemptyset(&noSignals)
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let cArguments = argv.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    let cEnvironment = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+    defer { cEnvironment?.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = launchLock.withLock { _ in
+        if let cEnvironment {
+            return posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
+        }
+        return posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+    }
+    guard spawned == 0 else {
+        throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(spawned)))")
+    }
+    return pid
+}
+
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's
+/// Glibc module does not show.
+private let addChdirAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+    return unsafeBitCast(
+        symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+}()
+
+/// Waits (on a thread of its own) for a child of ``spawn(_:stdin:stdout:stderr:environment:currentDirectory:)``;
+/// as Foundation's `terminationStatus`: its exit code, or the number of the signal that ended it.
+private func waitForChild(_ pid: pid_t) async -> Int32 {
+    await withCheckedContinuation { continuation in
         Thread {
-            continuation.resume(with: Result {
-                let directory = try TemporaryDirectory(prefix: "proc")
-                defer { directory.remove() }
-                let outPath = directory.appending("out"), errPath = directory.appending("err")
-                _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-                _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                if let environment {
-                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                }
-                if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-                process.standardOutput = FileHandle(forWritingAtPath: outPath)
-                process.standardError = FileHandle(forWritingAtPath: errPath)
-                let input = Pipe()
-                process.standardInput = input
-                try launchSerialized(process)
-                // A child may exit without reading its input: the throwing
-                // write reports EPIPE instead of trapping like write(_:) does.
-                if let stdin, !stdin.isEmpty { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
-                try? input.fileHandleForWriting.close()
-                let status = waitForExit(process)
-                return ProcessResult(
-                    status: status,
-                    stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                    stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-            })
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let signal = status & 0x7f
+            continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : signal)
         }.start()
     }
 }
