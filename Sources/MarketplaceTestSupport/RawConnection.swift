@@ -41,7 +41,11 @@ public final class RawConnection: Sendable {
             }
         }
         guard result == 0 else {
-            close(fd)
+            // No close(fd) here: every stored property is set, so the throw
+            // runs deinit, which closes it. Closing it here too closed the
+            // descriptor twice: by then the server under test could have got
+            // that number for a connection it accepted (NIO then failed
+            // epoll_ctl with EBADF and crashed the test process).
             throw Failure(description: "connect(\(path)) failed: errno \(errno)")
         }
     }
