@@ -84,19 +84,30 @@ public func runProcess(
 }
 
 /// Starts `argv` (an absolute path first) with posix_spawn: fds 0, 1 and 2
-/// opened on the given files, the rest of the test process's descriptors
-/// inherited as posix_spawn does (so only for programs that end on their own),
-/// signals unblocked and at their defaults.
-private func spawn(
-    _ argv: [String], stdin: String, stdout: String, stderr: String, environment: [String: String]?,
-    currentDirectory: String?
+/// opened on the given files (errors to the output file when `stderr` is nil),
+/// every other descriptor of the test process closed, signals unblocked and at
+/// their defaults.
+func spawn(
+    _ argv: [String], stdin: String, stdout: String, stderr: String?, environment: [String: String]?,
+    currentDirectory: String?, append: Bool = false
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o644)
+    if let stderr {
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o644)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
+    // Nothing else of the test process: a child holding another child's pipe
+    // or exit-notification socket, or a file being written (exec of it then
+    // fails with ETXTBSY), hangs or breaks other tests.
+    guard let addClosefrom = addClosefromAction, addClosefrom(&actions, 3) == 0 else {
+        throw SpawnError(description: "cannot start \(argv[0]): no posix_spawn_file_actions_addclosefrom_np")
+    }
     if let currentDirectory {
         guard let addChdir = addChdirAction else {
             throw SpawnError(description: "cannot start \(argv[0]) in \(currentDirectory): no posix_spawn_file_actions_addchdir_np")
@@ -138,6 +149,13 @@ private let addChdirAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_fi
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
     return unsafeBitCast(
         symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+}()
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's
+/// Glibc module does not show.
+private let addClosefromAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
 }()
 
 /// Waits (on a thread of its own) for a child of ``spawn(_:stdin:stdout:stderr:environment:currentDirectory:)``;

@@ -5,13 +5,11 @@ import Testing
 
 /// The real `marketplace-usersd` binary, run as a child process: started,
 /// signalled (SIGKILL, SIGTERM), waited for, restarted on the same data.
-final class DaemonProcess: @unchecked Sendable {
-    // @unchecked: `process` is set once in init; Process itself is thread-safe
-    // for the calls made here (pid, termination status after exit).
+final class DaemonProcess: Sendable {
     let socketPath: String
     let dataDirectory: String
     let logPath: String
-    private let process: Process
+    private let process: ChildProcess
 
     static var executable: String { builtProductsDirectory + "/marketplace-usersd" }
 
@@ -31,27 +29,18 @@ final class DaemonProcess: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher.first ?? Self.executable)
-        process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [Self.executable])
+        let arguments = [launcher.first ?? Self.executable] + launcher.dropFirst()
+            + (launcher.isEmpty ? [] : [Self.executable])
             + ["--socket", socketPath, "--data-dir", dataDirectory] + Self.fastHashing + arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try launchSerialized(process)
+        // Started with posix_spawn (ChildProcess), not Foundation's Process,
+        // whose run() crashed the test process now and then; a daemon a failed
+        // test left running is killed when this is released.
+        process = try ChildProcess(
+            arguments, log: logPath,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
-    /// A daemon a failed test left running is killed, never leaked.
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var isRunning: Bool { process.isRunning }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -71,7 +60,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        kill(process.pid, number)
     }
 
     /// Waits for the process to exit, at most `seconds`; its exit status, or nil
@@ -84,7 +73,7 @@ final class DaemonProcess: @unchecked Sendable {
             return !process.isRunning
         }) ?? false
         guard exited else {
-            kill(process.processIdentifier, SIGKILL)
+            kill(process.pid, SIGKILL)
             _ = try? await onThread { process.waitUntilExit() }
             return nil
         }
