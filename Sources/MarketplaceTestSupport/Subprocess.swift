@@ -208,11 +208,6 @@ public func spawnWithoutInheritedDescriptors(_ argv: [String], log: String, curr
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Closed before exec as well, not only by the wrapper once Python has
-    // started: in between, the wrapper held every descriptor of the test
-    // process, e.g. a binary another test was copying (whose exec then failed
-    // with ETXTBSY).
-    if let addClosefrom = addClosefromAction { _ = addClosefrom(&actions, 3) }
     // Nor the spawning thread's blocked signals (the test runner's threads
     // block SIGTERM and SIGINT, which a child would keep and so ignore a stop).
     var attributes = posix_spawnattr_t()
