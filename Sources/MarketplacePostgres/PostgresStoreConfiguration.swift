@@ -10,8 +10,10 @@ import MarketplaceDomain
 ///   `/run/postgresql/.s.PGSQL.5432` (libpq's form: a `host` parameter that
 ///   starts with `/` is the socket's directory; `port=N` picks `.s.PGSQL.N`).
 ///
-/// Query parameters other than `host`, `port` and `sslmode=disable|allow|prefer`
-/// are refused, so a setting the operator wrote is never silently ignored.
+/// Query parameters: `host`, `port`, `connect_timeout=N` (libpq's: seconds one
+/// connection attempt may take, 1-3600; default 5) and
+/// `sslmode=disable|allow|prefer`. Any other is refused, so a setting the
+/// operator wrote is never silently ignored.
 /// TLS is not supported yet: reach the database over a Unix socket or a
 /// private network.
 public struct PostgresStoreConfiguration: Sendable {
@@ -33,8 +35,11 @@ public struct PostgresStoreConfiguration: Sendable {
     /// Connections the store keeps open (1...``maxPoolSize``): at most this
     /// many transactions of this store run at once.
     public var poolSize: Int
-    /// How long opening one connection may take before the attempt fails `unavailable`.
-    public var connectTimeout: Duration = .seconds(5)
+    /// How long opening one connection may take before the attempt fails
+    /// `unavailable`: the URL's `connect_timeout`, else ``defaultConnectTimeout``.
+    public var connectTimeout: Duration = Self.defaultConnectTimeout
+    /// ``connectTimeout`` when the URL has no `connect_timeout`.
+    public static let defaultConnectTimeout: Duration = .seconds(5)
     /// How many times a write transaction is run before a serialization
     /// failure is reported as `unavailable` (busy; retry).
     public var maxWriteAttempts = 20
@@ -78,6 +83,13 @@ public struct PostgresStoreConfiguration: Sendable {
             case "port":
                 guard let port = Int(value), (1...65535).contains(port) else { throw invalid("port= must be 1...65535, not '\(value)'") }
                 queryPort = port
+            case "connect_timeout":
+                // libpq reads 1 as 2 and 0 as "wait for ever"; a daemon that
+                // waits for ever on a dead host answers nothing, so 0 is refused.
+                guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                    throw invalid("connect_timeout= must be 1...3600 seconds, not '\(value)'")
+                }
+                connectTimeout = .seconds(max(2, seconds))
             case "sslmode":
                 guard ["disable", "allow", "prefer"].contains(value) else {
                     throw invalid("sslmode=\(value) is not supported (TLS is not implemented: use a Unix socket or a private network)")

@@ -276,8 +276,13 @@ public struct PostgresTestDatabase: Sendable {
     public let cluster: PostgresCluster
     public let name: String
 
-    /// libpq's Unix-socket form, as `--database` takes it.
-    public var url: String { "postgres://postgres@/\(name)?host=\(cluster.directory)" }
+    /// libpq's Unix-socket form, as `--database` takes it. Hundreds of tests
+    /// open connections at once on a loaded 2-core machine: one may wait for
+    /// the server longer than the default 5 s (a daemon or `migrate-to` under
+    /// test failed so), hence `connect_timeout`.
+    public var url: String {
+        "postgres://postgres@/\(name)?host=\(cluster.directory)&connect_timeout=\(Int(TestStorage.connectTimeout.components.seconds))"
+    }
 
     /// Runs `sql` on this database with `psql`; its output (see ``PostgresCluster/psql(_:database:)``).
     @discardableResult

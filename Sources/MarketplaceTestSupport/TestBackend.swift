@@ -70,11 +70,8 @@ public struct TestStorage: Sendable {
     /// Opens the store, as the server does.
     public func openStore() async throws -> any Store {
         if let database {
-            var configuration = try PostgresStoreConfiguration(url: database.url, poolSize: Self.poolSize)
-            // Hundreds of tests open stores at once on a loaded 2-core machine:
-            // a connection may wait for the server longer than a daemon's 5 s.
-            configuration.connectTimeout = Self.connectTimeout
-            return try await PostgresStore.open(configuration)
+            // The URL carries connect_timeout (``connectTimeout``).
+            return try await PostgresStore.open(PostgresStoreConfiguration(url: database.url, poolSize: Self.poolSize))
         }
         return try SQLiteStore(dataDirectory: dataDirectory)
     }

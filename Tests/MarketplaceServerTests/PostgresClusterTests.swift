@@ -28,7 +28,7 @@ struct PostgresClusterTests {
         let a = try await cluster.createDatabase(prefix: "cl")
         let b = try await cluster.createDatabase(prefix: "cl")
         #expect(a.name != b.name)
-        #expect(a.url == "postgres://postgres@/\(a.name)?host=\(cluster.directory)")
+        #expect(a.url == "postgres://postgres@/\(a.name)?host=\(cluster.directory)&connect_timeout=60")
         try await a.psql("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
         #expect(try await a.psql("SELECT count(*) FROM t") == "1")
         #expect(try await b.psql("SELECT count(*) FROM pg_tables WHERE tablename = 't'") == "0", "databases are separate")
