@@ -5,36 +5,32 @@ import Testing
 
 /// A program left running while the test acts (an SMTP server, a sender
 /// with --follow); its exit is awaited on a thread of its own.
-final class BackgroundProcess: @unchecked Sendable {
-    let process = Process()
+final class BackgroundProcess: Sendable {
+    /// Started with posix_spawn (not Foundation's Process, whose run() crashed
+    /// the test process now and then); killed when released while running, so
+    /// a test that failed half-way leaves nothing running.
+    let process: ChildProcess
     let stderrPath: String
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logIn directory: String) throws {
         stderrPath = directory + "/" + UUID().uuidString + ".log"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle(forWritingAtPath: stderrPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        process.standardInput = FileHandle.nullDevice
-        try launchSerialized(process)
+        process = try ChildProcess(
+            [executable] + arguments, log: stderrPath,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
-    /// A test that failed half-way leaves nothing running.
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var log: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
+    func signal(_ number: Int32) { if process.isRunning { kill(process.pid, number) } }
 
     /// Waits for the exit; returns the status (or the signal number).
     func wait() async -> Int32 {
-        await withCheckedContinuation { continuation in
+        let process = self.process
+        return await withCheckedContinuation { continuation in
             Thread {
-                self.process.waitUntilExit()
-                continuation.resume(returning: self.process.terminationStatus)
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
             }.start()
         }
     }
