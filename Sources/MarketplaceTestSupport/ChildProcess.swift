@@ -44,12 +44,21 @@ public final class ChildProcess: Sendable {
         return signal == 0 ? (status >> 8) & 0xff : signal
     }
 
+    /// The wait status recorded for a child reaped elsewhere: exit code 255.
+    static let unknownStatus: Int32 = 255 << 8
+
     private func poll() -> Int32? {
         reaped.withLock { reaped in
             if let reaped { return reaped }
             var status: Int32 = 0
             var result: pid_t
             repeat { result = waitpid(pid, &status, WNOHANG) } while result < 0 && errno == EINTR
+            if result < 0 && errno == ECHILD {
+                // Reaped by someone else (never by this class twice: the status
+                // is kept): it has exited, with a status nobody can know now.
+                reaped = Self.unknownStatus
+                return Self.unknownStatus
+            }
             guard result == pid else { return nil }
             reaped = status
             return status

@@ -163,17 +163,9 @@ public final class PostgresCluster: Sendable {
         let fm = FileManager.default
         let candidates = ["/usr/bin/pg_config", "/usr/local/bin/pg_config"].filter { fm.isExecutableFile(atPath: $0) }
         for pgConfig in candidates {
-            let out = Pipe()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: pgConfig)
-            process.arguments = ["--bindir"]
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try launchSerialized(process)
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let bin = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if process.terminationStatus == 0, fm.isExecutableFile(atPath: bin + "/initdb") { return bin }
+            let probe = try runToCompletion([pgConfig, "--bindir"])
+            let bin = probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if probe.status == 0, fm.isExecutableFile(atPath: bin + "/initdb") { return bin }
         }
         let versions = ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .compactMap(Int.init).sorted(by: >)

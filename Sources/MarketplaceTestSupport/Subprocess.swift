@@ -8,51 +8,8 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
-/// Starts `process`, one start at a time in the whole test process:
-/// swift-corelibs-foundation's `Process.run()` crashed (a bad `memmove`
-/// inside it) when many tests started programs at once on several threads.
-public func launchSerialized(_ process: Process) throws {
-    try launchLock.withLock { _ in try process.run() }
-}
-
+/// One posix_spawn at a time in the whole test process.
 private let launchLock = Mutex(())
-
-/// Waits for `process` to end and returns its exit status (or the signal
-/// that ended it). swift-corelibs-foundation learns of a child's exit when a
-/// descriptor the child holds is closed; a program spawned at that moment by
-/// other code (not through ``launchSerialized(_:)``) may inherit it and keep
-/// it open, and then the child stays a zombie and `waitUntilExit()` never
-/// returns. That was the PostgreSQL test cluster's posix_spawn, which now
-/// closes every inherited descriptor (the fix at its source); this poll, which
-/// reaps a child that stayed a zombie for a second, guards against any other
-/// spawner doing the same.
-public func waitForExit(_ process: Process) -> Int32 {
-    let pid = process.processIdentifier
-    var zombieSince: ContinuousClock.Instant?
-    while process.isRunning {
-        if isZombie(pid) {
-            let since = zombieSince ?? .now
-            zombieSince = since
-            if ContinuousClock.now - since > .seconds(1) {
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid {
-                    let signal = status & 0x7f
-                    return signal == 0 ? (status >> 8) & 0xff : signal
-                }
-            }
-        }
-        usleep(10_000)
-    }
-    return process.terminationStatus
-}
-
-/// Whether `pid` has exited and waits to be reaped.
-private func isZombie(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return false }
-    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
-}
 
 /// Runs a program to completion and returns its exit status (or the signal
 /// that ended it) and output. Started with posix_spawn, not Foundation's
@@ -79,6 +36,23 @@ public func runProcess(
     let status = await waitForChild(pid)
     return ProcessResult(
         status: status,
+        stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// ``runProcess(_:_:environment:currentDirectory:stdin:)`` for synchronous
+/// code (one-off probes): blocks the calling thread until `argv` (an absolute
+/// path first) ends; its input is empty.
+public func runToCompletion(_ argv: [String]) throws -> ProcessResult {
+    let directory = try TemporaryDirectory(prefix: "proc")
+    defer { directory.remove() }
+    let outPath = directory.appending("out"), errPath = directory.appending("err")
+    let pid = try spawn(argv, stdin: "/dev/null", stdout: outPath, stderr: errPath, environment: nil, currentDirectory: nil)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let signal = status & 0x7f
+    return ProcessResult(
+        status: signal == 0 ? (status >> 8) & 0xff : signal,
         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
 }

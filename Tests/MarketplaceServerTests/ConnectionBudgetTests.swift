@@ -108,20 +108,24 @@ struct ConnectionBudgetTests {
             arguments: ["--socket-mode", "0666"])
         try #require(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
 
-        // uid 65534 opens 1,100 connections and holds them.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", hog, socket, "1100"]
-        let out = Pipe()
-        process.standardOutput = out
-        let input = Pipe()
-        process.standardInput = input
-        try launchSerialized(process)
+        // uid 65534 opens 1,100 connections and holds them until killed.
+        let hogLog = directory.appending("hog.log")
+        let process = try ChildProcess(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", hog, socket, "1100"],
+            log: hogLog)
         defer {
-            try? input.fileHandleForWriting.close()
+            kill(process.pid, SIGKILL)
             process.waitUntilExit()
         }
-        let ready = try await onThread { String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        let ready = try await onThread { () -> String in
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline {
+                let said = (try? String(contentsOfFile: hogLog, encoding: .utf8)) ?? ""
+                if said.contains("\n") || !process.isRunning { return said }
+                usleep(20_000)
+            }
+            return "(nothing after 120 s)"
+        }
         #expect(ready.hasPrefix("open"), "hog said \(ready)")
         print("per-uid share: hog \(ready.trimmingCharacters(in: .whitespacesAndNewlines))")
         // The hog's connects have all been queued (a blocking connect waits
@@ -150,7 +154,8 @@ struct ConnectionBudgetTests {
             "/usr/bin/setpriv",
             ["--reuid=65533", "--regid=65533", "--clear-groups", "/usr/bin/python3", caller, socket])
         #expect(other.stdout.contains("marketplace.health.v1.Health/Check 0"), "uid 65533: \(other.stdout) \(other.stderr)")
-        try? input.fileHandleForWriting.close()
+        kill(process.pid, SIGKILL)
+        process.waitUntilExit()
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
     }
@@ -241,10 +246,10 @@ struct ConnectionBudgetTests {
         return nanoseconds / 1e9
     }
 
-    /// Opens N connections to the socket and holds them until stdin closes;
+    /// Opens N connections to the socket and holds them until killed;
     /// prints "open K" (K = connections the kernel accepted) once done.
     static let hogScript = #"""
-    import resource, socket, sys
+    import resource, signal, socket, sys
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     held = []
@@ -256,6 +261,6 @@ struct ConnectionBudgetTests {
         except OSError:
             s.close()
     print("open %d" % len(held), flush=True)
-    sys.stdin.read()
+    signal.pause()
     """#
 }
