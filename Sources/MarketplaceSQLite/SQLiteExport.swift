@@ -23,7 +23,7 @@ public final class SQLiteExport: @unchecked Sendable {
     public let sequences: [String: Int64]
 
     private let queue: DatabaseQueue
-    private let lock: ServingLock
+    private let lock: LockFile
     private var keyColumns: [String: [String]] = [:]
     private var closed = false
 
@@ -41,7 +41,7 @@ public final class SQLiteExport: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DomainError(.notFound, "no database at \(path): is --data-dir the service's data directory?")
         }
-        lock = try ServingLock(databasePath: path, mode: .exclusive)
+        lock = try ServingLock.take(databasePath: path, mode: .exclusive)
         do {
             var configuration = Configuration()
             configuration.readonly = true

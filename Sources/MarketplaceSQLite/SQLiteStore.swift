@@ -17,7 +17,7 @@ public final class SQLiteStore: Store {
     /// Runs the ``read(_:)`` bodies.
     private let readers: SQLiteReaders
     /// Held shared while the store is open: `migrate-to` refuses to run beside it.
-    private let servingLock: ServingLock
+    private let servingLock: LockFile
 
     /// Opens (creating if needed) `<dataDirectory>/users.sqlite`. The
     /// directory is created 0700, or tightened to 0700 if it exists and is
@@ -45,9 +45,9 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         // One process at a time opens and migrates the file (see StartupLock).
-        let startupLock = try StartupLock(databasePath: path, timeout: busyTimeout)
+        let startupLock = try StartupLock.take(databasePath: path, timeout: busyTimeout)
         defer { startupLock.release() }
-        servingLock = try ServingLock(databasePath: path, mode: .shared)
+        servingLock = try ServingLock.take(databasePath: path, mode: .shared)
         // The database and its -wal and -shm are 0600 whatever the umask
         // (SQLite gives -wal and -shm the mode of the database file).
         try DataDirectory.secureFile(path, create: true)

@@ -63,7 +63,7 @@ public func runToCompletion(_ argv: [String]) throws -> ProcessResult {
 /// their defaults.
 func spawn(
     _ argv: [String], stdin: String, stdout: String, stderr: String?, environment: [String: String]?,
-    currentDirectory: String?, append: Bool = false
+    currentDirectory: String?, append: Bool = false, closeInherited: Bool = true
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -79,8 +79,10 @@ func spawn(
     // Nothing else of the test process: a child holding another child's pipe
     // or exit-notification socket, or a file being written (exec of it then
     // fails with ETXTBSY), hangs or breaks other tests.
-    guard let addClosefrom = addClosefromAction, addClosefrom(&actions, 3) == 0 else {
-        throw SpawnError(description: "cannot start \(argv[0]): no posix_spawn_file_actions_addclosefrom_np")
+    if closeInherited {
+        guard let addClosefrom = addClosefromAction, addClosefrom(&actions, 3) == 0 else {
+            throw SpawnError(description: "cannot start \(argv[0]): no posix_spawn_file_actions_addclosefrom_np")
+        }
     }
     if let currentDirectory {
         guard let addChdir = addChdirAction else {
@@ -176,31 +178,10 @@ public func spawnWithoutInheritedDescriptors(_ argv: [String], log: String, curr
     let closeAndExec =
         "import os, sys; os.closerange(3, max(65536, os.sysconf('SC_OPEN_MAX'))); os.chdir(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])"
     let full = ["/usr/bin/python3", "-c", closeAndExec, currentDirectory] + argv
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Nor the spawning thread's blocked signals (the test runner's threads
-    // block SIGTERM and SIGINT, which a child would keep and so ignore a stop).
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t(), allSignals = sigset_t()
-    sigemptyset(&noSignals)
-    sigfillset(&allSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let cArguments = full.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = launchLock.withLock { _ in posix_spawn(&pid, full[0], &actions, &attributes, cArguments, environ) }
-    guard spawned == 0 else {
-        throw SpawnError(description: "cannot start \(argv.first ?? "?"): posix_spawn error \(spawned)")
-    }
-    return pid
+    // The wrapper closes the descriptors itself (as it always has).
+    return try spawn(
+        full, stdin: "/dev/null", stdout: log, stderr: nil, environment: nil, currentDirectory: nil, append: true,
+        closeInherited: false)
 }
 
 /// Waits (on a thread of its own) for a child started by
