@@ -5,32 +5,36 @@ import Testing
 
 /// A program left running while the test acts (an SMTP server, a sender
 /// with --follow); its exit is awaited on a thread of its own.
-final class BackgroundProcess: Sendable {
-    /// Started with posix_spawn (not Foundation's Process, whose run() crashed
-    /// the test process now and then); killed when released while running, so
-    /// a test that failed half-way leaves nothing running.
-    let process: ChildProcess
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
     let stderrPath: String
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logIn directory: String) throws {
         stderrPath = directory + "/" + UUID().uuidString + ".log"
-        process = try ChildProcess(
-            [executable] + arguments, log: stderrPath,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle(forWritingAtPath: stderrPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle.nullDevice
+        try launchSerialized(process)
     }
 
-    var pid: Int32 { process.pid }
+    /// A test that failed half-way leaves nothing running.
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    var pid: Int32 { process.processIdentifier }
     var log: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ number: Int32) { if process.isRunning { kill(process.pid, number) } }
+    func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
 
     /// Waits for the exit; returns the status (or the signal number).
     func wait() async -> Int32 {
-        let process = self.process
-        return await withCheckedContinuation { continuation in
+        await withCheckedContinuation { continuation in
             Thread {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
             }.start()
         }
     }
