@@ -8,7 +8,17 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
-/// One posix_spawn at a time in the whole test process.
+/// Starts `process`, one start at a time in the whole test process (and
+/// never beside a posix_spawn of ``runProcess(_:_:environment:currentDirectory:stdin:)``):
+/// swift-corelibs-foundation's `Process.run()` crashed (a bad `memmove`
+/// inside it) when many tests started programs at once on several threads.
+/// Only the mail tests' background programs still start so: moving them to
+/// ``ChildProcess`` made full runs hang (twice, cause not yet found).
+public func launchSerialized(_ process: Process) throws {
+    try launchLock.withLock { _ in try process.run() }
+}
+
+/// One process start at a time in the whole test process.
 private let launchLock = Mutex(())
 
 /// Runs a program to completion and returns its exit status (or the signal
