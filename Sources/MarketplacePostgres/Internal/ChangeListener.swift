@@ -27,6 +27,10 @@ final class ChangeListener: Sendable {
     private let logger: Logger
     private let handlers = Mutex<[@Sendable () -> Void]>([])
     private let task = Mutex<Task<Void, Never>?>(nil)
+    /// The open connection, and whether ``stop()`` was called.
+    private let current = Mutex<(connection: PostgresConnection?, stopped: Bool)>((nil, false))
+    /// How long ``stop()`` waits for the listener to end.
+    static let stopTimeout: Duration = .seconds(5)
     /// Connections made so far (1 once listening; more after reconnections).
     let connections = Atomic<Int>(0)
 
@@ -53,11 +57,33 @@ final class ChangeListener: Sendable {
         }
     }
 
-    /// Stops listening and closes the connection.
+    /// Stops listening and closes the connection. Never holds up a shutdown
+    /// for more than ``stopTimeout``: the connection is closed under the
+    /// listener (which fails whatever it waits for in postgres-nio), and a
+    /// listener that still has not ended by then is left behind, logged.
     func stop() async {
-        let running = task.withLock { $0 }
-        running?.cancel()
-        await running?.value
+        guard let running = task.withLock({ $0 }) else { return }
+        running.cancel()
+        let connection = current.withLock { current in
+            current.stopped = true
+            defer { current.connection = nil }
+            return current.connection
+        }
+        if let connection { ConnectionPool.closeInBackground(connection) }
+        let ended = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(continuation)
+            Task {
+                await running.value
+                once.resume(true)
+            }
+            Task {
+                try? await Task.sleep(for: Self.stopTimeout)
+                once.resume(false)
+            }
+        }
+        if !ended {
+            logger.warning("change-feed listener did not end within \(Self.stopTimeout) of the store closing; closed without it")
+        }
     }
 
     private struct ConnectionEnded: Error {}
@@ -71,6 +97,15 @@ final class ChangeListener: Sendable {
                 let connection = try await ConnectionPool.connect(
                     configuration, id: 0, logger: logger, applicationName: "marketplace-usersd changes")
                 connected = true
+                let keep = current.withLock { current in
+                    guard !current.stopped else { return false }
+                    current.connection = connection
+                    return true
+                }
+                guard keep else {
+                    try? await connection.close()
+                    break
+                }
                 do {
                     try await connection.listen(on: Self.channel) { notifications in
                         connections.add(1, ordering: .relaxed)
@@ -100,6 +135,7 @@ final class ChangeListener: Sendable {
                         logger.warning("change-feed listener lost its connection: \(PostgresErrors.describe(error))")
                     }
                 }
+                current.withLock { if $0.connection === connection { $0.connection = nil } }
                 try? await connection.close()
             } catch {
                 if !Task.isCancelled, backoff >= .seconds(2) || !everConnected {

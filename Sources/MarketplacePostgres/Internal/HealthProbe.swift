@@ -99,19 +99,3 @@ final class HealthProbe: Sendable {
         try? await connection?.close()
     }
 }
-
-/// Resumes a continuation with the first value given, ignoring the others.
-private final class ResumeOnce: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
-
-    init(_ continuation: CheckedContinuation<Bool, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ value: Bool) {
-        continuation.withLock { slot -> CheckedContinuation<Bool, Never>? in
-            defer { slot = nil }
-            return slot
-        }?.resume(returning: value)
-    }
-}
