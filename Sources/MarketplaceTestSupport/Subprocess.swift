@@ -217,3 +217,30 @@ public func runWithoutInheritedDescriptors(_ argv: [String], log: String, curren
 public struct SpawnError: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// Copies the program at `source` to `destination` (mode 0755) through
+/// descriptors opened close-on-exec: a program another test spawns meanwhile
+/// cannot inherit the copy open for writing, which would make exec of the copy
+/// fail with ETXTBSY ("text file busy"), as FileManager's copy did now and then.
+public func copyExecutable(from source: String, to destination: String) throws {
+    let input = open(source, O_RDONLY | O_CLOEXEC)
+    guard input >= 0 else { throw SpawnError(description: "cannot read \(source): \(String(cString: strerror(errno)))") }
+    defer { close(input) }
+    let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard output >= 0 else { throw SpawnError(description: "cannot create \(destination): \(String(cString: strerror(errno)))") }
+    defer { close(output) }
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count >= 0 else { throw SpawnError(description: "cannot read \(source): \(String(cString: strerror(errno)))") }
+        if count == 0 { return }
+        var written = 0
+        while written < count {
+            let step = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
+            if step < 0 && errno == EINTR { continue }
+            guard step > 0 else { throw SpawnError(description: "cannot write \(destination): \(String(cString: strerror(errno)))") }
+            written += step
+        }
+    }
+}

@@ -65,7 +65,7 @@ struct CLIOperatorTests {
             defer { directory.remove() }
             chmod(directory.path, 0o755)
             let binary = directory.appending("marketplace-users")
-            try FileManager.default.copyItem(atPath: CLI.path, toPath: binary)
+            try copyExecutable(from: CLI.path, to: binary)
             chmod((server.configuration.rpc.socketPath as NSString).deletingLastPathComponent, 0o700)
             let run = try await runProcess(
                 "/usr/bin/setpriv",
