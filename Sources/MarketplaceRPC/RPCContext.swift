@@ -19,6 +19,9 @@ public struct RPCContext: Sendable {
         get { taggedLogger ?? Self.tagged(baseLogger, service: service, method: method, streamID: streamID) }
         set { taggedLogger = newValue }
     }
+    /// The level of `logger`, read without tagging it: check it before
+    /// building a log line that most calls never write.
+    public var logLevel: Logger.Level { (taggedLogger ?? baseLogger).logLevel }
     /// The connection's logger, tagged on first use of `logger`: setting
     /// metadata re-renders it (StreamLogHandler), which cost more than the
     /// rest of a Health/Check call, and most calls never log.

@@ -16,6 +16,16 @@ public struct RPCRouter: Sendable {
         public let method: String
         /// Its deserializer, handler and serializer.
         public let handler: any RPCMethodHandler
+        /// `service/method`, made once at registration (the per-call log line
+        /// and metrics label use it without building a string per call).
+        public let fullName: String
+
+        init(service: String, method: String, handler: any RPCMethodHandler) {
+            self.service = service
+            self.method = method
+            self.handler = handler
+            self.fullName = "\(service)/\(method)"
+        }
     }
 
     private var services: [String: [String: Method]] = [:]

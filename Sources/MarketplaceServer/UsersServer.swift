@@ -88,9 +88,9 @@ public final class UsersServer: Sendable {
             store: store, clock: configuration.clock, secrets: secrets, configuration: directoryConfiguration,
             logger: logger)
 
-        var router = RPCRouter(interceptor: IdentityRecordingInterceptor(AuthorizationInterceptor(
+        var router = RPCRouter(interceptor: AuthorizationInterceptor(
             directory: directory, policy: .standard, operators: configuration.operators,
-            services: configuration.services)))
+            services: configuration.services))
         HealthServiceImpl(version: ServiceVersion.current, storage: store as? any StoreHealth).register(with: &router)
         AccountsServiceImpl(directory: directory).register(with: &router)
         GroupsServiceImpl(directory: directory).register(with: &router)

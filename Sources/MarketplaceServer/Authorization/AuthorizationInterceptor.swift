@@ -58,7 +58,7 @@ struct AuthorizationInterceptor: RPCInterceptor {
         }
     }
 
-    private func identify(_ context: RPCContext) async throws -> Caller {
+    private nonisolated(nonsending) func identify(_ context: RPCContext) async throws -> Caller {
         if let header = context.metadata["authorization"] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {

@@ -23,33 +23,36 @@ import Synchronization
 public struct CallObserver: Sendable {
     public init() {}
 
-    /// The caller the router's interceptor decided on, for the call running in
-    /// this task (see ``IdentityRecordingInterceptor``).
-    @TaskLocal static var identity: IdentityBox?
-
-    /// Runs `body` (the call) and observes its outcome; `requestBytes` is the
-    /// size of the call's frame body.
-    func observe(
-        _ context: RPCContext, requestBytes: Int, _ body: () async -> Result<[UInt8], RPCError>
+    /// Runs `body` (the call, which notes its caller in the box it is given)
+    /// and observes its outcome; `method` is the
+    /// routed method's `service/method` (made once, at registration) and
+    /// `requestBytes` the size of the call's frame body.
+    ///
+    /// Cheap when the line is not written (level above info, the daemon's
+    /// default `warning`): no logger tagging, no string built per call.
+    nonisolated(nonsending) func observe(
+        _ context: RPCContext, method: String, requestBytes: Int,
+        _ body: nonisolated(nonsending) (IdentityBox) async -> Result<[UInt8], RPCError>
     ) async -> Result<[UInt8], RPCError> {
-        CallMetrics.shared.inFlight.increment()
+        let metrics = CallMetrics.shared
+        metrics.inFlight.increment()
         let started = ContinuousClock.now
         let identity = IdentityBox()
-        let result = await Self.$identity.withValue(identity) { await body() }
+        let result = await body(identity)
         let elapsed = ContinuousClock.now - started
-        CallMetrics.shared.inFlight.decrement()
-        let method = "\(context.service)/\(context.method)"
+        metrics.inFlight.decrement()
         let code: StatusCode
+        switch result {
+        case .success: code = .ok
+        case .failure(let error): code = error.code
+        }
+        metrics.record(method: method, code: code, elapsed: elapsed)
+        guard context.logLevel <= .info else { return result }
         let responseBytes: Int
         switch result {
-        case .success(let bytes):
-            code = .ok
-            responseBytes = bytes.count
-        case .failure(let error):
-            code = error.code
-            responseBytes = error.message.utf8.count
+        case .success(let bytes): responseBytes = bytes.count
+        case .failure(let error): responseBytes = error.message.utf8.count
         }
-        CallMetrics.shared.record(method: method, code: code.name, elapsed: elapsed)
         context.logger.info("\(method) \(code.name)", metadata: [
             "caller": "\(Self.kind(of: identity.caller))",
             "peer.uid": "\(context.peer.uid)",
@@ -116,10 +119,17 @@ final class CallMetrics: Sendable {
     static let shared = CallMetrics()
 
     let inFlight = Meter(label: "marketplace_rpc_calls_in_flight")
-    private let counters = Mutex<[String: Counter]>([:])
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    /// By method: its latency timer and its counters by status code. One
+    /// lookup under one lock per call, no key built.
+    private let methods = Mutex<[String: MethodHandles]>([:])
 
     private let refusals = Mutex<[String: Counter]>([:])
+
+    private struct MethodHandles {
+        let timer: CoreMetrics.Timer
+        /// By `StatusCode.rawValue`; made on the first call that ends with the code.
+        var counters: [Counter?]
+    }
 
     func refused(code: String) {
         let counter = refusals.withLock { refusals in
@@ -131,46 +141,39 @@ final class CallMetrics: Sendable {
         counter.increment()
     }
 
-    func record(method: String, code: String, elapsed: Duration) {
-        let key = method + " " + code
-        let counter = counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: "marketplace_rpc_calls_total", dimensions: [("method", method), ("code", code)])
-            counters[key] = counter
-            return counter
+    func record(method: String, code: StatusCode, elapsed: Duration) {
+        // Codes are 0...16; another one (never sent by this server) gets no slot.
+        let index = (0..<64).contains(code.rawValue) ? Int(code.rawValue) : nil
+        let (counter, timer) = methods.withLock { methods -> (Counter, CoreMetrics.Timer) in
+            if let handles = methods[method], let index, index < handles.counters.count,
+               let counter = handles.counters[index] {
+                return (counter, handles.timer)
+            }
+            var handles = methods[method] ?? MethodHandles(
+                timer: CoreMetrics.Timer(label: "marketplace_rpc_call_duration_seconds", dimensions: [("method", method)]),
+                counters: [])
+            let counter = Counter(
+                label: "marketplace_rpc_calls_total", dimensions: [("method", method), ("code", code.name)])
+            if let index {
+                if handles.counters.count <= index {
+                    handles.counters += Array(repeating: nil, count: index + 1 - handles.counters.count)
+                }
+                handles.counters[index] = counter
+            }
+            methods[method] = handles
+            return (counter, handles.timer)
         }
         counter.increment()
-        let timer = timers.withLock { timers in
-            if let timer = timers[method] { return timer }
-            let timer = CoreMetrics.Timer(label: "marketplace_rpc_call_duration_seconds", dimensions: [("method", method)])
-            timers[method] = timer
-            return timer
-        }
         timer.recordNanoseconds(Int64(clamping: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000))
     }
 }
 
-/// The caller of one call, written by the interceptor's task, read once the call finished.
+/// The caller of one call as the router's interceptor left it (even when it
+/// refused the call), noted by the executor, read once the call finished.
 final class IdentityBox: Sendable {
     private let value = Mutex<Caller>(.anonymous)
     var caller: Caller {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
-    }
-}
-
-/// Wraps the router's interceptor to note who the caller is (`context.caller`
-/// as the wrapped interceptor left it, even when it refused the call) for the
-/// per-call log line. Reads `context.caller` only; changes nothing.
-public struct IdentityRecordingInterceptor: RPCInterceptor {
-    let wrapped: any RPCInterceptor
-
-    public init(_ wrapped: any RPCInterceptor) {
-        self.wrapped = wrapped
-    }
-
-    public func intercept(request: any ProtoMessage, context: inout RPCContext) async throws {
-        defer { CallObserver.identity?.caller = context.caller }
-        try await wrapped.intercept(request: request, context: &context)
     }
 }

@@ -218,20 +218,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// The body of a call's task: answers (observed: the per-call log line and
     /// metrics), then tells the connection it finished.
-    private static func run(
+    private nonisolated(nonsending) static func run(
         _ call: ServerRPCExecutor.Call, id: Int, executor: ServerRPCExecutor, observer: CallObserver, requestBytes: Int,
         loop: any EventLoop, bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
     ) async {
         let streamID = call.context.streamID
-        _ = await observer.observe(call.context, requestBytes: requestBytes) {
-            var answered = Result<[UInt8], RPCError>.failure(RPCError(.cancelled, "call cancelled"))
-            await executor.run(call, on: loop) { result in
-                answered = result
+        _ = await observer.observe(call.context, method: call.method.fullName, requestBytes: requestBytes) {
+            await executor.run(call, on: loop, identity: $0) {
+                // The deadline passed first: the call's task is cancelled.
+                onLoop(loop, bound) { handler, _ in handler.calls[id]?.cancel() }
+            } answer: { result in
                 onLoop(loop, bound) { handler, context in
                     if context.channel.isActive { handler.respond(streamID: streamID, result, context: context) }
                 }
             }
-            return answered
         }
         onLoop(loop, bound) { handler, context in handler.callFinished(id, context: context) }
     }

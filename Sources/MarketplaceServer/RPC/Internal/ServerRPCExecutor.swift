@@ -2,13 +2,14 @@ import Logging
 import MarketplaceProtos
 import MarketplaceRPC
 import NIOCore
+import Synchronization
 
 /// Runs one call: the one owner of the call order. Envelope and routing
 /// (`prepare`), then, in the call's task: decode the request, authorize it
 /// (the router's interceptor), handle it, encode the response, check its size
 /// against the frame limit, all within the call's deadline. Whatever happens,
 /// the outcome is one answer for the call's stream id, never a thrown error.
-struct ServerRPCExecutor: Sendable {
+final class ServerRPCExecutor: Sendable {
     let router: RPCRouter
     /// Converts errors other than `RPCError` (e.g. domain errors) to a status; nil
     /// means unexpected, answered as INTERNAL with the cause logged, not sent.
@@ -77,40 +78,50 @@ struct ServerRPCExecutor: Sendable {
         return "\(String(decoding: name.utf8.prefix(limit), as: UTF8.self))... (\(name.utf8.count) bytes)"
     }
 
-    /// Runs the call and gives its answer to `answer`, once.
+    /// Runs the call and gives its answer to `answer`, once; returns that answer.
     ///
-    /// With a deadline, the call and a timer run as the two children of a task
-    /// group (so both stay on the caller's task executor, the connection's
-    /// event loop): whichever finishes first answers and the other is
-    /// cancelled. The timer is the loop's (`LoopTimer`), removed when
-    /// cancelled, so it ends with its call and holds nothing after it. A handler that ignores cancellation is still answered
-    /// DEADLINE_EXCEEDED on time; `run` returns when it has stopped (its work
-    /// may complete: as in gRPC, a deadline does not undo a write).
-    func run(_ call: Call, on loop: any EventLoop, answer: (Result<[UInt8], RPCError>) -> Void) async {
+    /// With a deadline, one timer on the connection's event loop (NIO's timer
+    /// heap; no extra task, no task group): if it fires first it answers
+    /// DEADLINE_EXCEEDED at once and calls `cancel` (which cancels the call's
+    /// task), so a handler that ignores cancellation is still answered on time;
+    /// if the call ends first, its timer is cancelled, removed from the loop at
+    /// once, so nothing of the call is held until its deadline. `run` returns
+    /// when the handler has stopped (its work may complete: as in gRPC, a
+    /// deadline does not undo a write); its late result is dropped.
+    nonisolated(nonsending) func run(
+        _ call: Call, on loop: any EventLoop, identity: IdentityBox, cancel: @escaping @Sendable () -> Void,
+        answer: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
+    ) async -> Result<[UInt8], RPCError> {
         guard let deadline = call.context.deadline else {
-            answer(await outcome(call))
-            return
+            let result = await outcome(call, identity: identity)
+            answer(result)
+            return result
         }
-        await withTaskGroup(of: Result<[UInt8], RPCError>?.self) { group in
-            group.addTask { await outcome(call) }
-            group.addTask {
-                // Cancelled: the call ended first, or its connection closed.
-                guard await LoopTimer.sleep(until: deadline, on: loop) else { return nil }
-                return .failure(RPCError(.deadlineExceeded, "deadline exceeded before the call completed"))
-            }
-            while let next = await group.next() {
-                guard let result = next else { continue }
-                group.cancelAll()
-                answer(result)
-                return
+        let once = AnswerOnce(answer)
+        let timer = loop.scheduleTask(in: .nanoseconds(Self.nanoseconds(until: deadline))) {
+            if once.give(.failure(RPCError(.deadlineExceeded, "deadline exceeded before the call completed"))) {
+                cancel()
             }
         }
+        let result = await outcome(call, identity: identity)
+        timer.cancel()
+        _ = once.give(result)
+        return once.given ?? result
+    }
+
+    /// The time left until `deadline` for the loop's timer, 0 once it passed.
+    static func nanoseconds(until deadline: ContinuousClock.Instant) -> Int64 {
+        let (seconds, attoseconds) = ContinuousClock.now.duration(to: deadline).components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < 1_000_000_000 else { return 1_000_000_000 * 1_000_000_000 }  // ~31 years
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Decode, authorize, handle, encode, check the size; errors mapped to a status.
-    private func outcome(_ call: Call) async -> Result<[UInt8], RPCError> {
+    private nonisolated(nonsending) func outcome(_ call: Call, identity: IdentityBox) async -> Result<[UInt8], RPCError> {
         do {
-            let payload = try await execute(call.method.handler, payload: call.payload, context: call.context)
+            let payload = try await execute(
+                call.method.handler, payload: call.payload, context: call.context, identity: identity)
             let size = Envelope.responseBodySize(payloadCount: payload.count)
             guard size <= maxFrameBodySize else {
                 call.context.logger.warning(
@@ -132,8 +143,8 @@ struct ServerRPCExecutor: Sendable {
     }
 
     /// The steps of one method, in order.
-    private func execute<Handler: RPCMethodHandler>(
-        _ handler: Handler, payload: [UInt8], context: RPCContext
+    private nonisolated(nonsending) func execute<Handler: RPCMethodHandler>(
+        _ handler: Handler, payload: [UInt8], context: RPCContext, identity: IdentityBox
     ) async throws -> [UInt8] {
         var context = context
         let request: Handler.Request
@@ -143,7 +154,12 @@ struct ServerRPCExecutor: Sendable {
             throw RPCError(
                 .invalidArgument, "\(context.service)/\(context.method): request payload does not decode: \(error)")
         }
-        try await router.interceptor?.intercept(request: request, context: &context)
+        if let interceptor = router.interceptor {
+            // Who the interceptor decided the caller is, even when it refused
+            // the call (an inout is written back when it throws): for the log line.
+            defer { identity.caller = context.caller }
+            try await interceptor.intercept(request: request, context: &context)
+        }
         let response = try await handler.handle(request, context: context)
         return handler.serialize(response)
     }
@@ -154,4 +170,29 @@ struct ServerRPCExecutor: Sendable {
         guard error.message.utf8.count > limit else { return error }
         return RPCError(error.code, Self.shortened(error.message, limit: limit))
     }
+}
+
+/// The one answer of a call with a deadline: the first of the call's own
+/// result and its timer's DEADLINE_EXCEEDED; the other is dropped.
+private final class AnswerOnce: Sendable {
+    private let answer: @Sendable (Result<[UInt8], RPCError>) -> Void
+    private let state = Mutex<Result<[UInt8], RPCError>?>(nil)
+
+    init(_ answer: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void) {
+        self.answer = answer
+    }
+
+    /// Gives `result` as the answer unless one was given; true if this one was.
+    func give(_ result: Result<[UInt8], RPCError>) -> Bool {
+        let first = state.withLock { state in
+            if state != nil { return false }
+            state = result
+            return true
+        }
+        if first { answer(result) }
+        return first
+    }
+
+    /// The answer given, if any.
+    var given: Result<[UInt8], RPCError>? { state.withLock { $0 } }
 }
