@@ -4,6 +4,7 @@ import MarketplaceDomain
 import MarketplaceRPC
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The users service: opens its storage, registers every service, serves on
 /// the Unix socket until shut down.
@@ -19,6 +20,9 @@ public final class UsersServer: Sendable {
 
     /// Every `package.Service/Method` the server answers.
     public let registeredMethods: [String]
+
+    /// The one close of the store, awaited by whoever needs it closed.
+    private let storeClosing = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         rpc: RPCServer, configuration: UsersServerConfiguration, directory: UserDirectory, store: any Store, methods: [String]
@@ -128,7 +132,21 @@ public final class UsersServer: Sendable {
     /// the store if it holds resources (`ClosableStore`).
     public func shutdownGracefully() async {
         await rpc.shutdownGracefully()
-        await (store as? any ClosableStore)?.close()
+        await closeStore()
+    }
+
+    /// Closes the store once; every caller waits for that one close to end.
+    private func closeStore() async {
+        let closing = storeClosing.withLock { closing in
+            if let closing { return closing }
+            let store = self.store
+            let task = Task<Void, Never> {
+                if let closable = store as? any ClosableStore { await closable.close() }
+            }
+            closing = task
+            return task
+        }
+        await closing.value
     }
 
     /// Whether the server's event loops answer (for the systemd watchdog).
@@ -136,8 +154,11 @@ public final class UsersServer: Sendable {
         (try? await MultiThreadedEventLoopGroup.singleton.next().submit { true }.get()) ?? false
     }
 
-    /// Returns when the server has shut down.
+    /// Returns when the server has shut down and its store is closed: the
+    /// process may exit then (the daemon does) without cutting the store's
+    /// close short, whichever task called `shutdownGracefully()`.
     public func waitUntilClosed() async {
         await rpc.waitUntilClosed()
+        await closeStore()
     }
 }

@@ -18,25 +18,26 @@ struct PostgresOutageTests {
         var configuration = try PostgresStoreConfiguration(url: url, poolSize: 2)
         configuration.connectTimeout = .seconds(2)
         let store = try await PostgresStore.open(configuration)
-        let t = Date(millisecondsSince1970: 1_000)
-        try await store.write { w in try w.insert(Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t)) }
-        #expect(await store.isAvailable())
+        try await closing([store]) {
+            let t = Date(millisecondsSince1970: 1_000)
+            try await store.write { w in try w.insert(Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t)) }
+            #expect(await store.isAvailable())
 
-        try await cluster.stopServer()
-        for _ in 0..<3 {
-            await expectUnavailable { try await store.read { r in try r.account(id: "ACC-1") } }
-            await expectUnavailable {
-                try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
+            try await cluster.stopServer()
+            for _ in 0..<3 {
+                await expectUnavailable { try await store.read { r in try r.account(id: "ACC-1") } }
+                await expectUnavailable {
+                    try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
+                }
             }
-        }
-        #expect(await eventually { await !store.isAvailable() })
+            #expect(await eventually { await !store.isAvailable() })
 
-        try await cluster.startServer()
-        #expect(try await store.read { r in try r.account(id: "ACC-1")?.name } == "A")
-        try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
-        #expect(try await store.read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-1", "ACC-2"])
-        #expect(await eventually { await store.isAvailable() })
-        await store.close()
+            try await cluster.startServer()
+            #expect(try await store.read { r in try r.account(id: "ACC-1")?.name } == "A")
+            try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
+            #expect(try await store.read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-1", "ACC-2"])
+            #expect(await eventually { await store.isAvailable() })
+        }
         await cluster.destroy()
     }
 

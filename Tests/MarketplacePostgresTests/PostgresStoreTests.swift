@@ -18,20 +18,28 @@ struct PostgresStoreTests {
         let database = try await cluster.createDatabase()
         let url = database.url
         let configuration = try PostgresStoreConfiguration(url: url, poolSize: 2)
-        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-            for _ in 0..<3 { group.addTask { try await PostgresStore.open(configuration) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        // Every store that opened is closed, also when another failed to.
+        let opened = await withTaskGroup(of: Result<PostgresStore, any Error>.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    do { return .success(try await PostgresStore.open(configuration)) } catch { return .failure(error) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(stores.count == 3)
-        let applied = try await database.psql("SELECT identifier FROM marketplace_migrations ORDER BY identifier")
-        #expect(applied.split(separator: "\n").map(String.init) == PostgresStore.knownMigrations)
-        // Every store works on the one schema.
-        for (index, store) in stores.enumerated() {
-            let account = Account(id: "ACC-\(index)", name: "A\(index)", type: .client, status: .active, createdAt: Date(millisecondsSince1970: 1))
-            try await store.write { w in try w.insert(account) }
+        let stores = opened.compactMap { try? $0.get() }
+        try await closing(stores) {
+            for case .failure(let error) in opened { throw error }
+            #expect(stores.count == 3)
+            let applied = try await database.psql("SELECT identifier FROM marketplace_migrations ORDER BY identifier")
+            #expect(applied.split(separator: "\n").map(String.init) == PostgresStore.knownMigrations)
+            // Every store works on the one schema.
+            for (index, store) in stores.enumerated() {
+                let account = Account(id: "ACC-\(index)", name: "A\(index)", type: .client, status: .active, createdAt: Date(millisecondsSince1970: 1))
+                try await store.write { w in try w.insert(account) }
+            }
+            #expect(try await stores[0].read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-0", "ACC-1", "ACC-2"])
         }
-        #expect(try await stores[0].read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-0", "ACC-1", "ACC-2"])
-        for store in stores { await store.close() }
     }
 
     @Test("a database migrated by a newer version is refused, naming the unknown migration")
@@ -58,7 +66,7 @@ struct PostgresStoreTests {
         defer { directory.remove() }
         let configuration = try PostgresStoreConfiguration(url: "postgres://me:secret@/users?host=\(directory.path)")
         do {
-            _ = try await PostgresStore.open(configuration)
+            await (try await PostgresStore.open(configuration)).close()
             Issue.record("opened a database without a server")
         } catch let error as DomainError {
             #expect(error.kind == .unavailable, "\(error)")
@@ -155,8 +163,24 @@ struct PostgresStoreTests {
         defer { keys.remove() }
         let configuration = try PostgresStoreConfiguration(url: url, poolSize: 4)
         let first = try await PostgresStore.open(configuration)
-        let second = try await PostgresStore.open(configuration)
-        defer { Task { await first.close(); await second.close() } }
+        let second: PostgresStore
+        do {
+            second = try await PostgresStore.open(configuration)
+        } catch {
+            await first.close()
+            throw error
+        }
+        // Closed before the test returns, whether it passed or not: a store
+        // left open (or closed by a task the test does not wait for) keeps
+        // its threads running to the end of the test process.
+        try await closing([first, second]) {
+            try await acceptConcurrently(first: first, second: second, database: database, keys: keys)
+        }
+    }
+
+    private func acceptConcurrently(
+        first: PostgresStore, second: PostgresStore, database: PostgresTestDatabase, keys: TemporaryDirectory
+    ) async throws {
         let directories = try [first, second].map { store in
             UserDirectory(
                 store: store, clock: SystemWallClock(),
@@ -223,11 +247,19 @@ func withStore(poolSize: Int = 2, _ body: (PostgresStore) async throws -> Void) 
     let cluster = try await PostgresCluster.shared()
     let url = try await cluster.createDatabase().url
     let store = try await PostgresStore.open(try PostgresStoreConfiguration(url: url, poolSize: poolSize))
+    try await closing([store]) { try await body(store) }
+}
+
+/// Runs `body`, then closes `stores`, whether it threw or not (a store left
+/// open keeps its threads running to the end of the test process, where
+/// LeakSanitizer reports them).
+func closing<T>(_ stores: [PostgresStore], _ body: () async throws -> T) async throws -> T {
+    let result: Result<T, any Error>
     do {
-        try await body(store)
+        result = .success(try await body())
     } catch {
-        await store.close()
-        throw error
+        result = .failure(error)
     }
-    await store.close()
+    for store in stores { await store.close() }
+    return try result.get()
 }
