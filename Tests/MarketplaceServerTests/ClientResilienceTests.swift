@@ -6,31 +6,6 @@ import MarketplaceTestSupport
 import Synchronization
 import Testing
 
-/// A latch a test opens once: waiters resume when it is open.
-private final class Latch: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
-}
-
 private final class Counter: Sendable {
     private let value = Mutex(0)
     @discardableResult func next() -> Int { value.withLock { $0 += 1; return $0 } }

@@ -9,39 +9,24 @@ import Testing
 /// A handler that ignores cancellation: it waits at this gate until the test
 /// opens it, then notes whether its task had been cancelled meanwhile.
 private final class StubbornCalls: Sendable {
-    private let state = Mutex<(
-        isOpen: Bool, waiters: [CheckedContinuation<Void, Never>], started: Int, finished: Int, sawCancellation: Int
-    )>((false, [], 0, 0, 0))
+    private let latch = Latch()
+    private let counts = Mutex<(started: Int, finished: Int, sawCancellation: Int)>((0, 0, 0))
 
     func run() async {
-        state.withLock { $0.started += 1 }
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
+        counts.withLock { $0.started += 1 }
+        await latch.wait()
         let cancelled = Task.isCancelled
-        state.withLock {
+        counts.withLock {
             $0.finished += 1
             if cancelled { $0.sawCancellation += 1 }
         }
     }
 
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
+    func open() { latch.open() }
 
-    var started: Int { state.withLock { $0.started } }
-    var finished: Int { state.withLock { $0.finished } }
-    var sawCancellation: Int { state.withLock { $0.sawCancellation } }
+    var started: Int { counts.withLock { $0.started } }
+    var finished: Int { counts.withLock { $0.finished } }
+    var sawCancellation: Int { counts.withLock { $0.sawCancellation } }
 }
 
 private func deadlineRouter(_ stubborn: StubbornCalls) -> RPCRouter {

@@ -5,18 +5,6 @@ import Synchronization
 import MarketplaceTestSupport
 import Testing
 
-/// The outcome of one racer: OK, or the status it was refused with.
-private func outcome<T: Sendable>(_ body: @Sendable () async throws -> T) async -> StatusCode {
-    do {
-        _ = try await body()
-        return .ok
-    } catch let error as RPCError {
-        return error.code
-    } catch {
-        return .unknown
-    }
-}
-
 /// Runs `racers` at once (each started from one barrier) and returns their outcomes in order.
 private func race(_ racers: [@Sendable () async -> StatusCode]) async -> [StatusCode] {
     await withTaskGroup(of: (Int, StatusCode).self) { group in
@@ -64,7 +52,7 @@ struct DomainRaceTests {
             for round in 0..<10 {
                 let invited = try await f.invite(acme, "accept-\(round)@example.com", groups: [staff])
                 let link = invited.invitationLink
-                let codes = await race((0..<8).map { i in { await outcome { try await Fixture(client: clients[i % clients.count]).accept(link) } } })
+                let codes = await race((0..<8).map { i in { await statusCode { try await Fixture(client: clients[i % clients.count]).accept(link) } } })
                 #expect(codes.filter { $0 == .ok }.count == 1, "round \(round): \(codes)")
                 #expect(codes.allSatisfy { $0 == .ok || $0 == .failedPrecondition }, "round \(round): \(codes)")
                 let member = try #require(try await client.accountUsers.getAccountUser(.init(accountUserId: invited.accountUser?.id ?? "")).accountUser)
@@ -82,7 +70,7 @@ struct DomainRaceTests {
             let (acme, _, staff) = try await f.accountWithGroups()
             for round in 0..<10 {
                 let email = "twice-\(round)@example.com"
-                let codes = await race((0..<8).map { i in { await outcome { try await Fixture(client: clients[i % clients.count]).invite(acme, email, groups: [staff]) } } })
+                let codes = await race((0..<8).map { i in { await statusCode { try await Fixture(client: clients[i % clients.count]).invite(acme, email, groups: [staff]) } } })
                 #expect(codes.filter { $0 == .ok }.count == 1, "round \(round): \(codes)")
                 #expect(codes.allSatisfy { $0 == .ok || $0 == .alreadyExists }, "round \(round): \(codes)")
                 let members = try await client.accountUsers.listAccountUsers(.init(accountId: acme.id, query: email)).accountUsers
@@ -107,7 +95,7 @@ struct DomainRaceTests {
                 let email = "many-\(round)@example.com"
                 let targets = accounts
                 let codes = await race(targets.enumerated().map { i, target in
-                    { await outcome { try await Fixture(client: clients[i % clients.count]).invite(target.0, email, groups: [target.1]) } }
+                    { await statusCode { try await Fixture(client: clients[i % clients.count]).invite(target.0, email, groups: [target.1]) } }
                 })
                 #expect(codes.allSatisfy { $0 == .ok }, "round \(round): \(codes)")
                 let user = try #require(try await client.users.findUserByEmail(.init(email: email)).user)
@@ -161,9 +149,9 @@ struct DomainRaceTests {
             try await expire(client, id)
             let renewed = RenewedLinks()
             let codes = await race([
-                { await outcome { renewed.add(try await at(0).accountUsers.renewInvitation(.init(accountUserId: id)).invitationLink) } },
-                { await outcome { renewed.add(try await at(1).accountUsers.renewInvitation(.init(accountUserId: id)).invitationLink) } },
-                { await outcome { try await Fixture(client: at(2)).accept(invited.invitationLink) } },
+                { await statusCode { renewed.add(try await at(0).accountUsers.renewInvitation(.init(accountUserId: id)).invitationLink) } },
+                { await statusCode { renewed.add(try await at(1).accountUsers.renewInvitation(.init(accountUserId: id)).invitationLink) } },
+                { await statusCode { try await Fixture(client: at(2)).accept(invited.invitationLink) } },
             ])
             let renewedAt = ContinuousClock.now
             #expect(codes[0...1].filter { $0 == .ok }.count == 1, "round \(round): \(codes)")
@@ -176,8 +164,8 @@ struct DomainRaceTests {
 
             // The new link, accepted while being renewed again (refused: it is pending).
             let second = await race([
-                { await outcome { try await Fixture(client: at(round + 1)).accept(link) } },
-                { await outcome { try await at(round + 2).accountUsers.renewInvitation(.init(accountUserId: id)) } },
+                { await statusCode { try await Fixture(client: at(round + 1)).accept(link) } },
+                { await statusCode { try await at(round + 2).accountUsers.renewInvitation(.init(accountUserId: id)) } },
             ])
             if let ttl, ContinuousClock.now - renewedAt >= ttl { continue }  // the new link expired first: nothing to check
             #expect(second == [.ok, .failedPrecondition], "round \(round): \(second)")
@@ -197,8 +185,8 @@ struct DomainRaceTests {
                 let id = try #require(invited.accountUser).id
                 let other = clients[(round + 1) % clients.count]
                 let codes = await race([
-                    { await outcome { try await f.accept(invited.invitationLink) } },
-                    { await outcome { try await other.accountUsers.removeAccountUser(.init(accountUserId: id)) } },
+                    { await statusCode { try await f.accept(invited.invitationLink) } },
+                    { await statusCode { try await other.accountUsers.removeAccountUser(.init(accountUserId: id)) } },
                 ])
                 // The removal always wins the end state; the accept either came first or is refused.
                 #expect(codes[1] == .ok, "round \(round): \(codes)")

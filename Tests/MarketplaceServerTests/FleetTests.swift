@@ -4,18 +4,6 @@ import MarketplaceTestSupport
 import Synchronization
 import Testing
 
-/// The outcome of a call: OK, or the status it was refused with.
-private func code<T: Sendable>(_ body: () async throws -> T) async -> StatusCode {
-    do {
-        _ = try await body()
-        return .ok
-    } catch let error as RPCError {
-        return error.code
-    } catch {
-        return .unknown
-    }
-}
-
 private func bearer(_ token: String) -> CallOptions {
     CallOptions(metadata: ["authorization": "Bearer \(token)"])
 }
@@ -76,13 +64,13 @@ struct FleetTests {
             func listEverywhere(_ token: String) async -> [StatusCode] {
                 var codes: [StatusCode] = []
                 for client in fleet.clients {
-                    codes.append(await code { try await client.accountUsers.listAccountUsers(.init(accountId: acme.id), options: bearer(token)) })
+                    codes.append(await statusCode { try await client.accountUsers.listAccountUsers(.init(accountId: acme.id), options: bearer(token)) })
                 }
                 return codes
             }
             func whoAmIEverywhere(_ token: String) async -> [StatusCode] {
                 var codes: [StatusCode] = []
-                for client in fleet.clients { codes.append(await code { try await client.sessions.whoAmI(.init(), options: bearer(token)) }) }
+                for client in fleet.clients { codes.append(await statusCode { try await client.sessions.whoAmI(.init(), options: bearer(token)) }) }
                 return codes
             }
 
@@ -120,12 +108,12 @@ struct FleetTests {
             _ = try await f.accept(try await f.invite(acme, "ada@example.com", groups: [staff]).invitationLink, password: Self.password)
             // The default limit: 5 failures per email within the window.
             for attempt in 0..<5 {
-                let refused = await code { try await fleet.client(attempt).sessions.signIn(.init(email: "ada@example.com", password: "Wrong!pass\(attempt)")) }
+                let refused = await statusCode { try await fleet.client(attempt).sessions.signIn(.init(email: "ada@example.com", password: "Wrong!pass\(attempt)")) }
                 #expect(refused == .unauthenticated, "wrong password \(attempt) on daemon \(attempt % 3): \(refused)")
             }
             // No daemon saw 5 failures itself; together they did.
             for (index, client) in fleet.clients.enumerated() {
-                let locked = await code { try await client.sessions.signIn(.init(email: "ada@example.com", password: Self.password)) }
+                let locked = await statusCode { try await client.sessions.signIn(.init(email: "ada@example.com", password: Self.password)) }
                 #expect(locked == .resourceExhausted, "daemon \(index) let the right password in after 5 failures on the fleet: \(locked)")
             }
         }

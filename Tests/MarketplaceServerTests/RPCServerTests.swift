@@ -14,37 +14,8 @@ private final class StartedCalls: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
-/// Holds calls of the Wait method until the test opens it: a deterministic way
-/// to keep calls in flight, whatever the machine's load.
-private final class Gate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    /// Calls waiting at the gate now.
-    var waiting: Int { state.withLock { $0.waiters.count } }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
-}
-
 /// A router with test methods: echo metadata and peer, sleep, wait at a gate.
-private func testRouter(started: StartedCalls = StartedCalls(), gate: Gate = Gate()) -> RPCRouter {
+private func testRouter(started: StartedCalls = StartedCalls(), gate: Latch = Latch()) -> RPCRouter {
     var router = RPCRouter()
     router.register(service: "test.Echo", method: "Wait") { (request: TTRPCKeyValue, context) in
         await gate.wait()
@@ -132,7 +103,7 @@ struct RPCServerTests {
 
     @Test("responses come back in completion order, matched by stream id")
     func outOfOrder() async throws {
-        let gate = Gate()
+        let gate = Latch()
         defer { gate.open() }
         try await withRPCServer(router: testRouter(gate: gate)) { server, _ in
             let raw = try RawConnection(path: server.socketPath)
@@ -269,7 +240,7 @@ struct RPCServerTests {
 
     @Test("calls past the per-connection limit wait for a place (backpressure), then all answer OK")
     func inFlightLimit() async throws {
-        let gate = Gate()
+        let gate = Latch()
         defer { gate.open() }
         try await withRPCServer(router: testRouter(gate: gate), configure: { $0.maxConcurrentCallsPerConnection = 2 }) { server, _ in
             let raw = try RawConnection(path: server.socketPath)

@@ -42,8 +42,8 @@ struct StoreCloseTests {
 /// A SQLite store that is a ClosableStore whose close waits for the test.
 private final class SlowClosingStore: Store, ClosableStore {
     private let base = Mutex<SQLiteStore?>(nil)
-    let closeStarted = OneShotGate()
-    let finishClose = OneShotGate()
+    let closeStarted = Latch()
+    let finishClose = Latch()
     private let state = Mutex<(finished: Bool, count: Int)>((false, 0))
 
     var closeFinished: Bool { state.withLock { $0.finished } }
@@ -74,27 +74,3 @@ private final class SlowClosingStore: Store, ClosableStore {
     }
 }
 
-/// Opens once; waiters before and after pass.
-private final class OneShotGate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
-}
