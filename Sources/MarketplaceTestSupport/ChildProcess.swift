@@ -21,10 +21,7 @@ public final class ChildProcess: Sendable {
         guard isRunning else { return }
         kill(pid, SIGKILL)
         let pid = self.pid
-        Thread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }.start()
+        Thread { _ = blockingWaitStatus(of: pid) }.start()
     }
 
     /// Whether it has not exited yet (reaps it when it has).
@@ -40,8 +37,7 @@ public final class ChildProcess: Sendable {
     /// the signal that ended it; -1 while it runs.
     public var terminationStatus: Int32 {
         guard let status = poll() else { return -1 }
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : signal
+        return MarketplaceTestSupport.terminationStatus(status)
     }
 
     /// The wait status recorded for a child reaped elsewhere: exit code 255.

@@ -43,7 +43,7 @@ public func runProcess(
     let pid = try spawn(
         [executable] + arguments, stdin: inPath, stdout: outPath, stderr: errPath, environment: variables,
         currentDirectory: currentDirectory)
-    let status = await waitForChild(pid)
+    let status = terminationStatus(await waitStatus(of: pid))
     return ProcessResult(
         status: status,
         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
@@ -58,11 +58,9 @@ public func runToCompletion(_ argv: [String]) throws -> ProcessResult {
     defer { directory.remove() }
     let outPath = directory.appending("out"), errPath = directory.appending("err")
     let pid = try spawn(argv, stdin: "/dev/null", stdout: outPath, stderr: errPath, environment: nil, currentDirectory: nil)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let signal = status & 0x7f
+    let status = terminationStatus(blockingWaitStatus(of: pid))
     return ProcessResult(
-        status: signal == 0 ? (status >> 8) & 0xff : signal,
+        status: status,
         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
 }
@@ -144,17 +142,25 @@ private let addClosefromAction: (@convention(c) (UnsafeMutablePointer<posix_spaw
     return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
 }()
 
-/// Waits (on a thread of its own) for a child of ``spawn(_:stdin:stdout:stderr:environment:currentDirectory:)``;
-/// as Foundation's `terminationStatus`: its exit code, or the number of the signal that ended it.
-private func waitForChild(_ pid: pid_t) async -> Int32 {
+/// Waits (on a thread of its own) for child `pid` to end; its raw wait status.
+private func waitStatus(of pid: pid_t) async -> Int32 {
     await withCheckedContinuation { continuation in
-        Thread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let signal = status & 0x7f
-            continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : signal)
-        }.start()
+        Thread { continuation.resume(returning: blockingWaitStatus(of: pid)) }.start()
     }
+}
+
+/// Blocks the calling thread until child `pid` ends; its raw wait status.
+func blockingWaitStatus(of pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}
+
+/// As Foundation's `terminationStatus`: the exit code in a raw wait status, or
+/// the number of the signal that ended the process plus `signalBase`.
+func terminationStatus(_ status: Int32, signalBase: Int32 = 0) -> Int32 {
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : signalBase + signal
 }
 
 /// The repository's root directory, found from this file's location.
@@ -198,14 +204,7 @@ public func spawnWithoutInheritedDescriptors(_ argv: [String], log: String, curr
 /// ``spawnWithoutInheritedDescriptors(_:log:currentDirectory:)``; its exit
 /// status, or 128 + the signal that ended it.
 public func waitForSpawned(_ pid: pid_t) async -> Int32 {
-    await withCheckedContinuation { continuation in
-        Thread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let signal = status & 0x7f
-            continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
-        }.start()
-    }
+    terminationStatus(await waitStatus(of: pid), signalBase: 128)
 }
 
 /// Runs `argv` to its end without any descriptor of the test process (see
