@@ -19,10 +19,16 @@ extension ProtoMessage {
     /// Decodes a message from protobuf wire format.
     /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message.
     public init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(ProtoDecodingError) -> Self in try Self(serializedBytes: raw) }
+        // No `Result<Self, _>` around the closure: in this generic context its
+        // type metadata would be looked up at run time on every decode.
+        do {
+            self = try bytes.withUnsafeBytes { raw in try Self(serializedBytes: raw) }
+        } catch let error as ProtoDecodingError {
+            throw error
+        } catch {
+            // Not reached: the closure throws only ProtoDecodingError.
+            throw ProtoDecodingError(messageType: "\(Self.self)", reason: "\(error)")
         }
-        self = try result.get()
     }
 }
 

@@ -15,6 +15,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     /// The first value for `key` (case-insensitive), if any.
     public subscript(key: String) -> String? {
+        guard !entries.isEmpty else { return nil }  // most calls: no key to lowercase
         let key = key.lowercased()
         return entries.first { $0.key == key }?.value
     }
