@@ -65,6 +65,9 @@ public struct RPCRouter: Sendable {
         services[service]?[method]
     }
 
+    /// Every registered method, in no particular order.
+    public var methods: [Method] { services.values.flatMap(\.values) }
+
     /// Every registered `service/method`, sorted.
     public var methodNames: [String] {
         services.flatMap { service, methods in methods.keys.map { "\(service)/\($0)" } }.sorted()

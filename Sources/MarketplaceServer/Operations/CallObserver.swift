@@ -24,36 +24,40 @@ public struct CallObserver: Sendable {
     public init() {}
 
     /// Runs `body` (the call, which notes its caller in the box it is given)
-    /// and observes its outcome; `method` is the
-    /// routed method's `service/method` (made once, at registration) and
-    /// `requestBytes` the size of the call's frame body.
+    /// and observes its outcome; `method` is the routed method's handles
+    /// (made once, at registration) and `requestBytes` the size of the call's
+    /// frame body.
     ///
-    /// Cheap when the line is not written (level above info, the daemon's
-    /// default `warning`): no logger tagging, no string built per call.
+    /// Free when nothing would see it: with metrics not exported (no
+    /// `--metrics-listen`) and the line not written (level above info, the
+    /// daemon's default `warning`), `body` runs with no box, no clock read,
+    /// no metric touched.
     nonisolated(nonsending) func observe(
-        _ context: RPCContext, method: String, requestBytes: Int,
-        _ body: nonisolated(nonsending) (IdentityBox) async -> Result<[UInt8], RPCError>
+        _ context: RPCContext, method: CallMetrics.Method, requestBytes: Int,
+        _ body: nonisolated(nonsending) (IdentityBox?) async -> Result<[UInt8], RPCError>
     ) async -> Result<[UInt8], RPCError> {
-        let metrics = CallMetrics.shared
-        metrics.inFlight.increment()
+        let metrics = CallMetrics.exported ? CallMetrics.shared : nil
+        let writesLine = context.logLevel <= .info
+        guard metrics != nil || writesLine else { return await body(nil) }
+        metrics?.inFlight.increment()
         let started = ContinuousClock.now
         let identity = IdentityBox()
         let result = await body(identity)
         let elapsed = ContinuousClock.now - started
-        metrics.inFlight.decrement()
+        metrics?.inFlight.decrement()
         let code: StatusCode
         switch result {
         case .success: code = .ok
         case .failure(let error): code = error.code
         }
-        metrics.record(method: method, code: code, elapsed: elapsed)
-        guard context.logLevel <= .info else { return result }
+        method.record(code: code, elapsed: elapsed)
+        guard writesLine else { return result }
         let responseBytes: Int
         switch result {
         case .success(let bytes): responseBytes = bytes.count
         case .failure(let error): responseBytes = error.message.utf8.count
         }
-        context.logger.info("\(method) \(code.name)", metadata: [
+        context.logger.info("\(method.name) \(code.name)", metadata: [
             "caller": "\(Self.kind(of: identity.caller))",
             "peer.uid": "\(context.peer.uid)",
             "code": "\(code.name)",
@@ -113,23 +117,21 @@ public struct CallObserver: Sendable {
     }
 }
 
-/// The per-method metric handles, made once per method and code (a lookup per
-/// call instead of a registry search).
+/// The call metrics of the whole server: the in-flight gauge and the
+/// refusals by code. Per-method handles live in `CallMetrics.Method`.
 final class CallMetrics: Sendable {
     static let shared = CallMetrics()
 
+    /// Whether swift-metrics has a backend (the daemon's `--metrics-listen`
+    /// bootstraps one first thing), read once, at the first call: without
+    /// one, calls skip their metrics, clock reads included. As with any
+    /// swift-metrics handle, a backend bootstrapped after the first call is
+    /// not used for call metrics.
+    static let exported = !(MetricsSystem.factory is NOOPMetricsHandler)
+
     let inFlight = Meter(label: "marketplace_rpc_calls_in_flight")
-    /// By method: its latency timer and its counters by status code. One
-    /// lookup under one lock per call, no key built.
-    private let methods = Mutex<[String: MethodHandles]>([:])
 
     private let refusals = Mutex<[String: Counter]>([:])
-
-    private struct MethodHandles {
-        let timer: CoreMetrics.Timer
-        /// By `StatusCode.rawValue`; made on the first call that ends with the code.
-        var counters: [Counter?]
-    }
 
     func refused(code: String) {
         let counter = refusals.withLock { refusals in
@@ -141,30 +143,52 @@ final class CallMetrics: Sendable {
         counter.increment()
     }
 
-    func record(method: String, code: StatusCode, elapsed: Duration) {
-        // Codes are 0...16; another one (never sent by this server) gets no slot.
-        let index = (0..<64).contains(code.rawValue) ? Int(code.rawValue) : nil
-        let (counter, timer) = methods.withLock { methods -> (Counter, CoreMetrics.Timer) in
-            if let handles = methods[method], let index, index < handles.counters.count,
-               let counter = handles.counters[index] {
-                return (counter, handles.timer)
-            }
-            var handles = methods[method] ?? MethodHandles(
-                timer: CoreMetrics.Timer(label: "marketplace_rpc_call_duration_seconds", dimensions: [("method", method)]),
-                counters: [])
-            let counter = Counter(
-                label: "marketplace_rpc_calls_total", dimensions: [("method", method), ("code", code.name)])
-            if let index {
-                if handles.counters.count <= index {
-                    handles.counters += Array(repeating: nil, count: index + 1 - handles.counters.count)
-                }
-                handles.counters[index] = counter
-            }
-            methods[method] = handles
-            return (counter, handles.timer)
+    /// One routed method's name and metric handles, made once when the
+    /// server starts: a call records with no lookup by name. The latency
+    /// timer and the counters (by status code, made on the first call that
+    /// ends with the code) are made on first use, after the metrics system
+    /// was bootstrapped.
+    final class Method: Sendable {
+        /// `service/method`.
+        let name: String
+        private let handles = Mutex<Handles?>(nil)
+
+        private struct Handles {
+            let timer: CoreMetrics.Timer
+            var counters: [Counter?]
         }
-        counter.increment()
-        timer.recordNanoseconds(Int64(clamping: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000))
+
+        init(name: String) {
+            self.name = name
+        }
+
+        func record(code: StatusCode, elapsed: Duration) {
+            guard CallMetrics.exported else { return }
+            // Codes are 0...16; another one (never sent by this server) gets no slot.
+            let index = (0..<64).contains(code.rawValue) ? Int(code.rawValue) : nil
+            let name = self.name
+            let (counter, timer) = handles.withLock { handles -> (Counter, CoreMetrics.Timer) in
+                if let handles, let index, index < handles.counters.count, let counter = handles.counters[index] {
+                    return (counter, handles.timer)
+                }
+                var made = handles ?? Handles(
+                    timer: CoreMetrics.Timer(label: "marketplace_rpc_call_duration_seconds", dimensions: [("method", name)]),
+                    counters: [])
+                let counter = Counter(
+                    label: "marketplace_rpc_calls_total", dimensions: [("method", name), ("code", code.name)])
+                if let index {
+                    if made.counters.count <= index {
+                        made.counters += Array(repeating: nil, count: index + 1 - made.counters.count)
+                    }
+                    made.counters[index] = counter
+                }
+                handles = made
+                return (counter, made.timer)
+            }
+            counter.increment()
+            let (seconds, attoseconds) = elapsed.components
+            timer.recordNanoseconds(Int64(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        }
     }
 }
 

@@ -38,10 +38,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var lastActivity = NIODeadline.now()
     private var context: ChannelHandlerContext?
 
-    /// Calls running now, by an id of this connection's own (a peer may reuse
-    /// stream ids): cancelled when the connection closes.
-    private var calls: [Int: Task<Void, Never>] = [:]
-    private var nextCallID = 0
+    /// Calls running now (a peer may reuse stream ids, so they are not the
+    /// key): cancelled when the connection closes.
+    private var calls = CallSlots()
     /// Requests read while the in-flight limit was reached, in arrival order.
     private var waitingFrames = CircularBuffer<Frame>()
     /// Frames completed so far, to tell a new partial frame from the same one.
@@ -186,8 +185,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             call = prepared
         }
         inFlight += 1
-        nextCallID &+= 1
-        let id = nextCallID
+        let id = calls.reserve()
         let executor = self.executor
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
@@ -201,7 +199,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             await ServerConnectionHandler.run(
                 call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
         }
-        calls[id] = task
+        calls.record(task, for: id)
     }
 
     /// Answers a request refused before routing, with its own call line (see
@@ -219,14 +217,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The body of a call's task: answers (observed: the per-call log line and
     /// metrics), then tells the connection it finished.
     private nonisolated(nonsending) static func run(
-        _ call: ServerRPCExecutor.Call, id: Int, executor: ServerRPCExecutor, observer: CallObserver, requestBytes: Int,
-        loop: any EventLoop, bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
+        _ call: ServerRPCExecutor.Call, id: CallSlots.Key, executor: ServerRPCExecutor, observer: CallObserver,
+        requestBytes: Int, loop: any EventLoop, bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
     ) async {
         let streamID = call.context.streamID
-        _ = await observer.observe(call.context, method: call.method.fullName, requestBytes: requestBytes) {
+        guard call.context.deadline != nil else {
+            // No deadline: the answer is the outcome; answered and finished in
+            // one step on the loop (the task runs there: no closure, no hop).
+            let result = await observer.observe(call.context, method: call.route.metrics, requestBytes: requestBytes) {
+                await executor.outcome(call, identity: $0)
+            }
+            if loop.inEventLoop {
+                let (handler, context) = bound.value
+                handler.answerAndFinish(id, streamID: streamID, result, context: context)
+            } else {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.answerAndFinish(id, streamID: streamID, result, context: context)
+                }
+            }
+            return
+        }
+        _ = await observer.observe(call.context, method: call.route.metrics, requestBytes: requestBytes) {
             await executor.run(call, on: loop, identity: $0) {
                 // The deadline passed first: the call's task is cancelled.
-                onLoop(loop, bound) { handler, _ in handler.calls[id]?.cancel() }
+                onLoop(loop, bound) { handler, _ in handler.calls.task(for: id)?.cancel() }
             } answer: { result in
                 onLoop(loop, bound) { handler, context in
                     if context.channel.isActive { handler.respond(streamID: streamID, result, context: context) }
@@ -234,6 +249,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         onLoop(loop, bound) { handler, context in handler.callFinished(id, context: context) }
+    }
+
+    private func answerAndFinish(
+        _ id: CallSlots.Key, streamID: UInt32, _ result: Result<[UInt8], RPCError>, context: ChannelHandlerContext
+    ) {
+        if context.channel.isActive { respond(streamID: streamID, result, context: context) }
+        callFinished(id, context: context)
     }
 
     private static func onLoop(
@@ -260,8 +282,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return created
     }
 
-    private func callFinished(_ id: Int, context: ChannelHandlerContext) {
-        calls.removeValue(forKey: id)
+    private func callFinished(_ id: CallSlots.Key, context: ChannelHandlerContext) {
+        calls.remove(id)
         inFlight -= 1
         lastActivity = .now()
         guard context.channel.isActive else { return }
@@ -332,7 +354,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// The connection is gone: cancel its calls, give back its budget.
     private func endConnection() {
-        for task in calls.values { task.cancel() }
+        calls.cancelAll()
         waitingFrames.removeAll()
         frameTimer?.cancel()
         frameTimer = nil

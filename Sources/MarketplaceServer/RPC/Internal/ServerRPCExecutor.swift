@@ -18,6 +18,10 @@ final class ServerRPCExecutor: Sendable {
     /// The largest frame body the server writes (the peer's read limit).
     let maxFrameBodySize: Int
 
+    /// The router's methods with what the server keeps per method (its
+    /// metric handles), by service, then method: one lookup per call.
+    private let routes: [String: [String: Route]]
+
     init(
         router: RPCRouter, errorMapper: @escaping @Sendable (any Error) -> RPCError?, logger: Logger,
         maxFrameBodySize: Int = FrameHeader.maxBodySize
@@ -26,13 +30,32 @@ final class ServerRPCExecutor: Sendable {
         self.errorMapper = errorMapper
         self.logger = logger
         self.maxFrameBodySize = maxFrameBodySize
+        var routes: [String: [String: Route]] = [:]
+        for method in router.methods {
+            routes[method.service, default: [:]][method.method] = Route(
+                method: method, metrics: CallMetrics.Method(name: method.fullName))
+        }
+        self.routes = routes
     }
 
-    /// A routed request ready to run.
-    struct Call: Sendable {
+    /// A registered method and the server's handles for it, made at start.
+    struct Route: Sendable {
         let method: RPCRouter.Method
+        let metrics: CallMetrics.Method
+    }
+
+    /// A routed request ready to run. A class: the call is handed from step
+    /// to step by reference, its context is copied once (for the interceptor).
+    final class Call: Sendable {
+        let route: Route
         let payload: [UInt8]
         let context: RPCContext
+
+        init(route: Route, payload: [UInt8], context: RPCContext) {
+            self.route = route
+            self.payload = payload
+            self.context = context
+        }
     }
 
     /// A request answered before it was routed: the status to answer, and the
@@ -51,7 +74,7 @@ final class ServerRPCExecutor: Sendable {
         } catch {
             return .failure(Refusal(error: RPCError(.invalidArgument, "frame body is not a valid ttrpc Request: \(error)")))
         }
-        guard let method = router.method(service: request.service, method: request.method) else {
+        guard let route = routes[request.service]?[request.method] else {
             let service = Self.shortened(request.service), name = Self.shortened(request.method)
             let error = router.hasService(request.service)
                 ? RPCError(.unimplemented, "unknown method \(name) of service \(service)")
@@ -67,7 +90,7 @@ final class ServerRPCExecutor: Sendable {
         let context = RPCContext(
             service: request.service, method: request.method, streamID: streamID, metadata: metadata,
             deadline: deadline, peer: peer, connectionLogger: logger)
-        return .success(Call(method: method, payload: request.payload, context: context))
+        return .success(Call(route: route, payload: request.payload, context: context))
     }
 
     /// A name the peer sent, cut for an error message: an answer never echoes a
@@ -89,7 +112,7 @@ final class ServerRPCExecutor: Sendable {
     /// when the handler has stopped (its work may complete: as in gRPC, a
     /// deadline does not undo a write); its late result is dropped.
     nonisolated(nonsending) func run(
-        _ call: Call, on loop: any EventLoop, identity: IdentityBox, cancel: @escaping @Sendable () -> Void,
+        _ call: Call, on loop: any EventLoop, identity: IdentityBox?, cancel: @escaping @Sendable () -> Void,
         answer: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
     ) async -> Result<[UInt8], RPCError> {
         guard let deadline = call.context.deadline else {
@@ -117,11 +140,12 @@ final class ServerRPCExecutor: Sendable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    /// Decode, authorize, handle, encode, check the size; errors mapped to a status.
-    private nonisolated(nonsending) func outcome(_ call: Call, identity: IdentityBox) async -> Result<[UInt8], RPCError> {
+    /// Decode, authorize, handle, encode, check the size; errors mapped to a
+    /// status. For a call without a deadline this is the whole of `run`.
+    nonisolated(nonsending) func outcome(_ call: Call, identity: IdentityBox?) async -> Result<[UInt8], RPCError> {
         do {
             let payload = try await execute(
-                call.method.handler, payload: call.payload, context: call.context, identity: identity)
+                call.route.method.handler, payload: call.payload, context: call.context, identity: identity)
             let size = Envelope.responseBodySize(payloadCount: payload.count)
             guard size <= maxFrameBodySize else {
                 call.context.logger.warning(
@@ -144,7 +168,7 @@ final class ServerRPCExecutor: Sendable {
 
     /// The steps of one method, in order.
     private nonisolated(nonsending) func execute<Handler: RPCMethodHandler>(
-        _ handler: Handler, payload: [UInt8], context: RPCContext, identity: IdentityBox
+        _ handler: Handler, payload: [UInt8], context: RPCContext, identity: IdentityBox?
     ) async throws -> [UInt8] {
         var context = context
         let request: Handler.Request
@@ -156,8 +180,9 @@ final class ServerRPCExecutor: Sendable {
         }
         if let interceptor = router.interceptor {
             // Who the interceptor decided the caller is, even when it refused
-            // the call (an inout is written back when it throws): for the log line.
-            defer { identity.caller = context.caller }
+            // the call (an inout is written back when it throws): for the log
+            // line (no box when the line is not written).
+            defer { identity?.caller = context.caller }
             try await interceptor.intercept(request: request, context: &context)
         }
         let response = try await handler.handle(request, context: context)
