@@ -25,8 +25,8 @@ public struct CallObserver: Sendable {
 
     /// Runs `body` (the call, which notes its caller in the box it is given)
     /// and observes its outcome; `method` is the routed method's handles
-    /// (made once, at registration) and `requestBytes` the size of the call's
-    /// frame body.
+    /// (made once, when the server starts) and `requestBytes` the size of the
+    /// call's frame body.
     ///
     /// Free when nothing would see it: with metrics not exported (no
     /// `--metrics-listen`) and the line not written (level above info, the
