@@ -247,13 +247,23 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     /// starting meanwhile wait, then find nothing to do), each migration in
     /// its own transaction with its bookkeeping row.
     private func migrate() async throws {
+        // Each step that can wait on the database is logged, so that a daemon
+        // slow to start says what it waits for.
+        logger.info("connecting to the database", metadata: [
+            "database": "\(configuration.displayURL)", "connect_timeout": "\(configuration.connectTimeout)",
+        ])
         let connection = try await ConnectionPool.connect(configuration, id: 0, logger: logger)
         defer { ConnectionPool.closeInBackground(connection) }
         let logger = self.logger
         func run(_ sql: String) async throws -> [PostgresRow] {
             try await Self.rows(connection, sql, logger: logger)
         }
-        _ = try await run("SELECT pg_advisory_lock(\(PostgresSchema.migrationLockKey))")
+        let locked = try await run("SELECT pg_try_advisory_lock(\(PostgresSchema.migrationLockKey))")
+            .first?.decode(Bool.self) ?? false
+        if !locked {
+            logger.notice("waiting for the migration lock: another daemon is migrating this database")
+            _ = try await run("SELECT pg_advisory_lock(\(PostgresSchema.migrationLockKey))")
+        }
         do {
             _ = try await run(PostgresSchema.migrationsTable)
             let applied = try await run("SELECT identifier FROM marketplace_migrations ORDER BY identifier")
@@ -278,6 +288,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
                 logger.notice("applied database migration", metadata: ["migration": "\(migration.identifier)"])
             }
             _ = try await run("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLockKey))")
+            logger.info("database schema current", metadata: ["migrations": "\(PostgresSchema.migrations.count)"])
         } catch {
             _ = try? await run("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLockKey))")
             throw error

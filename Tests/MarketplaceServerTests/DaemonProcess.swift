@@ -46,7 +46,11 @@ final class DaemonProcess: Sendable {
 
     /// Waits until the daemon answers a health check; false when it exits first
     /// or `seconds` pass.
-    func waitUntilReady(seconds: Double = 30) async -> Bool {
+    /// The default wait is longer on PostgreSQL: a daemon there connects
+    /// and migrates its database while the pass's other tests load the same
+    /// server (CI saw 30 s pass at the start of the PostgreSQL pass).
+    func waitUntilReady(seconds: Double? = nil) async -> Bool {
+        let seconds = seconds ?? (TestBackend.current == .postgres ? 90 : 30)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if !process.isRunning { return false }

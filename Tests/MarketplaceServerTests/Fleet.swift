@@ -48,7 +48,7 @@ final class Fleet: Sendable {
         }
         let fleet = Fleet(directory: directory, storage: storage, daemons: daemons)
         for (index, daemon) in daemons.enumerated() {
-            guard await daemon.waitUntilReady(seconds: 60) else {
+            guard await daemon.waitUntilReady() else {
                 await fleet.stop()
                 throw RPCError(.unavailable, "daemon \(index) of the fleet did not start: \(daemon.log.suffix(3000))")
             }

@@ -18,6 +18,15 @@ struct FleetTests {
     @Test("an invitation made through one daemon is shown and accepted through another; every daemon sees the member")
     func invitationAcrossDaemons() async throws {
         try await withFleet { fleet in
+            // Started together on an empty database, the daemons migrated it
+            // once: each migration is applied by exactly one of them (the
+            // others waited for the advisory lock, then found nothing to do).
+            let logs = fleet.daemons.map(\.log)
+            for migration in ["0001-initial", "0002-invited-person-and-sign-in-failures", "0003-changes-notify"] {
+                let applied = logs.map { $0.components(separatedBy: "applied database migration migration=\(migration)").count - 1 }
+                #expect(applied.reduce(0, +) == 1, "\(migration) applied \(applied) times, by daemon: \(fleet.logs)")
+            }
+            #expect(logs.allSatisfy { $0.contains("database schema current") })
             let f = Fixture(client: fleet.client(0))
             let (acme, _, staff) = try await f.accountWithGroups()
             let invited = try await Fixture(client: fleet.client(1)).invite(acme, "ada@example.com", groups: [staff])
