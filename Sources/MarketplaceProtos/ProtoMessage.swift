@@ -18,6 +18,9 @@ public protocol ProtoMessage: Sendable, Hashable, Encodable {
 extension ProtoMessage {
     /// Decodes a message from protobuf wire format.
     /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message.
+    /// Inlinable: specialized where the message type is known (each method's
+    /// decode), not run generically per request.
+    @inlinable
     public init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         // No `Result<Self, _>` around the closure: in this generic context its
         // type metadata would be looked up at run time on every decode.

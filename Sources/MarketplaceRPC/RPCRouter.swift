@@ -4,26 +4,37 @@ import NIOCore
 /// Maps `package.Service/Method` to its handler. Built once at start-up; a miss
 /// answers `UNIMPLEMENTED`.
 ///
-/// Each method holds three parts, as grpc-swift's router does: a deserializer
-/// for its request, the handler, a serializer for its response. The router
-/// runs none of them: the server's executor is the one owner of the call
-/// order (decode, authorize with the router's interceptor, handle, encode),
-/// so every method passes the same steps in the same order.
+/// Each method is registered from three parts, as grpc-swift's router does: a
+/// deserializer for its request, the handler, a serializer for its response.
+/// Registration joins them, with the interceptor's check between decoding and
+/// the handler, into one ``Method/invoke`` specialized for the method's
+/// types (no generic dispatch per call). The router runs nothing: the server's
+/// executor is the one owner of the call (deadline, errors, answer), and every
+/// method passes the same steps in the same order.
 public struct RPCRouter: Sendable {
     /// A registered method.
     public struct Method: Sendable {
+        /// Decodes the request payload (INVALID_ARGUMENT naming the method if
+        /// it does not decode), runs `interceptor` on it (which may set
+        /// `context.caller` and refuse the call), then the handler, and
+        /// encodes the response.
+        public typealias Invoke = @Sendable (
+            _ payload: [UInt8], _ context: inout RPCContext, _ interceptor: (any RPCInterceptor)?
+        ) async throws -> [UInt8]
+
         public let service: String
         public let method: String
-        /// Its deserializer, handler and serializer.
-        public let handler: any RPCMethodHandler
+        /// The method's steps, made at registration.
+        public let invoke: Invoke
         /// `service/method`, made once at registration (the per-call log line
         /// and metrics label use it without building a string per call).
         public let fullName: String
 
-        init(service: String, method: String, handler: any RPCMethodHandler) {
+        @usableFromInline
+        init(service: String, method: String, invoke: @escaping Invoke) {
             self.service = service
             self.method = method
-            self.handler = handler
+            self.invoke = invoke
             self.fullName = "\(service)/\(method)"
         }
     }
@@ -38,19 +49,33 @@ public struct RPCRouter: Sendable {
         self.interceptor = interceptor
     }
 
-    /// Registers a unary method from its three parts (what generated code calls).
+    /// Registers a unary method from its three parts (what generated code
+    /// calls). Inlinable, so that the method's steps are compiled for its
+    /// request and response types where it is registered.
+    @inlinable
     public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
         service: String, method: String,
         deserializer: ProtoDeserializer<Request>, serializer: ProtoSerializer<Response>,
         handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
-        services[service, default: [:]][method] = Method(
-            service: service, method: method,
-            handler: UnaryMethodHandler(deserializer: deserializer, serializer: serializer, handler: handler))
+        add(Method(service: service, method: method) { payload, context, interceptor in
+            let request: Request
+            do {
+                request = try deserializer.deserialize(payload)
+            } catch {
+                throw RPCError(
+                    .invalidArgument, "\(context.service)/\(context.method): request payload does not decode: \(error)")
+            }
+            if let interceptor {
+                try await interceptor.intercept(request: request, context: &context)
+            }
+            return serializer.serialize(try await handler(request, context))
+        })
     }
 
     /// Registers a unary method with the protobuf deserializer and serializer
     /// of its types.
+    @inlinable
     public mutating func register<Request: ProtoMessage, Response: ProtoMessage>(
         service: String, method: String,
         _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
@@ -58,6 +83,12 @@ public struct RPCRouter: Sendable {
         register(
             service: service, method: method, deserializer: ProtoDeserializer<Request>(),
             serializer: ProtoSerializer<Response>(), handler: handler)
+    }
+
+    /// Adds (or replaces) a method.
+    @usableFromInline
+    mutating func add(_ method: Method) {
+        services[method.service, default: [:]][method.method] = method
     }
 
     /// The handler for a method, or nil.

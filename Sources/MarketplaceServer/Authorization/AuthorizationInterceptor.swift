@@ -20,14 +20,27 @@ struct AuthorizationInterceptor: RPCInterceptor {
     let policy: AccessPolicy
     let operators: OperatorPolicy
     var services = ServicePolicy()
+    /// Set in the copy bound to one method (`bound(toService:method:)`): its
+    /// entry, looked up once at start (nil inside: the method has no rule).
+    var boundEntry: AccessPolicy.Method?? = nil
 
-    func intercept(request: any ProtoMessage, context: inout RPCContext) async throws {
+    /// A copy for the calls of one method, its entry looked up now rather
+    /// than per call; a method without a rule stays refused.
+    func bound(toService service: String, method: String) -> any RPCInterceptor {
+        var copy = self
+        copy.boundEntry = .some(policy.entry(service: service, method: method))
+        return copy
+    }
+
+    func intercept<Request: ProtoMessage>(request: Request, context: inout RPCContext) async throws {
         var name: String { "\(context.service)/\(context.method)" }  // for messages only
-        guard let entry = policy.entry(service: context.service, method: context.method) else {
+        guard let entry = boundEntry ?? policy.entry(service: context.service, method: context.method) else {
             throw RPCError(.permissionDenied, "\(name) has no access rule; refused")
         }
         let rule = entry.rule
-        context.caller = try await identify(context)
+        // Without a bearer token the caller is known without awaiting (no
+        // async frame for the common anonymous, operator and service calls).
+        context.caller = context.metadata["authorization"] == nil ? identifyPeer(context) : try await identify(context)
         switch (rule, context.caller) {
         case (.everyone, _):
             return
@@ -68,6 +81,11 @@ struct AuthorizationInterceptor: RPCInterceptor {
             return .user(UserSession(
                 userID: session.userID, sessionID: session.id, currentAccountID: session.currentAccountID))
         }
+        return identifyPeer(context)
+    }
+
+    /// The caller of a call without a bearer token: by the peer's credentials.
+    private func identifyPeer(_ context: RPCContext) -> Caller {
         if operators.isOperator(context.peer) {
             return .operator(uid: context.peer.uid)
         }

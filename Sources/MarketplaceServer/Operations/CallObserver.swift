@@ -32,6 +32,12 @@ public struct CallObserver: Sendable {
     /// `--metrics-listen`) and the line not written (level above info, the
     /// daemon's default `warning`), `body` runs with no box, no clock read,
     /// no metric touched.
+    /// The caller may skip `observe` (and its async frame) when this is
+    /// false: then `observe` would only run its body.
+    func watches(_ context: RPCContext) -> Bool {
+        CallMetrics.exported || context.logLevel <= .info
+    }
+
     nonisolated(nonsending) func observe(
         _ context: RPCContext, method: CallMetrics.Method, requestBytes: Int,
         _ body: nonisolated(nonsending) (IdentityBox?) async -> Result<[UInt8], RPCError>

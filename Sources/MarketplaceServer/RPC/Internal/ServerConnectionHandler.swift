@@ -32,7 +32,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let processor: NIOSingleStepByteToMessageProcessor<FrameDecoder>
 
     private var skippingOversizedBody = false
-    private var inFlight = 0
     private var draining = false
     private var readDeferred = false
     private var lastActivity = NIODeadline.now()
@@ -41,6 +40,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Calls running now (a peer may reuse stream ids, so they are not the
     /// key): cancelled when the connection closes.
     private var calls = CallSlots()
+    /// Calls running now (each holds a slot from its start to its answer).
+    private var inFlight: Int { calls.count }
     /// Requests read while the in-flight limit was reached, in arrival order.
     private var waitingFrames = CircularBuffer<Frame>()
     /// Frames completed so far, to tell a new partial frame from the same one.
@@ -184,7 +185,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .success(let prepared):
             call = prepared
         }
-        inFlight += 1
         let id = calls.reserve()
         let executor = self.executor
         let loop = context.eventLoop
@@ -195,9 +195,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         // loop), so the handle is recorded in time for a close to cancel it.
         let preferred = taskExecutor(loop)
         let observer = configuration.callObserver
-        let task = Task(executorPreference: preferred) {
-            await ServerConnectionHandler.run(
-                call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
+        let task: Task<Void, Never>
+        if let deadline = call.context.deadline {
+            task = Task(executorPreference: preferred) {
+                await ServerConnectionHandler.run(
+                    call, until: deadline, id: id, executor: executor, observer: observer, requestBytes: requestBytes,
+                    loop: loop, bound: bound)
+            }
+        } else {
+            task = Task(executorPreference: preferred) {
+                await ServerConnectionHandler.run(
+                    call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
+            }
         }
         calls.record(task, for: id)
     }
@@ -214,32 +223,44 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         respond(streamID: streamID, .failure(error), context: context)
     }
 
-    /// The body of a call's task: answers (observed: the per-call log line and
-    /// metrics), then tells the connection it finished.
+    /// The body of the task of a call without a deadline: the answer is the
+    /// outcome (observed: the per-call log line and metrics), answered and
+    /// finished in one step on the loop (the task runs there: no closure, no
+    /// hop). Small frames on purpose: an unobserved call skips the observer's
+    /// frame, and the deadline path is a function of its own, so that the
+    /// call's frames fit the task's first allocator slab (no malloc per call).
     private nonisolated(nonsending) static func run(
         _ call: ServerRPCExecutor.Call, id: CallSlots.Key, executor: ServerRPCExecutor, observer: CallObserver,
         requestBytes: Int, loop: any EventLoop, bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
     ) async {
-        let streamID = call.context.streamID
-        guard call.context.deadline != nil else {
-            // No deadline: the answer is the outcome; answered and finished in
-            // one step on the loop (the task runs there: no closure, no hop).
-            let result = await observer.observe(call.context, method: call.route.metrics, requestBytes: requestBytes) {
+        let result = observer.watches(call.context)
+            ? await observer.observe(call.context, method: call.route.metrics, requestBytes: requestBytes) {
                 await executor.outcome(call, identity: $0)
             }
-            if loop.inEventLoop {
+            : await executor.outcome(call, identity: nil)
+        let streamID = call.context.streamID
+        if loop.inEventLoop {
+            let (handler, context) = bound.value
+            handler.answerAndFinish(id, streamID: streamID, result, context: context)
+        } else {
+            loop.execute {
                 let (handler, context) = bound.value
                 handler.answerAndFinish(id, streamID: streamID, result, context: context)
-            } else {
-                loop.execute {
-                    let (handler, context) = bound.value
-                    handler.answerAndFinish(id, streamID: streamID, result, context: context)
-                }
             }
-            return
         }
+    }
+
+    /// The body of the task of a call with a deadline: answered by its outcome
+    /// or by its deadline, whichever comes first (`ServerRPCExecutor.run`),
+    /// observed, then the connection is told it finished.
+    private nonisolated(nonsending) static func run(
+        _ call: ServerRPCExecutor.Call, until deadline: ContinuousClock.Instant, id: CallSlots.Key,
+        executor: ServerRPCExecutor, observer: CallObserver, requestBytes: Int, loop: any EventLoop,
+        bound: NIOLoopBound<(ServerConnectionHandler, ChannelHandlerContext)>
+    ) async {
+        let streamID = call.context.streamID
         _ = await observer.observe(call.context, method: call.route.metrics, requestBytes: requestBytes) {
-            await executor.run(call, on: loop, identity: $0) {
+            await executor.run(call, until: deadline, on: loop, identity: $0) {
                 // The deadline passed first: the call's task is cancelled.
                 onLoop(loop, bound) { handler, _ in handler.calls.task(for: id)?.cancel() }
             } answer: { result in
@@ -284,7 +305,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func callFinished(_ id: CallSlots.Key, context: ChannelHandlerContext) {
         calls.remove(id)
-        inFlight -= 1
         lastActivity = .now()
         guard context.channel.isActive else { return }
         // A place is free: the requests that waited for one go first, in order.

@@ -33,15 +33,26 @@ final class ServerRPCExecutor: Sendable {
         var routes: [String: [String: Route]] = [:]
         for method in router.methods {
             routes[method.service, default: [:]][method.method] = Route(
-                method: method, metrics: CallMetrics.Method(name: method.fullName))
+                method: method, metrics: CallMetrics.Method(name: method.fullName),
+                interceptor: router.interceptor?.bound(toService: method.service, method: method.method))
         }
         self.routes = routes
     }
 
-    /// A registered method and the server's handles for it, made at start.
-    struct Route: Sendable {
+    /// A registered method and what the server keeps for it, made at start:
+    /// its metric handles and the router's interceptor bound to it. A class:
+    /// each call holds its route by one reference.
+    final class Route: Sendable {
         let method: RPCRouter.Method
         let metrics: CallMetrics.Method
+        /// Used only for calls of `method`.
+        let interceptor: (any RPCInterceptor)?
+
+        init(method: RPCRouter.Method, metrics: CallMetrics.Method, interceptor: (any RPCInterceptor)?) {
+            self.method = method
+            self.metrics = metrics
+            self.interceptor = interceptor
+        }
     }
 
     /// A routed request ready to run. A class: the call is handed from step
@@ -111,15 +122,11 @@ final class ServerRPCExecutor: Sendable {
     /// once, so nothing of the call is held until its deadline. `run` returns
     /// when the handler has stopped (its work may complete: as in gRPC, a
     /// deadline does not undo a write); its late result is dropped.
+    /// A call without a deadline needs none of this: its answer is `outcome`.
     nonisolated(nonsending) func run(
-        _ call: Call, on loop: any EventLoop, identity: IdentityBox?, cancel: @escaping @Sendable () -> Void,
-        answer: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
+        _ call: Call, until deadline: ContinuousClock.Instant, on loop: any EventLoop, identity: IdentityBox?,
+        cancel: @escaping @Sendable () -> Void, answer: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void
     ) async -> Result<[UInt8], RPCError> {
-        guard let deadline = call.context.deadline else {
-            let result = await outcome(call, identity: identity)
-            answer(result)
-            return result
-        }
         let once = AnswerOnce(answer)
         let timer = loop.scheduleTask(in: .nanoseconds(Self.nanoseconds(until: deadline))) {
             if once.give(.failure(RPCError(.deadlineExceeded, "deadline exceeded before the call completed"))) {
@@ -140,12 +147,16 @@ final class ServerRPCExecutor: Sendable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    /// Decode, authorize, handle, encode, check the size; errors mapped to a
-    /// status. For a call without a deadline this is the whole of `run`.
+    /// Decode, authorize, handle, encode (the method's `invoke`), check the
+    /// size; errors mapped to a status: the whole of a call without a deadline.
     nonisolated(nonsending) func outcome(_ call: Call, identity: IdentityBox?) async -> Result<[UInt8], RPCError> {
         do {
-            let payload = try await execute(
-                call.route.method.handler, payload: call.payload, context: call.context, identity: identity)
+            var context = call.context
+            // Who the interceptor decided the caller is, even when it refused
+            // the call (an inout is written back when it throws): for the log
+            // line (no box when the line is not written).
+            defer { identity?.caller = context.caller }
+            let payload = try await call.route.method.invoke(call.payload, &context, call.route.interceptor)
             let size = Envelope.responseBodySize(payloadCount: payload.count)
             guard size <= maxFrameBodySize else {
                 call.context.logger.warning(
@@ -164,29 +175,6 @@ final class ServerRPCExecutor: Sendable {
             call.context.logger.error("call failed unexpectedly", metadata: ["error": "\(String(reflecting: error))"])
             return .failure(RPCError(.internal, "internal error"))
         }
-    }
-
-    /// The steps of one method, in order.
-    private nonisolated(nonsending) func execute<Handler: RPCMethodHandler>(
-        _ handler: Handler, payload: [UInt8], context: RPCContext, identity: IdentityBox?
-    ) async throws -> [UInt8] {
-        var context = context
-        let request: Handler.Request
-        do {
-            request = try handler.deserialize(payload)
-        } catch {
-            throw RPCError(
-                .invalidArgument, "\(context.service)/\(context.method): request payload does not decode: \(error)")
-        }
-        if let interceptor = router.interceptor {
-            // Who the interceptor decided the caller is, even when it refused
-            // the call (an inout is written back when it throws): for the log
-            // line (no box when the line is not written).
-            defer { identity?.caller = context.caller }
-            try await interceptor.intercept(request: request, context: &context)
-        }
-        let response = try await handler.handle(request, context: context)
-        return handler.serialize(response)
     }
 
     /// An error whose message keeps its answer far under the frame limit.
