@@ -1,7 +1,6 @@
 import MarketplaceProtos
 
 /// Decodes a method's request from the payload of a ttrpc Request.
-@frozen
 public struct ProtoDeserializer<Message: ProtoMessage>: Sendable {
     @inlinable
     public init() {}
@@ -13,7 +12,6 @@ public struct ProtoDeserializer<Message: ProtoMessage>: Sendable {
 }
 
 /// Encodes a method's response for the payload of a ttrpc Response.
-@frozen
 public struct ProtoSerializer<Message: ProtoMessage>: Sendable {
     @inlinable
     public init() {}

@@ -23,6 +23,13 @@ import Synchronization
 public struct CallObserver: Sendable {
     public init() {}
 
+    /// Whether `observe` does anything for this call (metrics exported or the
+    /// line written): when false, a caller may run the call without it (and
+    /// without its async frame).
+    func watches(_ context: RPCContext) -> Bool {
+        CallMetrics.exported || context.logLevel <= .info
+    }
+
     /// Runs `body` (the call, which notes its caller in the box it is given)
     /// and observes its outcome; `method` is the routed method's handles
     /// (made once, when the server starts) and `requestBytes` the size of the
@@ -32,12 +39,6 @@ public struct CallObserver: Sendable {
     /// `--metrics-listen`) and the line not written (level above info, the
     /// daemon's default `warning`), `body` runs with no box, no clock read,
     /// no metric touched.
-    /// The caller may skip `observe` (and its async frame) when this is
-    /// false: then `observe` would only run its body.
-    func watches(_ context: RPCContext) -> Bool {
-        CallMetrics.exported || context.logLevel <= .info
-    }
-
     nonisolated(nonsending) func observe(
         _ context: RPCContext, method: CallMetrics.Method, requestBytes: Int,
         _ body: nonisolated(nonsending) (IdentityBox?) async -> Result<[UInt8], RPCError>
