@@ -19,10 +19,8 @@ struct MailMetricsTests {
              "--argon2-opslimit", "1", "--argon2-memlimit-kib", "8"],
             logIn: directory.path)
         defer { daemon.signal(SIGKILL) }
-        try await eventually("the daemon serves") {
-            if !daemon.process.isRunning { Issue.record("the daemon exited: \(daemon.log)"); throw CancellationError() }
-            return (try? await MarketplaceClient.withClient(socketPath: socket) { try await $0.health.check() })?.status == .serving
-        }
+        let served = await untilServing(socketPath: socket, seconds: 30, while: { daemon.process.isRunning })
+        try #require(served?.status == .serving, "the daemon did not serve: \(daemon.log)")
         let sink = try await SMTPSink(in: directory, rejecting: ["nobody@example.com"])
         let client = MarketplaceClient(socketPath: socket)
         let cli = CLI(socket: socket)

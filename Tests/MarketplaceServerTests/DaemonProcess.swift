@@ -50,17 +50,9 @@ final class DaemonProcess: Sendable {
     /// and migrates its database while the pass's other tests load the same
     /// server (CI saw 30 s pass at the start of the PostgreSQL pass).
     func waitUntilReady(seconds: Double? = nil) async -> Bool {
+        let process = self.process
         let seconds = seconds ?? (TestBackend.current == .postgres ? 90 : 30)
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if !process.isRunning { return false }
-            let ok = (try? await MarketplaceClient.withClient(socketPath: socketPath) { client in
-                try await client.health.check(options: CallOptions(timeout: .seconds(2)))
-            })?.status == .serving
-            if ok { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        return await untilServing(socketPath: socketPath, seconds: seconds, while: { process.isRunning })?.status == .serving
     }
 
     func signal(_ number: Int32) {

@@ -40,7 +40,11 @@ struct AuthorizationInterceptor: RPCInterceptor {
         let rule = entry.rule
         // Without a bearer token the caller is known without awaiting (no
         // async frame for the common anonymous, operator and service calls).
-        context.caller = context.metadata["authorization"] == nil ? identifyPeer(context) : try await identify(context)
+        if let header = context.metadata["authorization"] {
+            context.caller = try await identify(bearer: header)
+        } else {
+            context.caller = identifyPeer(context)
+        }
         switch (rule, context.caller) {
         case (.everyone, _):
             return
@@ -71,17 +75,16 @@ struct AuthorizationInterceptor: RPCInterceptor {
         }
     }
 
-    private nonisolated(nonsending) func identify(_ context: RPCContext) async throws -> Caller {
-        if let header = context.metadata["authorization"] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-                throw RPCError(.unauthenticated, "authorization metadata must be \"Bearer <token>\"")
-            }
-            let session = try await directory.authenticate(token: String(parts[1]))
-            return .user(UserSession(
-                userID: session.userID, sessionID: session.id, currentAccountID: session.currentAccountID))
+    /// The caller of a call with an `authorization` header: the user of the
+    /// session whose bearer token it carries.
+    private nonisolated(nonsending) func identify(bearer header: String) async throws -> Caller {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw RPCError(.unauthenticated, "authorization metadata must be \"Bearer <token>\"")
         }
-        return identifyPeer(context)
+        let session = try await directory.authenticate(token: String(parts[1]))
+        return .user(UserSession(
+            userID: session.userID, sessionID: session.id, currentAccountID: session.currentAccountID))
     }
 
     /// The caller of a call without a bearer token: by the peer's credentials.

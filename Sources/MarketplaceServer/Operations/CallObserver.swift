@@ -43,9 +43,9 @@ public struct CallObserver: Sendable {
         _ context: RPCContext, method: CallMetrics.Method, requestBytes: Int,
         _ body: nonisolated(nonsending) (IdentityBox?) async -> Result<[UInt8], RPCError>
     ) async -> Result<[UInt8], RPCError> {
+        guard watches(context) else { return await body(nil) }
         let metrics = CallMetrics.exported ? CallMetrics.shared : nil
         let writesLine = context.logLevel <= .info
-        guard metrics != nil || writesLine else { return await body(nil) }
         metrics?.inFlight.increment()
         let started = ContinuousClock.now
         let identity = IdentityBox()
