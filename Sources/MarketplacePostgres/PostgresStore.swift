@@ -13,7 +13,10 @@ import Synchronization
 /// connections and as many threads: each transaction leases one connection
 /// and runs its synchronous body on one of the store's threads (never an event
 /// loop, never Swift's cooperative pool), where every statement blocks on
-/// postgres-nio's future. A lost connection is dropped and the next
+/// postgres-nio's future. A read waits only for its body's statements: its
+/// `BEGIN` goes out with the first of them and its `COMMIT` is sent, not
+/// awaited (the connection runs statements in the order sent), so reading one
+/// membership, groups included, is one wait. A lost connection is dropped and the next
 /// transaction reconnects; while the database is unreachable calls fail
 /// `unavailable`.
 ///
@@ -139,20 +142,34 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             attempt += 1
             let db = BlockingConnection(connection, logger: logger)
             do {
-                try db.query(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                // A write waits for its BEGIN before its first statement. A
+                // read's BEGIN goes out with the body's first statement,
+                // without a wait of its own (the connection runs them in
+                // order); its outcome is checked before the read's result is
+                // used, so a read never answers from outside its snapshot.
+                let begin = db.send(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let value: T
                 do {
+                    if write { try db.wait(begin) }
                     value = try body(db)
+                    if !write { try db.wait(begin) }
                 } catch {
-                    _ = try? db.query("ROLLBACK")
+                    Self.end(db, write: write, "ROLLBACK")
                     if db.mustRetry { throw PostgresErrors.RetryTransaction() }
                     throw error
                 }
                 if db.mustRetry {
-                    _ = try? db.query("ROLLBACK")
+                    Self.end(db, write: write, "ROLLBACK")
                     throw PostgresErrors.RetryTransaction()
                 }
-                try db.query("COMMIT")
+                if write {
+                    try db.query("COMMIT")
+                } else {
+                    // A read-only transaction has nothing to make durable and
+                    // cannot fail to commit: its COMMIT is sent, not awaited;
+                    // whoever uses the connection next is queued behind it.
+                    _ = db.send("COMMIT")
+                }
                 return value
             } catch where PostgresErrors.isRetryable(error) && attempt < attempts && !connection.isClosed {
                 // The failed statement may have been COMMIT: the transaction
@@ -162,6 +179,17 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
                 usleep(UInt32.random(in: 0...UInt32(min(50_000, 1_000 << min(attempt, 6)))))
                 continue
             }
+        }
+    }
+
+    /// Ends a transaction that will not commit: a write waits for its
+    /// ROLLBACK (it may run again on this connection at once); a read only
+    /// sends it.
+    private static func end(_ db: BlockingConnection, write: Bool, _ sql: String) {
+        if write {
+            _ = try? db.query(sql)
+        } else {
+            _ = db.send(sql)
         }
     }
 

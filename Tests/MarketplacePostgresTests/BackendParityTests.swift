@@ -43,16 +43,24 @@ struct BackendParityTests {
                                     accountID: "ACC-1", text: text, sort: sort, descending: descending, after: cursor, limit: 3,
                                     now: Date(millisecondsSince1970: 5_000))
                                 let page = try await store.read { r in try r.accountUsers(query) }
-                                lines += page.map { "\(sort) \(descending) \(text ?? "-") \($0.id)" }
+                                lines += page.map { "\(sort) \(descending) \(text ?? "-") \($0.id) \($0.groups.map(\.id))" }
                                 guard let last = page.last, page.count == 3 else { break }
                                 cursor = AccountUserQuery.Cursor(key: AccountUserQuery.key(of: last, for: sort), id: last.id)
                             }
                         }
                     }
                 }
+                // Each membership read alone, with its groups in order.
+                for index in Self.names.indices {
+                    let id = String(format: "AU-%02d", index)
+                    let member = try await store.read { r in try r.accountUser(id: id) }
+                    lines.append("member \(id) \(member?.groups.map { "\($0.name)=\($0.id)" } ?? ["missing"])")
+                }
                 results.append(lines)
             }
             #expect(results[0].count > 100)
+            #expect(results[0].contains { $0.hasPrefix("member ") && $0.contains("=GRP-") && $0.contains(", ") },
+                    "some membership has several groups")
             #expect(results[0] == results[1])
         }
     }
@@ -74,6 +82,12 @@ struct BackendParityTests {
                 id: String(format: "AU-%02d", (index * 7) % names.count), accountID: "ACC-1", user: user, groups: [],
                 status: .active, invitedAt: t, joinedAt: index % 2 == 0 ? nil : Date(millisecondsSince1970: Int64(2_000 + index % 3)),
                 lastAccessAt: nil, blockedAt: nil, invitationExpiresAt: nil, invitedBy: "operator"))
+        }
+        // Zero to three groups per membership, whose names differ by case,
+        // accents and symbols: each backend orders a membership's groups itself.
+        for index in names.indices where index % 4 > 0 {
+            let groupIDs = (0..<(index % 4)).map { String(format: "GRP-%02d", (index + $0 * 5) % names.count + 1) }
+            try w.setGroups(accountUserID: String(format: "AU-%02d", (index * 7) % names.count), groupIDs: groupIDs)
         }
     }
 }

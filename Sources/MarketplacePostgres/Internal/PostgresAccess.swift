@@ -45,17 +45,35 @@ struct PostgresAccess: StoreWriter {
 
     private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
 
-    /// Decoded by position in `member(_:groups:)`: keep the two in step.
+    /// The groups of membership `au`, ordered as `SQLiteAccess` orders them
+    /// (name, then id): one array of ids and one of names, in step.
+    private static func memberGroups(_ column: String) -> String {
+        """
+        ARRAY(SELECT g.\(column) FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
+              WHERE aug.account_user_id = au.id ORDER BY g.name, g.id)
+        """
+    }
+
+    /// Decoded by position in `member(_:)`: keep the two in step. Each row
+    /// carries its membership's groups (columns 26 and 27), so that reading
+    /// members is one statement, one round trip to the database.
     private static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
                u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at,
-               au.invited_first_name, au.invited_last_name, au.invited_phone
+               au.invited_first_name, au.invited_last_name, au.invited_phone,
+               \(memberGroups("id")), \(memberGroups("name"))
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
-    private static func member(_ row: SQLRow, groups: [GroupSummary]) throws -> AccountUser {
+    private static func member(_ row: SQLRow) throws -> AccountUser {
+        let groupIDs = try row.texts(26)
+        let groupNames = try row.texts(27)
+        guard groupIDs.count == groupNames.count else {
+            throw DomainError(.internal, "account_user \(try row.text(0)): its group ids and names disagree")
+        }
+        let groups = zip(groupIDs, groupNames).map { GroupSummary(id: $0, name: $1) }
         let invitedFirstName = try row.optionalText(23)
         return AccountUser(
             id: try row.text(0), accountID: try row.text(1),
@@ -74,19 +92,9 @@ struct PostgresAccess: StoreWriter {
             })
     }
 
-    /// Memberships for `rows`, with their groups fetched in one query.
+    /// Memberships for `rows` of ``memberSelect``.
     private func members(_ rows: [SQLRow]) throws -> [AccountUser] {
-        guard !rows.isEmpty else { return [] }
-        let ids = try rows.map { try $0.text(0) }
-        var groups: [String: [GroupSummary]] = [:]
-        let groupRows = try db.rows("""
-            SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
-            WHERE aug.account_user_id = ANY(?) ORDER BY g.name, g.id
-            """, [.texts(ids)])
-        for row in groupRows {
-            groups[try row.text(0), default: []].append(GroupSummary(id: try row.text(1), name: try row.text(2)))
-        }
-        return try rows.map { try Self.member($0, groups: groups[try $0.text(0)] ?? []) }
+        try rows.map(Self.member)
     }
 
     private static func invitation(_ row: SQLRow) throws -> InvitationRecord {
