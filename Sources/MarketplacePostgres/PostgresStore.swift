@@ -16,7 +16,9 @@ import Synchronization
 /// postgres-nio's future. A read waits only for its body's statements: its
 /// `BEGIN` goes out with the first of them and its `COMMIT` is sent, not
 /// awaited (the connection runs statements in the order sent), so reading one
-/// membership, groups included, is one wait. A lost connection is dropped and the next
+/// membership, groups included, is one wait; that statement and the access
+/// check's are prepared once per connection (PostgreSQL plans them once, not
+/// at every call). A lost connection is dropped and the next
 /// transaction reconnects; while the database is unreachable calls fail
 /// `unavailable`.
 ///

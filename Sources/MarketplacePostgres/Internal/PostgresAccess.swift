@@ -1,5 +1,6 @@
 import Foundation
 import MarketplaceDomain
+import PostgresNIO
 
 /// The reader and writer over one PostgreSQL transaction: the same queries
 /// as the SQLite backend's `SQLiteAccess`, statement for statement, so both
@@ -57,7 +58,7 @@ struct PostgresAccess: StoreWriter {
     /// Decoded by position in `member(_:)`: keep the two in step. Each row
     /// carries its membership's groups (columns 26 and 27), so that reading
     /// members is one statement, one round trip to the database.
-    private static let memberSelect = """
+    static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
@@ -188,11 +189,11 @@ struct PostgresAccess: StoreWriter {
     }
 
     func accountUser(id: String) throws -> AccountUser? {
-        try members(db.rows("\(Self.memberSelect) WHERE au.id = ?", [.text(id)])).first
+        try members(db.rows(prepared: MemberByID(id: id))).first
     }
 
     func accountUser(accountID: String, userID: String) throws -> AccountUser? {
-        try members(db.rows("\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?", [.text(accountID), .text(userID)])).first
+        try members(db.rows(prepared: MemberByAccountAndUser(accountID: accountID, userID: userID))).first
     }
 
     func accountUsers(userID: String) throws -> [AccountUser] {
@@ -721,4 +722,40 @@ struct PostgresAccess: StoreWriter {
 extension MembershipStatus {
     /// The stored status: `invitationExpired` is computed, so it is stored as `invited`.
     var storedName: String { self == .invitationExpired ? MembershipStatus.invited.rawValue : rawValue }
+}
+
+// MARK: Prepared statements
+
+/// One membership by id (get account user, and most operations on one
+/// membership): prepared once per connection.
+struct MemberByID: PostgresPreparedStatement {
+    static let sql = "\(PostgresAccess.memberSelect) WHERE au.id = $1"
+    typealias Row = PostgresRow
+    let id: String
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+}
+
+/// A user's membership of an account (every administrator's access check):
+/// prepared once per connection.
+struct MemberByAccountAndUser: PostgresPreparedStatement {
+    static let sql = "\(PostgresAccess.memberSelect) WHERE au.account_id = $1 AND au.user_id = $2"
+    typealias Row = PostgresRow
+    let accountID: String
+    let userID: String
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(accountID)
+        bindings.append(userID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
