@@ -18,7 +18,8 @@ import Synchronization
 /// awaited (the connection runs statements in the order sent), so reading one
 /// membership, groups included, is one wait; that statement and the access
 /// check's are prepared once per connection (PostgreSQL plans them once, not
-/// at every call). A lost connection is dropped and the next
+/// at every call). ``readAccountUser(id:)`` runs that one statement without
+/// a store thread or a transaction. A lost connection is dropped and the next
 /// transaction reconnects; while the database is unreachable calls fail
 /// `unavailable`.
 ///
@@ -106,6 +107,25 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         let value = try await transaction(write: true) { db in try body(PostgresAccess(db)) }
         await pruneChangesIfDue()
         return value
+    }
+
+    /// One statement, prepared once per connection, run with postgres-nio's
+    /// async API on the connection's event loop: no store thread, no BEGIN
+    /// or COMMIT (one statement sees one snapshot).
+    public func readAccountUser(id: String) async throws -> AccountUser? {
+        guard !closed.load(ordering: .relaxed) else { throw DomainError(.unavailable, "storage is shutting down") }
+        let lease = try await pool.lease()
+        var found: PostgresRow?
+        do {
+            for try await row in try await lease.connection.execute(MemberByID(id: id), logger: logger) { found = row }
+            pool.release(lease)
+        } catch {
+            // As in BlockingConnection.rows(prepared:): a failed preparation
+            // stays with the connection; replace it.
+            pool.release(lease, discard: true)
+            throw PostgresErrors.map(error)
+        }
+        return try found.map { try PostgresAccess.member(SQLRow($0.makeRandomAccess())) }
     }
 
     /// Leases a connection and runs `body` in one transaction on a store thread.

@@ -55,7 +55,11 @@ struct BackendParityTests {
                     let id = String(format: "AU-%02d", index)
                     let member = try await store.read { r in try r.accountUser(id: id) }
                     lines.append("member \(id) \(member?.groups.map { "\($0.name)=\($0.id)" } ?? ["missing"])")
+                    // The one-statement read gives the same membership.
+                    let alone = try await store.readAccountUser(id: id)
+                    #expect(alone == member, "\(type(of: store)).readAccountUser(id: \(id))")
                 }
+                #expect(try await store.readAccountUser(id: "AU-99") == nil)
                 results.append(lines)
             }
             #expect(results[0].count > 100)

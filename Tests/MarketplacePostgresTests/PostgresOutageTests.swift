@@ -22,10 +22,13 @@ struct PostgresOutageTests {
             let t = Date(millisecondsSince1970: 1_000)
             try await store.write { w in try w.insert(Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t)) }
             #expect(await store.isAvailable())
+            // Prepares the one-statement read on the pool's connections.
+            #expect(try await store.readAccountUser(id: "AUSR-1") == nil)
 
             try await cluster.stopServer()
             for _ in 0..<3 {
                 await expectUnavailable { try await store.read { r in try r.account(id: "ACC-1") } }
+                await expectUnavailable { try await store.readAccountUser(id: "AUSR-1") }
                 await expectUnavailable {
                     try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
                 }
@@ -34,6 +37,8 @@ struct PostgresOutageTests {
 
             try await cluster.startServer()
             #expect(try await store.read { r in try r.account(id: "ACC-1")?.name } == "A")
+            // New connections prepare it again.
+            for _ in 0..<3 { #expect(try await store.readAccountUser(id: "AUSR-1") == nil) }
             try await store.write { w in try w.insert(Account(id: "ACC-2", name: "B", type: .client, status: .active, createdAt: t)) }
             #expect(try await store.read { r in try r.accounts(after: nil, limit: 10).map(\.id) } == ["ACC-1", "ACC-2"])
             #expect(await eventually { await store.isAvailable() })

@@ -176,7 +176,18 @@ extension UserDirectory {
     public func accountUser(id: String, access: AccessRequirement) async throws -> AccountUser {
         try EntityKind.accountUser.validate(id, field: "account_user_id")
         let now = now()
-        return try await read { r in try Self.requireMembership(r, id, now: now, in: Self.authorize(r, access, target: id)) }
+        switch access {
+        case .operator, .service:
+            // Every account is in scope (authorize reads nothing for them):
+            // one read of the membership, which the store may answer with a
+            // single statement.
+            guard let member = try await store.readAccountUser(id: id) else {
+                throw DomainError.notFound("account_user \(id): not found")
+            }
+            return member.resolved(at: now)
+        case .administrator:
+            return try await read { r in try Self.requireMembership(r, id, now: now, in: Self.authorize(r, access, target: id)) }
+        }
     }
 
     /// Replaces a membership's groups (at least one, all of its account).

@@ -37,10 +37,21 @@ public protocol Store: Sendable {
     /// store may call `wake` for them too). The default does nothing, for a
     /// store only one process writes (SQLite in its data directory).
     func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void)
+
+    /// The membership `id` (with its user and groups), or nil: the same
+    /// answer as `read { try $0.accountUser(id: id) }`, for the hottest read
+    /// (get account user by an operator or a service), which a store may
+    /// answer with one statement outside a transaction of its own (one
+    /// statement sees one snapshot). The default is that `read`.
+    func readAccountUser(id: String) async throws -> AccountUser?
 }
 
 extension Store {
     public func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void) {}
+
+    public func readAccountUser(id: String) async throws -> AccountUser? {
+        try await read { try $0.accountUser(id: id) }
+    }
 }
 
 /// A unique constraint a write ran into. The domain retries on

@@ -68,7 +68,7 @@ struct PostgresAccess: StoreWriter {
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
-    private static func member(_ row: SQLRow) throws -> AccountUser {
+    static func member(_ row: SQLRow) throws -> AccountUser {
         let groupIDs = try row.texts(26)
         let groupNames = try row.texts(27)
         guard groupIDs.count == groupNames.count else {
