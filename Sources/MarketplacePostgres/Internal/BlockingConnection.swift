@@ -118,12 +118,19 @@ final class BlockingConnection {
         do {
             return try promise.futureResult.wait().map { SQLRow($0.makeRandomAccess()) }
         } catch {
-            if PostgresErrors.isRetryable(error) { mustRetry = true }
-            // postgres-nio keeps a failed preparation's error for the
-            // connection's life (e.g. one prepared in an aborted
-            // transaction): close the connection, so that the pool replaces it
-            // rather than failing every later use of the statement.
-            ConnectionPool.closeInBackground(connection)
+            if PostgresErrors.isRetryable(error) {
+                // A serialization failure or deadlock comes from executing
+                // the statement, not from preparing it: the write runs again
+                // on this connection.
+                mustRetry = true
+            } else {
+                // postgres-nio keeps a failed preparation's error for the
+                // connection's life (e.g. one prepared in an aborted
+                // transaction): close the connection, so that the pool
+                // replaces it rather than failing every later use of the
+                // statement.
+                ConnectionPool.closeInBackground(connection)
+            }
             throw error
         }
     }
