@@ -40,8 +40,9 @@ extension UserDirectory {
             let groups = try Self.requireGroups(w, groupIDs, accountID: accountID)
             let inviter = try Self.displayName(of: actor, w, configuration: configuration)
             let user: User
-            if let existing = try w.user(email: email) {
-                user = existing
+            let existingUser = try w.user(email: email)
+            if let existingUser {
+                user = existingUser
             } else {
                 user = try Self.withFreshID(.user) { id in
                     let user = User(id: id, firstName: firstName, lastName: lastName, email: email, phone: phone, createdAt: now, updatedAt: now)
@@ -54,7 +55,8 @@ extension UserDirectory {
             let typed = InvitedPerson(firstName: firstName, lastName: lastName, phone: phone)
             let member: AccountUser
             let action: AuditEvent.Action
-            if let existing = try w.accountUser(accountID: accountID, userID: user.id)?.resolved(at: now) {
+            // A user created just now has no membership yet: nothing to look up.
+            if existingUser != nil, let existing = try w.accountUser(accountID: accountID, userID: user.id)?.resolved(at: now) {
                 guard let next = existing.status.applying(.reinvite) else {
                     throw DomainError.alreadyExists(
                         "account \(accountID): \(email) already has a membership (\(existing.id), status \(existing.status.apiName)); only a disabled membership can be invited again")
