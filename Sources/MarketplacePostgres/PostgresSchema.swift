@@ -13,16 +13,20 @@ import MarketplaceDomain
 /// (ASCII letters folded) is the function `nocase(text)`.
 ///
 /// The change feed: the same triggers as SQLite write one `changes` row per
-/// change in the transaction of the change, but its `position` is assigned at
-/// commit, by a deferred trigger that holds the transaction-level advisory
-/// lock ``changesLockKey`` until the commit is done, so positions increase in
-/// commit order even with several daemons writing at once (a reader never
-/// sees position N+1 before N). Rows are pruned to the last 100,000 by the
-/// store, not by a trigger (see ``PostgresStore``).
+/// change in the transaction of the change, without a `position`; positions
+/// are assigned after commit by `changes_sequence()` (0004), which numbers
+/// every committed row still unnumbered, under the advisory lock
+/// ``changesLockKey``, in one short transaction of its own, so positions
+/// increase in the order rows are numbered even with several daemons writing
+/// at once and a reader never sees position N+1 before N (readers read
+/// numbered rows only). Rows are pruned to the last 100,000 by the store, not
+/// by a trigger (see ``PostgresStore``). (0001-0003 numbered each row at its
+/// commit, holding the lock until the commit was durable: commits that
+/// appended to the feed were flushed one at a time across the fleet.)
 enum PostgresSchema {
     /// `pg_advisory_lock` key held while migrating ("mkusers" + 1).
     static let migrationLockKey: Int64 = 0x6D6B_7573_6572_7301
-    /// `pg_advisory_xact_lock` key that orders change-feed positions by commit.
+    /// `pg_advisory_xact_lock` key held while numbering change-feed rows.
     static let changesLockKey: Int64 = 0x6D6B_7573_6572_7302
 
     /// One migration: statements run as one `DO` block (postgres-nio speaks
@@ -38,6 +42,7 @@ enum PostgresSchema {
         Migration(identifier: "0001-initial", sql: migration0001),
         Migration(identifier: "0002-invited-person-and-sign-in-failures", sql: migration0002),
         Migration(identifier: "0003-changes-notify", sql: migration0003),
+        Migration(identifier: "0004-changes-sequencer", sql: migration0004),
     ]
 
     /// Creates the bookkeeping table if needed.
@@ -307,6 +312,57 @@ enum PostgresSchema {
             WHERE entry = NEW.entry;
             PERFORM pg_notify('\(changesChannel)', '');
             RETURN NULL;
+        END $$;
+        """
+
+    /// Rows numbered by one run of `changes_sequence()` at most (a run that
+    /// numbers this many is followed by another at once).
+    static let sequenceBatch = 10_000
+
+    /// Positions assigned after commit, not at commit: writers only insert
+    /// unnumbered rows (no lock, no `NOTIFY` in their transactions: both
+    /// serialised every commit that appended to the feed, across the fleet,
+    /// through its flush). `changes_sequence()` numbers the committed
+    /// unnumbered rows in the order they were written (`entry`), from one
+    /// block of `changes_position_seq`, sets their `committed_at` to the time
+    /// they are numbered, notifies ``changesChannel`` when it numbered any
+    /// and returns how many. It runs in READ COMMITTED (refused otherwise), so
+    /// each statement after the lock sees every commit made before it: the
+    /// lock is released only after the numbering transaction is visible, so
+    /// the next run's positions are higher and appear after these. Rows of a
+    /// transaction still running are not visible to it and get numbered by a
+    /// later run, above every position assigned before.
+    private static let migration0004 = """
+        DROP TRIGGER changes_position ON changes;
+        DROP FUNCTION changes_position();
+        CREATE INDEX changes_unnumbered ON changes (entry) WHERE position IS NULL;
+
+        CREATE FUNCTION changes_sequence() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+            entries BIGINT[];
+            first BIGINT;
+        BEGIN
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'changes_sequence() must run in READ COMMITTED, not %', current_setting('transaction_isolation');
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM changes WHERE position IS NULL) THEN
+                RETURN 0;
+            END IF;
+            PERFORM pg_advisory_xact_lock(\(changesLockKey));
+            SELECT array_agg(entry ORDER BY entry) INTO entries
+            FROM (SELECT entry FROM changes WHERE position IS NULL ORDER BY entry LIMIT \(sequenceBatch)) AS pending;
+            IF entries IS NULL THEN
+                RETURN 0;
+            END IF;
+            first := nextval('changes_position_seq');
+            IF cardinality(entries) > 1 THEN
+                PERFORM setval('changes_position_seq', first + cardinality(entries) - 1);
+            END IF;
+            UPDATE changes SET position = first + numbered.n - 1, committed_at = changes_now()
+            FROM unnest(entries) WITH ORDINALITY AS numbered(entry, n)
+            WHERE changes.entry = numbered.entry;
+            PERFORM pg_notify('\(changesChannel)', '');
+            RETURN cardinality(entries);
         END $$;
         """
 }

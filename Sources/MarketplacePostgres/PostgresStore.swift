@@ -13,10 +13,12 @@ import Synchronization
 /// connections and as many threads: each transaction leases one connection
 /// and runs its synchronous body on one of the store's threads (never an event
 /// loop, never Swift's cooperative pool), where every statement blocks on
-/// postgres-nio's future. A read waits only for its body's statements: its
-/// `BEGIN` goes out with the first of them and its `COMMIT` is sent, not
-/// awaited (the connection runs statements in the order sent), so reading one
-/// membership, groups included, is one wait; that statement and the access
+/// postgres-nio's future. A transaction waits only for the statements whose
+/// answer its body uses: `BEGIN`, `SAVEPOINT` and `RELEASE` go out with the
+/// next statement and are checked with it (the connection runs statements in
+/// the order sent), a read's `COMMIT` is sent, not awaited (a write waits for
+/// its `COMMIT`), so reading one membership, groups included, is one wait;
+/// that statement and the access
 /// check's are prepared once per connection (PostgreSQL plans them once, not
 /// at every call). ``readAccountUser(id:)`` runs that one statement without
 /// a store thread or a transaction. A lost connection is dropped and the next
@@ -39,10 +41,11 @@ import Synchronization
 /// constraint named by the index (`users_by_email` -> ``StoreConflict/Constraint/userEmail``...)
 /// and the transaction stays usable.
 ///
-/// **Change feed.** Positions follow commit order (see ``PostgresSchema``);
-/// every commit that appends to the feed is notified to every store on the
-/// database (``observeCommittedChanges(_:)``), so a change-feed waiter of any
-/// daemon wakes when another daemon commits;
+/// **Change feed.** Writes append unnumbered rows; positions are assigned
+/// after commit, in batches, by the store's sequencer (after each write, before
+/// each read of the feed, and every second; see ``PostgresSchema``), which
+/// notifies every store on the database (``observeCommittedChanges(_:)``), so
+/// a change-feed waiter of any daemon wakes when another daemon commits;
 /// the store prunes the feed to the newest 100,000 changes at most every few
 /// seconds, after a write, so it briefly keeps a few more.
 ///
@@ -57,6 +60,8 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     private let logger: Logger
     private let health: HealthProbe
     private let changeListener: ChangeListener
+    private let sequencer: ChangeSequencer
+    private let writeGate: WriteGate
     private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
     private let closed = Atomic<Bool>(false)
 
@@ -70,6 +75,8 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         threads = NIOThreadPool(numberOfThreads: configuration.poolSize)
         health = HealthProbe(configuration: configuration, logger: logger)
         changeListener = ChangeListener(configuration: configuration, logger: logger)
+        sequencer = ChangeSequencer(pool: pool, logger: logger)
+        writeGate = WriteGate(width: configuration.writeConcurrency)
     }
 
     /// Connects to the database and applies the migrations it lacks.
@@ -94,6 +101,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             throw mapped
         }
         store.changeListener.start()
+        store.sequencer.start()
         return store
     }
 
@@ -104,7 +112,10 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        let value = try await transaction(write: true) { db in try body(PostgresAccess(db)) }
+        let value = try await writeGate.run { try await transaction(write: true) { db in try body(PostgresAccess(db)) } }
+        // The write may have appended to the change feed: number it soon
+        // (a read of the feed numbers it first anyway).
+        sequencer.request()
         await pruneChangesIfDue()
         return value
     }
@@ -113,16 +124,16 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     /// async API on the connection's event loop: no store thread, no BEGIN
     /// or COMMIT (one statement sees one snapshot).
     public func readAccountUser(id: String) async throws -> AccountUser? {
-        guard !closed.load(ordering: .relaxed) else { throw DomainError(.unavailable, "storage is shutting down") }
+        guard !closed.load(ordering: .relaxed) else { throw PostgresErrors.storeClosed }
         let lease = try await pool.lease()
-        var found: PostgresRow?
+        let found: PostgresRow?
         do {
-            for try await row in try await lease.connection.execute(MemberByID(id: id), logger: logger) { found = row }
+            found = try await BlockingConnection.rows(of: MemberByID(id: id), on: lease.connection, logger: logger).first
             pool.release(lease)
         } catch {
-            // As in BlockingConnection.rows(prepared:): a failed preparation
-            // stays with the connection; replace it.
-            pool.release(lease, discard: true)
+            // Closed by rows(of:) unless the failure was a serialization
+            // failure or deadlock (not possible outside a transaction).
+            pool.release(lease, discard: !PostgresErrors.isRetryable(error))
             throw PostgresErrors.map(error)
         }
         return try found.map { try PostgresAccess.member(SQLRow($0.makeRandomAccess())) }
@@ -132,7 +143,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     private func transaction<T: Sendable>(
         write: Bool, _ body: @escaping @Sendable (BlockingConnection) throws -> T
     ) async throws -> T {
-        guard !closed.load(ordering: .relaxed) else { throw DomainError(.unavailable, "storage is shutting down") }
+        guard !closed.load(ordering: .relaxed) else { throw PostgresErrors.storeClosed }
         let lease = try await pool.lease()
         let logger = self.logger
         let attempts = write ? configuration.maxWriteAttempts : 1
@@ -164,24 +175,22 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             attempt += 1
             let db = BlockingConnection(connection, logger: logger)
             do {
-                // A write waits for its BEGIN before its first statement. A
-                // read's BEGIN goes out with the body's first statement,
-                // without a wait of its own (the connection runs them in
-                // order); its outcome is checked before the read's result is
-                // used, so a read never answers from outside its snapshot.
-                let begin = db.send(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                // BEGIN goes out with the body's first statement, without a
+                // wait of its own (the connection runs them in order), and
+                // is checked with it: a failed BEGIN fails that statement
+                // too, and no result of the body is used unchecked.
+                db.send(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let value: T
                 do {
-                    if write { try db.wait(begin) }
                     value = try body(db)
-                    if !write { try db.wait(begin) }
+                    try db.checkSent()
                 } catch {
-                    Self.end(db, write: write, "ROLLBACK")
+                    Self.rollback(db, write: write)
                     if db.mustRetry { throw PostgresErrors.RetryTransaction() }
                     throw error
                 }
                 if db.mustRetry {
-                    Self.end(db, write: write, "ROLLBACK")
+                    Self.rollback(db, write: write)
                     throw PostgresErrors.RetryTransaction()
                 }
                 if write {
@@ -190,7 +199,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
                     // A read-only transaction has nothing to make durable and
                     // cannot fail to commit: its COMMIT is sent, not awaited;
                     // whoever uses the connection next is queued behind it.
-                    _ = db.send("COMMIT")
+                    db.send("COMMIT")
                 }
                 return value
             } catch where PostgresErrors.isRetryable(error) && attempt < attempts && !connection.isClosed {
@@ -207,11 +216,11 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     /// Ends a transaction that will not commit: a write waits for its
     /// ROLLBACK (it may run again on this connection at once); a read only
     /// sends it.
-    private static func end(_ db: BlockingConnection, write: Bool, _ sql: String) {
+    private static func rollback(_ db: BlockingConnection, write: Bool) {
         if write {
-            _ = try? db.query(sql)
+            _ = try? db.query("ROLLBACK")
         } else {
-            _ = db.send(sql)
+            db.send("ROLLBACK")
         }
     }
 
@@ -224,6 +233,20 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     public func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void) {
         changeListener.observe(wake)
     }
+
+    /// Numbers every change committed so far (``ChangeSequencer``): the
+    /// feed's positions are assigned after commit.
+    public func publishCommittedChanges() async throws {
+        guard !closed.load(ordering: .relaxed) else { throw PostgresErrors.storeClosed }
+        do {
+            try await sequencer.numberCommitted()
+        } catch {
+            throw PostgresErrors.map(error)
+        }
+    }
+
+    /// Runs of the change-feed sequencer that numbered at least one row: for tests.
+    public var changeSequencerRuns: Int { sequencer.productiveRuns.load(ordering: .relaxed) }
 
     /// Connections the change-feed listener has made (1 once listening; more
     /// after reconnections): for tests.
@@ -263,7 +286,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
     /// Runs raw SQL outside any transaction (autocommit) on a pooled
     /// connection: for maintenance and tests only, never with untrusted input.
     public func unsafeExecute(_ sql: String) async throws {
-        guard !closed.load(ordering: .relaxed) else { throw DomainError(.unavailable, "storage is shutting down") }
+        guard !closed.load(ordering: .relaxed) else { throw PostgresErrors.storeClosed }
         let lease = try await pool.lease()
         do {
             _ = try await Self.rows(lease.connection, sql, logger: logger)
@@ -276,6 +299,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
 
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
+        sequencer.stop()
         await changeListener.stop()
         await pool.close()
         await health.close()

@@ -43,6 +43,18 @@ public struct PostgresStoreConfiguration: Sendable {
     /// How many times a write transaction is run before a serialization
     /// failure is reported as `unavailable` (busy; retry).
     public var maxWriteAttempts = 20
+    /// Write transactions of this store that run at once (1...``poolSize``;
+    /// more wait, in arrival order; reads are not limited): under
+    /// serializable isolation every concurrent writer makes the others'
+    /// serialization failures (and runs again) more likely. Default
+    /// ``defaultWriteConcurrency``, at most ``poolSize``.
+    public var writeConcurrency: Int {
+        get { min(storedWriteConcurrency, poolSize) }
+        set { storedWriteConcurrency = max(1, newValue) }
+    }
+    private var storedWriteConcurrency = Self.defaultWriteConcurrency
+    /// ``writeConcurrency`` unless set.
+    public static let defaultWriteConcurrency = 2
     /// How long a health probe waits for the database.
     public var healthTimeout: Duration = .seconds(2)
 

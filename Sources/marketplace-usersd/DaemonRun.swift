@@ -194,6 +194,7 @@ struct DaemonRun {
             "data_dir": "\(data)",
             "database": "\(settings.database?.displayURL ?? "\(data)/users.sqlite")",
             "database_pool_size": "\(settings.database.map { "\($0.poolSize)" } ?? "none (SQLite)")",
+            "database_write_concurrency": "\(settings.database.map { "\($0.writeConcurrency)" } ?? "none (SQLite)")",
             "key_file": "\(configuration.keyFilePath.map(absolute) ?? data + "/secrets.key")",
             "operator_uids": "\(([0, getuid()] + settings.operatorUIDs).map(String.init).joined(separator: ","))",
             "operator_gids": "\(settings.operatorGIDs.map(String.init).joined(separator: ","))",

@@ -117,13 +117,25 @@ struct ServeSettings {
         guard (1...PostgresStoreConfiguration.maxPoolSize).contains(poolSize.value) else {
             throw ValidationError("\(poolSize.name) must be between 1 and \(PostgresStoreConfiguration.maxPoolSize)")
         }
+        let writeConcurrency = try source.value(
+            o.databaseWriteConcurrency, flag: "--database-write-concurrency", variable: "MARKETPLACE_USERS_DATABASE_WRITE_CONCURRENCY",
+            default: min(PostgresStoreConfiguration.defaultWriteConcurrency, poolSize.value),
+            expected: "an integer between 1 and the pool size", parse: { Int($0) })
+        guard (1...poolSize.value).contains(writeConcurrency.value) else {
+            throw ValidationError("\(writeConcurrency.name) must be between 1 and the pool size (\(poolSize.value))")
+        }
         if databaseURL.value.isEmpty {
             if poolSize.name != "--database-pool-size" || o.databasePoolSize != nil {
                 throw ValidationError("\(poolSize.name) is only used with --database (PostgreSQL)")
             }
+            if writeConcurrency.name != "--database-write-concurrency" || o.databaseWriteConcurrency != nil {
+                throw ValidationError("\(writeConcurrency.name) is only used with --database (PostgreSQL)")
+            }
         } else {
             do {
-                database = try PostgresStoreConfiguration(url: databaseURL.value, poolSize: poolSize.value)
+                var configuration = try PostgresStoreConfiguration(url: databaseURL.value, poolSize: poolSize.value)
+                configuration.writeConcurrency = writeConcurrency.value
+                database = configuration
             } catch {
                 throw ValidationError("\(databaseURL.name): \(error.message)")
             }

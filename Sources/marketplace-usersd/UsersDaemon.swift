@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections this daemon keeps, 1-200 (default 10; env MARKETPLACE_USERS_DATABASE_POOL_SIZE). Only with --database.")
     var databasePoolSize: Int?
 
+    @Option(help: "Write transactions this daemon runs at once on PostgreSQL, 1 to the pool size (default 2; env MARKETPLACE_USERS_DATABASE_WRITE_CONCURRENCY); more wait their turn. Fewer concurrent serializable writers fail and run again less often. Only with --database.")
+    var databaseWriteConcurrency: Int?
+
     @Option(help: "The key file sealing invitation links, shared by every daemon of a fleet; must exist, mode 0600, owned by the daemon's user (create it with `marketplace-usersd keygen`). Default <data-dir>/secrets.key, created at first start (env MARKETPLACE_USERS_KEY_FILE).")
     var keyFile: String?
 

@@ -28,6 +28,8 @@ extension UserDirectory {
             // Read the generation before the transaction, so a commit between
             // the read and the wait is not missed.
             let generation = changeSignal.generation
+            // Every change committed before this point is in what is read.
+            try await store.publishCommittedChanges()
             let found = try await read { r -> (changes: [ChangeRecord], position: Int64) in
                 let bounds = try r.changeBounds()
                 if fromHead { return ([], bounds.newest) }

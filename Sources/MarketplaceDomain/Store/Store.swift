@@ -44,6 +44,13 @@ public protocol Store: Sendable {
     /// answer with one statement outside a transaction of its own (one
     /// statement sees one snapshot). The default is that `read`.
     func readAccountUser(id: String) async throws -> AccountUser?
+
+    /// Makes every change committed before the call readable by the next
+    /// ``read(_:)`` (`changes(after:limit:)`, `changeBounds()`): a store that
+    /// assigns the feed's positions after commit (PostgreSQL) assigns the
+    /// pending ones here. The default does nothing (positions assigned in
+    /// the committing transaction).
+    func publishCommittedChanges() async throws
 }
 
 extension Store {
@@ -52,6 +59,8 @@ extension Store {
     public func readAccountUser(id: String) async throws -> AccountUser? {
         try await read { try $0.accountUser(id: id) }
     }
+
+    public func publishCommittedChanges() async throws {}
 }
 
 /// A unique constraint a write ran into. The domain retries on

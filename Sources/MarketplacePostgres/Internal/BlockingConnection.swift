@@ -67,36 +67,52 @@ final class BlockingConnection {
         return bindings
     }
 
-    /// Runs one statement and returns its rows and affected-row count.
+    /// Statements sent with ``send(_:)`` whose outcome nobody has checked
+    /// yet, oldest first.
+    private var unchecked: [EventLoopFuture<PostgresQueryResult>] = []
+
+    /// Runs one statement and returns its rows and affected-row count, after
+    /// checking every statement sent before it (a failure of one of those is
+    /// the cause of this one's failing, so it is what is thrown).
     @discardableResult
     func query(_ sql: String, _ values: [SQLValue] = []) throws -> PostgresQueryResult {
         let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: Self.bindings(values))
-        do {
-            let future: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
-            return try future.wait()
-        } catch {
-            if PostgresErrors.isRetryable(error) { mustRetry = true }
-            throw error
-        }
+        let future: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        let outcome = Result { try future.wait() }
+        try checkSent()
+        return try noted(outcome).get()
     }
 
     /// Sends one statement without waiting for it: postgres-nio runs a
     /// connection's statements one after another in the order sent, so a
-    /// statement sent next runs after this one. For `BEGIN` before a
-    /// transaction's first statement and `COMMIT` of a read, whose answers
-    /// the body does not need; the caller checks the future where it matters.
-    func send(_ sql: String) -> EventLoopFuture<PostgresQueryResult> {
-        connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    /// statement sent next runs after this one, and its outcome is checked by
+    /// the next ``query(_:_:)``, ``rows(prepared:)`` or ``checkSent()``.
+    /// For statements whose answer the body does not need: `BEGIN`, `SAVEPOINT`,
+    /// `RELEASE`, a read's `COMMIT`, a delete whose count is not used. A write's `COMMIT` is always a
+    /// ``query(_:_:)``, so a write is acknowledged only after everything it
+    /// sent succeeded (PostgreSQL answers `COMMIT` of a transaction that an
+    /// earlier failure aborted with a rollback, not with an error).
+    func send(_ sql: String, _ values: [SQLValue] = []) {
+        let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: Self.bindings(values))
+        unchecked.append(connection.query(query, logger: logger))
     }
 
-    /// Waits for a statement sent with ``send(_:)``.
-    func wait(_ sent: EventLoopFuture<PostgresQueryResult>) throws {
-        do {
-            _ = try sent.wait()
-        } catch {
-            if PostgresErrors.isRetryable(error) { mustRetry = true }
-            throw error
+    /// Waits for every statement sent and not yet checked; throws the first
+    /// failure among them.
+    func checkSent() throws {
+        guard !unchecked.isEmpty else { return }
+        let sent = unchecked
+        unchecked.removeAll(keepingCapacity: true)
+        for future in sent {
+            _ = try noted(Result { try future.wait() }).get()
         }
+    }
+
+    /// `outcome`, after marking the transaction for another run when it is
+    /// a serialization failure or deadlock.
+    private func noted<T>(_ outcome: Result<T, any Error>) -> Result<T, any Error> {
+        if case .failure(let error) = outcome, PostgresErrors.isRetryable(error) { mustRetry = true }
+        return outcome
     }
 
     /// The rows of `statement`, prepared once per connection: postgres-nio
@@ -110,27 +126,28 @@ final class BlockingConnection {
         let connection = self.connection
         let logger = self.logger
         let promise = connection.eventLoop.makePromise(of: [PostgresRow].self)
-        promise.completeWithTask {
+        promise.completeWithTask { try await Self.rows(of: statement, on: connection, logger: logger) }
+        let outcome = Result { try promise.futureResult.wait() }
+        try checkSent()
+        return try noted(outcome).get().map { SQLRow($0.makeRandomAccess()) }
+    }
+
+    /// Runs a prepared statement with postgres-nio's async API and collects
+    /// its rows. A failure that may have come from preparing it (anything but
+    /// a serialization failure or deadlock, which come from executing it)
+    /// closes the connection: postgres-nio keeps a failed preparation's error
+    /// for the connection's life (e.g. one prepared in an aborted
+    /// transaction), so the pool must replace it rather than fail every later
+    /// use of the statement.
+    static func rows<Statement: PostgresPreparedStatement>(
+        of statement: Statement, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [PostgresRow] where Statement.Row == PostgresRow {
+        do {
             var rows: [PostgresRow] = []
             for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
             return rows
-        }
-        do {
-            return try promise.futureResult.wait().map { SQLRow($0.makeRandomAccess()) }
         } catch {
-            if PostgresErrors.isRetryable(error) {
-                // A serialization failure or deadlock comes from executing
-                // the statement, not from preparing it: the write runs again
-                // on this connection.
-                mustRetry = true
-            } else {
-                // postgres-nio keeps a failed preparation's error for the
-                // connection's life (e.g. one prepared in an aborted
-                // transaction): close the connection, so that the pool
-                // replaces it rather than failing every later use of the
-                // statement.
-                ConnectionPool.closeInBackground(connection)
-            }
+            if !PostgresErrors.isRetryable(error) { ConnectionPool.closeInBackground(connection) }
             throw error
         }
     }
@@ -156,14 +173,15 @@ final class BlockingConnection {
     /// whole transaction runs again).
     @discardableResult
     func executeInSavepoint(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
-        try query("SAVEPOINT store_statement")
+        // SAVEPOINT is checked with the statement; RELEASE by the next one.
+        send("SAVEPOINT store_statement")
         do {
             let result = try query(sql, values)
-            try query("RELEASE SAVEPOINT store_statement")
+            send("RELEASE SAVEPOINT store_statement")
             return result
         } catch let error as PSQLError {
             guard error.serverInfo?[.sqlState] != nil else { throw error }  // the connection failed
-            try query("ROLLBACK TO SAVEPOINT store_statement")
+            send("ROLLBACK TO SAVEPOINT store_statement")
             try query("RELEASE SAVEPOINT store_statement")
             if let conflict = PostgresErrors.conflict(error) { throw conflict }
             throw error

@@ -65,9 +65,10 @@ final class ConnectionPool: Sendable {
     }
 
     /// Returns a slot. With `discard`, its connection is closed first (its
-    /// state is unknown after a failure), and the next lease reconnects.
+    /// state is unknown after a failure), and the next lease reconnects; after
+    /// ``close()`` every returned connection is closed.
     func release(_ lease: Lease, discard: Bool = false) {
-        if discard || lease.connection.isClosed {
+        if discard || lease.connection.isClosed || state.withLock({ $0.closed }) {
             state.withLock { if $0.connections[lease.slot] === lease.connection { $0.connections[lease.slot] = nil } }
             Self.closeInBackground(lease.connection)
         }

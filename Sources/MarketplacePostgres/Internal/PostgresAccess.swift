@@ -512,7 +512,7 @@ struct PostgresAccess: StoreWriter {
              .int(member.lastAccessAt?.millisecondsSince1970), .int(member.blockedAt?.millisecondsSince1970),
              .int(member.invitationExpiresAt?.millisecondsSince1970), .text(member.invitedBy)]
                 + Self.sortKeysAndInvitedPerson(member))
-        try setGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
+        try insertGroups(accountUserID: member.id, groupIDs: member.groups.map(\.id))
     }
 
     func update(_ member: AccountUser) throws {
@@ -544,11 +544,18 @@ struct PostgresAccess: StoreWriter {
     }
 
     func setGroups(accountUserID: String, groupIDs: [String]) throws {
-        try db.execute("DELETE FROM account_user_groups WHERE account_user_id = ?", [.text(accountUserID)])
-        for groupID in groupIDs {
-            try guarded(
-                "INSERT INTO account_user_groups (account_user_id, group_id) VALUES (?, ?)", [.text(accountUserID), .text(groupID)])
-        }
+        // Checked with the insert that follows (the connection runs them in order).
+        db.send("DELETE FROM account_user_groups WHERE account_user_id = ?", [.text(accountUserID)])
+        try insertGroups(accountUserID: accountUserID, groupIDs: groupIDs)
+    }
+
+    /// Links a membership to groups, in the order given, in one statement
+    /// (the change-feed trigger still runs once per link, as on SQLite).
+    private func insertGroups(accountUserID: String, groupIDs: [String]) throws {
+        guard !groupIDs.isEmpty else { return }
+        try guarded(
+            "INSERT INTO account_user_groups (account_user_id, group_id) SELECT ?, g FROM unnest(?::text[]) WITH ORDINALITY AS t(g, n) ORDER BY n",
+            [.text(accountUserID), .texts(groupIDs)])
     }
 
     func insert(_ invitation: InvitationRecord) throws {

@@ -9,6 +9,9 @@ enum PostgresErrors {
     /// deadlock): never leaves the store.
     struct RetryTransaction: Error {}
 
+    /// What a call on a closed store throws.
+    static var storeClosed: DomainError { DomainError(.unavailable, "storage is shutting down") }
+
     /// SQLSTATEs after which the whole write transaction is run again.
     static let retryStates: Set<String> = ["40001", "40P01"]
 
