@@ -325,7 +325,8 @@ enum PostgresSchema {
     /// through its flush). `changes_sequence()` numbers the committed
     /// unnumbered rows in the order they were written (`entry`), from one
     /// block of `changes_position_seq`, sets their `committed_at` to the time
-    /// they are numbered, notifies ``changesChannel`` when it numbered any
+    /// they are numbered (one time per run, so times never decrease along
+    /// positions), notifies ``changesChannel`` when it numbered any
     /// and returns how many. It runs in READ COMMITTED (refused otherwise), so
     /// each statement after the lock sees every commit made before it: the
     /// lock is released only after the numbering transaction is visible, so
@@ -341,6 +342,7 @@ enum PostgresSchema {
         DECLARE
             entries BIGINT[];
             first BIGINT;
+            stamp BIGINT;
         BEGIN
             IF current_setting('transaction_isolation') <> 'read committed' THEN
                 RAISE EXCEPTION 'changes_sequence() must run in READ COMMITTED, not %', current_setting('transaction_isolation');
@@ -358,7 +360,8 @@ enum PostgresSchema {
             IF cardinality(entries) > 1 THEN
                 PERFORM setval('changes_position_seq', first + cardinality(entries) - 1);
             END IF;
-            UPDATE changes SET position = first + numbered.n - 1, committed_at = changes_now()
+            stamp := changes_now();
+            UPDATE changes SET position = first + numbered.n - 1, committed_at = stamp
             FROM unnest(entries) WITH ORDINALITY AS numbered(entry, n)
             WHERE changes.entry = numbered.entry;
             PERFORM pg_notify('\(changesChannel)', '');

@@ -58,12 +58,12 @@ struct ChangeSequencerTests {
             let waiter = try Self.directory(waiterStore, keys: keys)
             let head = try await waiter.changes(after: 0, limit: 100, wait: .zero, fromHead: true)
             let started = ContinuousClock.now
-            async let woken = waiter.changes(after: head.position, limit: 100, wait: .seconds(20), fromHead: false)
+            async let woken = waiter.changes(after: head.position, limit: 100, wait: .seconds(30), fromHead: false)
             try await Task.sleep(for: .milliseconds(200))
             try await database.psql("INSERT INTO changes (kind, committed_at, account_id) VALUES ('account_status', 0, 'ACC-0000-ORPH')")
             let answer = try await woken
             #expect(answer.changes.map(\.accountID) == ["ACC-0000-ORPH"], "\(answer.changes)")
-            #expect(ContinuousClock.now - started < .seconds(10), "woken only after \(ContinuousClock.now - started)")
+            #expect(ContinuousClock.now - started < .seconds(20), "woken only after \(ContinuousClock.now - started)")
         }
     }
 
@@ -120,28 +120,33 @@ struct ChangeSequencerTests {
             let store = try await PostgresStore.open(configuration)
             try await closing([store]) {
                 let overlap = Overlap()
+                let release = DispatchSemaphore(value: 0)
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<8 {
+                    for _ in 0..<6 {
                         group.addTask {
                             try await store.write { _ in
                                 overlap.enter()
-                                usleep(30_000)
+                                release.wait()
                                 overlap.leave()
                             }
                         }
                     }
-                    // A read while the writes queue: answered without waiting for them all.
-                    group.addTask {
-                        let clock = ContinuousClock()
-                        let took = try await clock.measure { _ = try await store.read { r in try r.accounts(after: nil, limit: 1) } }
-                        #expect(took < .milliseconds(8 * 30 / width), "a read waited \(took) behind the writes")
-                    }
+                    // `width` bodies hold their place; the others wait for one.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while overlap.running < width, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                    try await Task.sleep(for: .milliseconds(100))
+                    #expect(overlap.running == width)
+                    // A read is answered while every write is still held.
+                    #expect(try await store.read { r in try r.accounts(after: nil, limit: 1) }.isEmpty)
+                    #expect(overlap.finished == 0)
+                    for _ in 0..<6 { release.signal() }
                     try await group.waitForAll()
                 }
                 #expect(overlap.most == width)
+                #expect(overlap.finished == 6)
             }
         }
-        // Never more than the pool.
+        // Never more than the pool; 2 by default.
         var small = try PostgresStoreConfiguration(url: database.url, poolSize: 1)
         #expect(small.writeConcurrency == 1)
         small.writeConcurrency = 4
@@ -178,10 +183,12 @@ struct ChangeSequencerTests {
     }
 }
 
-/// The most bodies seen running at once.
+/// Write bodies running, the most seen at once, and those finished.
 private final class Overlap: Sendable {
-    private let state = Mutex((running: 0, most: 0))
+    private let state = Mutex((running: 0, most: 0, finished: 0))
+    var running: Int { state.withLock { $0.running } }
     var most: Int { state.withLock { $0.most } }
+    var finished: Int { state.withLock { $0.finished } }
     func enter() { state.withLock { $0.running += 1; $0.most = max($0.most, $0.running) } }
-    func leave() { state.withLock { $0.running -= 1 } }
+    func leave() { state.withLock { $0.running -= 1; $0.finished += 1 } }
 }
