@@ -36,10 +36,12 @@ import Synchronization
 /// one invitation exactly one succeeds and the others see it accepted. After
 /// the last attempt the call fails `unavailable` (busy; retry).
 ///
-/// **Conflicts.** Inserts (and the user update, which may change the email)
-/// run in a savepoint; a unique violation becomes ``StoreConflict`` with the
-/// constraint named by the index (`users_by_email` -> ``StoreConflict/Constraint/userEmail``...)
-/// and the transaction stays usable.
+/// **Conflicts.** Inserts run with `ON CONFLICT DO NOTHING`; one that did
+/// not insert its rows runs again in a savepoint, as updates that may hit a
+/// unique constraint always do (the user update may change the email): a
+/// unique violation becomes ``StoreConflict`` with the constraint named by the
+/// index (`users_by_email` -> ``StoreConflict/Constraint/userEmail``...) and
+/// the transaction stays usable.
 ///
 /// **Change feed.** Writes append unnumbered rows; positions are assigned
 /// after commit, in batches, by the store's sequencer (after each write, before

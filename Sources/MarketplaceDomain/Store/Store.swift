@@ -11,7 +11,8 @@
 /// away from the caller's thread: `SQLiteStore` (in `MarketplaceSQLite`) on
 /// its reader threads and GRDB's writer queue; `PostgresStore` (in `MarketplacePostgres`) runs each body in
 /// a `BEGIN ... COMMIT` on one of its pooled connections, on a thread of its
-/// own pool, using savepoints around inserts so that a ``StoreConflict`` does
+/// own pool, inserting with `ON CONFLICT DO NOTHING` (and a savepoint to name
+/// the constraint when a row was not inserted) so that a ``StoreConflict`` does
 /// not abort the transaction, and running a write body again when PostgreSQL
 /// reports a serialization failure (so a body may run more than once: bodies
 /// must only read and write through the store).

@@ -6,10 +6,10 @@ import Synchronization
 
 /// The store's one `LISTEN` connection: wakes the domain's change-feed
 /// waiters when a transaction of ANY daemon on the database appended to the
-/// feed. The schema's `changes_position()` trigger runs
-/// `pg_notify('marketplace_changes', '')` in every transaction that appends a
-/// change; PostgreSQL delivers it after the commit (once per transaction), to
-/// every listening session.
+/// feed. The schema's `changes_sequence()` (run by every daemon's
+/// ``ChangeSequencer`` after its writes) runs `pg_notify('marketplace_changes', '')`
+/// when it numbered new changes; PostgreSQL delivers it after that commit
+/// (once per transaction), to every listening session.
 ///
 /// The connection is outside the pool. When it is lost (a database restart,
 /// a network failure, a terminated backend) the listener reconnects, after
