@@ -24,6 +24,8 @@ final class ChangeSequencer: Sendable {
         var running = false
         var requested = false
         var stopped = false
+        /// The last run failed (logged once until a run succeeds again).
+        var failing = false
         var waiters: [CheckedContinuation<Void, any Error>] = []
     }
 
@@ -120,8 +122,19 @@ final class ChangeSequencer: Sendable {
                 try await runUntilDone()
                 outcome = .success(())
             } catch {
-                if waiters.isEmpty { logger.warning("could not number the change feed's new rows (retried on the next write or within \(Self.sweepInterval)): \(error)") }
                 outcome = .failure(error)
+            }
+            // Logged when runs start or stop failing, not every second of an outage.
+            let failed: Bool
+            if case .failure = outcome { failed = true } else { failed = false }
+            let changed = state.withLock { state -> Bool in
+                defer { state.failing = failed }
+                return state.failing != failed
+            }
+            if changed, case .failure(let error) = outcome {
+                logger.warning("cannot number the change feed's new rows; retrying after the next write and every \(Self.sweepInterval): \(PostgresErrors.describe(error))")
+            } else if changed {
+                logger.notice("numbering the change feed's new rows again")
             }
             for waiter in waiters { waiter.resume(with: outcome) }
         }
