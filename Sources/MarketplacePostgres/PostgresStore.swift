@@ -14,10 +14,11 @@ import Synchronization
 /// and runs its synchronous body on one of the store's threads (never an event
 /// loop, never Swift's cooperative pool), where every statement blocks on
 /// postgres-nio's future. A transaction waits only for the statements whose
-/// answer its body uses: `BEGIN`, `SAVEPOINT` and `RELEASE` go out with the
-/// next statement and are checked with it (the connection runs statements in
-/// the order sent), a read's `COMMIT` is sent, not awaited (a write waits for
-/// its `COMMIT`), so reading one membership, groups included, is one wait;
+/// answer it needs: `SAVEPOINT`, `RELEASE` and a read's `BEGIN` go out with
+/// the next statement and are checked with it (the connection runs statements
+/// in the order sent), a read's `COMMIT` is sent, not awaited (a write waits
+/// for its `BEGIN` and its `COMMIT`), so reading one membership, groups
+/// included, is one wait;
 /// that statement and the access
 /// check's are prepared once per connection (PostgreSQL plans them once, not
 /// at every call). ``readAccountUser(id:)`` runs that one statement without
@@ -177,13 +178,19 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             attempt += 1
             let db = BlockingConnection(connection, logger: logger)
             do {
-                // BEGIN goes out with the body's first statement, without a
-                // wait of its own (the connection runs them in order), and
-                // is checked with it: a failed BEGIN fails that statement
-                // too, and no result of the body is used unchecked.
-                db.send(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                // A read's BEGIN goes out with the body's first statement,
+                // without a wait of its own (the connection runs them in
+                // order), and is checked with it, so no result of the body is
+                // used unchecked. A write waits for its BEGIN: were it to
+                // fail (a cancelled query) and the next statement succeed, that
+                // statement would commit on its own.
                 let value: T
                 do {
+                    if write {
+                        try db.query("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    } else {
+                        db.send("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    }
                     value = try body(db)
                     try db.checkSent()
                 } catch {

@@ -87,8 +87,10 @@ final class BlockingConnection {
     /// connection's statements one after another in the order sent, so a
     /// statement sent next runs after this one, and its outcome is checked by
     /// the next ``query(_:_:)``, ``rows(prepared:)`` or ``checkSent()``.
-    /// For statements whose answer the body does not need: `BEGIN`, `SAVEPOINT`,
-    /// `RELEASE`, a read's `COMMIT`, a delete whose count is not used. A write's `COMMIT` is always a
+    /// For statements whose answer the body does not need, inside a
+    /// transaction: a read's `BEGIN` and `COMMIT`, `SAVEPOINT`, `RELEASE`, a
+    /// delete whose count is not used (never a write's `BEGIN`: a statement
+    /// after a failed `BEGIN` would commit on its own). A write's `COMMIT` is always a
     /// ``query(_:_:)``, so a write is acknowledged only after everything it
     /// sent succeeded (PostgreSQL answers `COMMIT` of a transaction that an
     /// earlier failure aborted with a rollback, not with an error).
