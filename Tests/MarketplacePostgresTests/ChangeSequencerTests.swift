@@ -21,14 +21,30 @@ struct ChangeSequencerTests {
             configuration: DirectoryConfiguration(invitationTTL: .seconds(3600)), logger: Logger(label: "test"))
     }
 
-    @Test("a change committed but never numbered (its daemon died after the commit) is in the next read of the feed, above every earlier position")
-    func orphanNumberedOnRead() async throws {
+    /// Runs `body` with `count` stores (daemons) on one fresh database and a
+    /// key directory, closing the stores afterwards, whether it threw or not.
+    static func withStores(
+        _ count: Int, poolSize: Int,
+        _ body: (PostgresTestDatabase, [PostgresStore], TemporaryDirectory) async throws -> Void
+    ) async throws {
         let keys = try TemporaryDirectory()
         defer { keys.remove() }
-        let cluster = try await PostgresCluster.shared()
-        let database = try await cluster.createDatabase()
-        let store = try await PostgresStore.open(try PostgresStoreConfiguration(url: database.url, poolSize: 2))
-        try await closing([store]) {
+        let database = try await PostgresCluster.shared().createDatabase()
+        let configuration = try PostgresStoreConfiguration(url: database.url, poolSize: poolSize)
+        var stores: [PostgresStore] = []
+        do {
+            for _ in 0..<count { stores.append(try await PostgresStore.open(configuration)) }
+        } catch {
+            for store in stores { await store.close() }
+            throw error
+        }
+        try await closing(stores) { try await body(database, stores, keys) }
+    }
+
+    @Test("a change committed but never numbered (its daemon died after the commit) is in the next read of the feed, above every earlier position")
+    func orphanNumberedOnRead() async throws {
+        try await Self.withStores(1, poolSize: 2) { database, stores, keys in
+            let store = stores[0]
             let directory = try Self.directory(store, keys: keys)
             let account = try await directory.createAccount(name: "Acme", type: .client, actor: Self.admin)
             _ = try await directory.setAccountStatus(id: account.id, .disabled, actor: Self.admin, access: Self.operatorAccess)
@@ -44,18 +60,12 @@ struct ChangeSequencerTests {
         }
     }
 
-    @Test("an orphaned change wakes a waiter of another store within a few seconds, with no write through any store")
+    @Test("an orphaned change wakes a waiting ListChanges within a few seconds, with no write through any of the two stores")
     func orphanWakesWaiter() async throws {
-        let keys = try TemporaryDirectory()
-        defer { keys.remove() }
-        let cluster = try await PostgresCluster.shared()
-        let database = try await cluster.createDatabase()
-        let configuration = try PostgresStoreConfiguration(url: database.url, poolSize: 2)
-        let writer = try await PostgresStore.open(configuration)
-        let waiterStore: PostgresStore
-        do { waiterStore = try await PostgresStore.open(configuration) } catch { await writer.close(); throw error }
-        try await closing([writer, waiterStore]) {
-            let waiter = try Self.directory(waiterStore, keys: keys)
+        // The waiter's store and another one: whichever numbers the row first
+        // notifies every store on the database.
+        try await Self.withStores(2, poolSize: 2) { database, stores, keys in
+            let waiter = try Self.directory(stores[1], keys: keys)
             let head = try await waiter.changes(after: 0, limit: 100, wait: .zero, fromHead: true)
             let started = ContinuousClock.now
             async let woken = waiter.changes(after: head.position, limit: 100, wait: .seconds(30), fromHead: false)
@@ -69,16 +79,8 @@ struct ChangeSequencerTests {
 
     @Test("invites through two stores at once: every change numbered once, positions increasing, times not decreasing")
     func concurrentWritersNumberedOnce() async throws {
-        let keys = try TemporaryDirectory()
-        defer { keys.remove() }
-        let cluster = try await PostgresCluster.shared()
-        let database = try await cluster.createDatabase()
-        let configuration = try PostgresStoreConfiguration(url: database.url, poolSize: 4)
-        let first = try await PostgresStore.open(configuration)
-        let second: PostgresStore
-        do { second = try await PostgresStore.open(configuration) } catch { await first.close(); throw error }
-        try await closing([first, second]) {
-            let directories = try [first, second].map { try Self.directory($0, keys: keys) }
+        try await Self.withStores(2, poolSize: 4) { database, stores, keys in
+            let directories = try stores.map { try Self.directory($0, keys: keys) }
             let account = try await directories[0].createAccount(name: "Acme", type: .client, actor: Self.admin)
             let staff = try await directories[0].createGroup(
                 accountID: account.id, name: "Staff", permissions: [], isDefault: true, actor: Self.admin, access: Self.operatorAccess)
