@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import MarketplaceDomain
@@ -80,6 +81,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         changeListener = ChangeListener(configuration: configuration, logger: logger)
         sequencer = ChangeSequencer(pool: pool, logger: logger)
         writeGate = WriteGate(width: configuration.writeConcurrency)
+        Self.writeRetries.increment(by: 0)  // exported from the start, at 0
     }
 
     /// Connects to the database and applies the migrations it lacks.
@@ -107,6 +109,10 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
         store.sequencer.start()
         return store
     }
+
+    /// Write transactions run again after a serialization failure or a
+    /// deadlock (`marketplace_storage_write_retries_total`).
+    private static let writeRetries = Counter(label: "marketplace_storage_write_retries_total")
 
     // MARK: Store
 
@@ -212,6 +218,7 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
                 }
                 return value
             } catch where PostgresErrors.isRetryable(error) && attempt < attempts && !connection.isClosed {
+                Self.writeRetries.increment()
                 // The failed statement may have been COMMIT: the transaction
                 // is over either way; make sure before starting again.
                 _ = try? db.query("ROLLBACK")

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// At most `width` write transactions of a store at once; the rest wait in
@@ -14,9 +15,12 @@ final class WriteGate: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Write transactions waiting for a place (`marketplace_storage_writes_waiting`).
+    private let waiting = Gauge(label: "marketplace_storage_writes_waiting")
 
     init(width: Int) {
         state = Mutex(State(free: max(1, width)))
+        waiting.record(0)
     }
 
     /// Runs `body` once a place is free.
@@ -28,26 +32,29 @@ final class WriteGate: Sendable {
 
     private func enter() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let entered = state.withLock { state -> Bool in
+            let (entered, queued) = state.withLock { state -> (Bool, Int) in
                 if state.free > 0 {
                     state.free -= 1
-                    return true
+                    return (true, state.waiters.count)
                 }
                 state.waiters.append(continuation)
-                return false
+                return (false, state.waiters.count)
             }
-            if entered { continuation.resume() }
+            if entered { continuation.resume() } else { waiting.record(queued) }
         }
     }
 
     private func leave() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (next, queued) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             if state.waiters.isEmpty {
                 state.free += 1
-                return nil
+                return (nil, 0)
             }
-            return state.waiters.removeFirst()
+            return (state.waiters.removeFirst(), state.waiters.count)
         }
-        next?.resume()
+        if let next {
+            waiting.record(queued)
+            next.resume()
+        }
     }
 }
