@@ -19,10 +19,8 @@ import Synchronization
 /// the next statement and are checked with it (the connection runs statements
 /// in the order sent), a read's `COMMIT` is sent, not awaited (a write waits
 /// for its `BEGIN` and its `COMMIT`), so reading one membership, groups
-/// included, is one wait;
-/// that statement and the access
-/// check's are prepared once per connection (PostgreSQL plans them once, not
-/// at every call). ``readAccountUser(id:)`` runs that one statement without
+/// included, is one wait; that statement and the access check's are prepared
+/// once per connection (PostgreSQL plans them once, not at every call). ``readAccountUser(id:)`` runs that one statement without
 /// a store thread or a transaction. A lost connection is dropped and the next
 /// transaction reconnects; while the database is unreachable calls fail
 /// `unavailable`.
@@ -260,9 +258,6 @@ public final class PostgresStore: Store, StoreHealth, ClosableStore {
             throw PostgresErrors.map(error)
         }
     }
-
-    /// Runs of the change-feed sequencer that numbered at least one row: for tests.
-    public var changeSequencerRuns: Int { sequencer.productiveRuns.load(ordering: .relaxed) }
 
     /// Connections the change-feed listener has made (1 once listening; more
     /// after reconnections): for tests.

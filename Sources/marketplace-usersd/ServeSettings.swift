@@ -11,6 +11,8 @@ struct Sourced<Value> {
     let value: Value
     /// `--flag`, `VARIABLE`, or the flag for a default.
     let name: String
+    /// Neither the flag nor the variable was given.
+    var isDefault = false
 }
 
 /// Resolves every option of `serve`: the flag if given, else its environment
@@ -40,14 +42,14 @@ struct SettingSource {
             }
             return Sourced(value: parsed, name: name)
         }
-        return Sourced(value: fallback, name: flag)
+        return Sourced(value: fallback, name: flag, isDefault: true)
     }
 
     /// A string: `flag` if given, else `variable`, else `fallback`.
     func string(_ flagValue: String?, flag: String, variable name: String, default fallback: String) -> Sourced<String> {
         if let flagValue { return Sourced(value: flagValue, name: flag) }
         if let text = variable(name) { return Sourced(value: text, name: name) }
-        return Sourced(value: fallback, name: flag)
+        return Sourced(value: fallback, name: flag, isDefault: true)
     }
 
     /// A list of ids: the repeated flag if given, else the comma-separated
@@ -55,7 +57,7 @@ struct SettingSource {
     /// start instead of being dropped).
     func ids(_ flagValues: [UInt32], flag: String, variable name: String) throws -> Sourced<[UInt32]> {
         if !flagValues.isEmpty { return Sourced(value: flagValues, name: flag) }
-        guard let text = variable(name) else { return Sourced(value: [], name: flag) }
+        guard let text = variable(name) else { return Sourced(value: [], name: flag, isDefault: true) }
         var ids: [UInt32] = []
         for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = entry.trimmingCharacters(in: .whitespaces)
@@ -125,11 +127,9 @@ struct ServeSettings {
             throw ValidationError("\(writeConcurrency.name) must be between 1 and the pool size (\(poolSize.value))")
         }
         if databaseURL.value.isEmpty {
-            if poolSize.name != "--database-pool-size" || o.databasePoolSize != nil {
-                throw ValidationError("\(poolSize.name) is only used with --database (PostgreSQL)")
-            }
-            if writeConcurrency.name != "--database-write-concurrency" || o.databaseWriteConcurrency != nil {
-                throw ValidationError("\(writeConcurrency.name) is only used with --database (PostgreSQL)")
+            // PostgreSQL's own settings mean nothing on SQLite: refused, naming where they came from.
+            for setting in [(poolSize.name, poolSize.isDefault), (writeConcurrency.name, writeConcurrency.isDefault)] where !setting.1 {
+                throw ValidationError("\(setting.0) is only used with --database (PostgreSQL)")
             }
         } else {
             do {

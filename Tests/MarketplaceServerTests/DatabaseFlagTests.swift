@@ -7,12 +7,13 @@ import Testing
 struct DatabaseFlagTests {
     static let url = "postgres://nobody@/nowhere?host=/nonexistent"
 
-    @Test("--database-write-concurrency: 1 to the pool size, and only with --database")
+    @Test("--database-write-concurrency: 1 to the pool size, and only with --database (as --database-pool-size)")
     func writeConcurrency() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let base = ["--socket", directory.appending("s.sock"), "--data-dir", directory.appending("data")]
         let cases: [([String], String)] = [
+            (["--database-pool-size", "3"], "--database-pool-size is only used with --database (PostgreSQL)"),
             (["--database-write-concurrency", "2"], "--database-write-concurrency is only used with --database (PostgreSQL)"),
             (["--database", Self.url, "--database-pool-size", "2", "--database-write-concurrency", "3"],
              "--database-write-concurrency must be between 1 and the pool size (2)"),

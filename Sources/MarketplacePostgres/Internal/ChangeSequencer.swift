@@ -33,8 +33,6 @@ final class ChangeSequencer: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
-    /// Runs that numbered at least one row: for tests.
-    let productiveRuns = Atomic<Int>(0)
 
     init(pool: ConnectionPool, logger: Logger) {
         self.pool = pool
@@ -147,7 +145,6 @@ final class ChangeSequencer: Sendable {
             while true {
                 let rows = try await PostgresStore.rows(lease.connection, "SELECT changes_sequence()", logger: logger)
                 let numbered = try rows.first?.decode(Int64.self) ?? 0
-                if numbered > 0 { productiveRuns.add(1, ordering: .relaxed) }
                 if numbered < PostgresSchema.sequenceBatch { break }
             }
             pool.release(lease)
