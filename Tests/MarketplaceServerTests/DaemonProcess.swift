@@ -55,8 +55,21 @@ final class DaemonProcess: Sendable {
         return await untilServing(socketPath: socketPath, seconds: seconds, while: { process.isRunning })?.status == .serving
     }
 
+    /// Sends `number` to the daemon while it runs; never to a pid the
+    /// daemon gave back (once reaped, the kernel may give it to another
+    /// test's process: this machine's pid_max is 32,768 and a full test run
+    /// starts more processes than that).
     func signal(_ number: Int32) {
+        guard process.isRunning else { return }
         kill(process.pid, number)
+    }
+
+    /// For a failed test's message: whether the daemon still runs (or how it
+    /// ended) and the last `lines` lines of its log (a crash's backtrace ends there).
+    func diagnosis(lines: Int = 60) -> String {
+        let state = process.isRunning ? "running" : "exited, status \(process.terminationStatus)"
+        let tail = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+        return "daemon on \(socketPath) (pid \(process.pid)): \(state); last lines of its log:\n\(tail)"
     }
 
     /// Waits for the process to exit, at most `seconds`; its exit status, or nil
