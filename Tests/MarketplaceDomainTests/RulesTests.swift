@@ -130,5 +130,20 @@ import Testing
         #expect(EntityKind.accountUser.generate().count == 19)
         #expect(!EntityKind.user.isValid("USR-123-4567"))
         #expect(!EntityKind.user.isValid("ACC-1234-5678"))
+        #expect(EntityKind.user.isValid("USR-0000-9999"))
+        #expect(EntityKind.accountUser.isValid("AUSR-0123-4567-8901"))
+        // Checked on bytes: only ASCII digits, exactly four per group, one
+        // hyphen between groups, the prefix exactly.
+        for bad in [
+            "", "USR", "USR-", "usr-1234-5678", "USR-1234-5678-", "USR-12345678", "USR--1234-567",
+            "USR-1234-567a", "USR-1234-56 8", "USR_1234-5678", "USR-1234-5678 ", " USR-1234-5678",
+            "USR-١٢٣٤-5678",  // Arabic-Indic digits
+            "USR-１２３４-5678",  // fullwidth digits
+            "USR-1234-567\u{38}\u{301}",  // a digit with a combining accent
+            "USR-1234\r\n-5678", "AUSR-0123-4567", "AUSR-0123-4567-8901-2345",
+        ] {
+            #expect(!EntityKind.user.isValid(bad), "\(bad)")
+        }
+        #expect(!EntityKind.accountUser.isValid("AUSR-0123-4567-890١"))
     }
 }

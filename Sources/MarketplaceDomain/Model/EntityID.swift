@@ -31,10 +31,17 @@ public enum EntityKind: String, Sendable, CaseIterable {
     }
 
     /// Whether `id` has this kind's format.
+    /// Checked on UTF-8 bytes: every call checks its ids, and splitting
+    /// into Characters cost ~3% of a get account user's CPU.
     public func isValid(_ id: String) -> Bool {
-        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == digitGroups + 1, parts[0] == rawValue else { return false }
-        return parts.dropFirst().allSatisfy { $0.count == 4 && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        let prefix = rawValue.utf8
+        let bytes = id.utf8
+        guard bytes.count == prefix.count + 5 * digitGroups, bytes.starts(with: prefix) else { return false }
+        for (offset, byte) in bytes.dropFirst(prefix.count).enumerated() {
+            let valid = offset % 5 == 0 ? byte == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            guard valid else { return false }
+        }
+        return true
     }
 
     /// Checks `id`'s format; the error names `field` (e.g. `account_id`).
