@@ -75,6 +75,8 @@ let package = Package(
             name: "MarketplaceSQLite",
             dependencies: [
                 "MarketplaceDomain", .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API itself, for the hottest read (AccountUserStatements).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),

@@ -103,10 +103,22 @@ public final class SQLiteStore: Store {
     public static var knownMigrations: [String] { Schema.migrator.migrations }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await onReader { connection in try body(SQLiteAccess(connection.db)) }
+    }
+
+    /// The membership `id` (as `read { $0.accountUser(id: id) }` answers it)
+    /// through statements prepared once per reader and the SQLite C API,
+    /// without GRDB's rows (``AccountUserStatements``).
+    public func readAccountUser(id: String) async throws -> AccountUser? {
+        try await onReader { connection in try connection.accountUser(id: id) }
+    }
+
+    /// Runs `body` on a reader, in its own read transaction.
+    private func onReader<T: Sendable>(_ body: @escaping @Sendable (SQLiteReaders.Connection) throws -> T) async throws -> T {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             let queued = readers.submit { connection in
                 do {
-                    continuation.resume(returning: try body(SQLiteAccess(try connection.get())))
+                    continuation.resume(returning: try body(try connection.get()))
                 } catch {
                     continuation.resume(throwing: StorageErrors.map(error))
                 }

@@ -69,6 +69,65 @@ struct BackendParityTests {
         }
     }
 
+    @Test("a membership read alone answers what a transaction reads, every optional field set or unset, on both backends")
+    func membershipReadAloneMatchesEveryField() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
+        let inserted = Self.variedMemberships()
+        try await withStore { postgres in
+            for store in [sqlite, postgres] as [any Store] {
+                try await store.write { w in
+                    try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: Date(millisecondsSince1970: 1)))
+                    try w.insert(Group(
+                        id: "GRP-2", accountID: "ACC-2", name: "Ops", description: "", permissions: [],
+                        isAdministrators: false, isDefault: false, createdAt: Date(millisecondsSince1970: 1)))
+                    for (index, member) in inserted.enumerated() {
+                        try w.insert(member.user, passwordHash: index % 2 == 0 ? "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA" : nil)
+                        try w.insert(member)
+                    }
+                    try w.setGroups(accountUserID: inserted[0].id, groupIDs: ["GRP-2"])
+                }
+                for (index, member) in inserted.enumerated() {
+                    // Twice: the second read reuses the statements prepared by the first.
+                    for _ in 0..<2 {
+                        let alone = try #require(try await store.readAccountUser(id: member.id))
+                        let read = try await store.read { r in try r.accountUser(id: member.id) }
+                        #expect(alone == read, "\(type(of: store)) \(member.id)")
+                        var expected = member
+                        expected.user.hasPassword = index % 2 == 0
+                        expected.groups = index == 0 ? [GroupSummary(id: "GRP-2", name: "Ops")] : []
+                        #expect(alone == expected, "\(type(of: store)) \(member.id)")
+                    }
+                }
+                #expect(try await store.readAccountUser(id: "AUSR-9999-9999-9999") == nil)
+            }
+        }
+    }
+
+    /// Memberships whose optional fields are set in some and unset in others.
+    static func variedMemberships() -> [AccountUser] {
+        // Times of this century: a Date near 1970 does not survive the
+        // round trip through milliseconds exactly.
+        let t = { (ms: Int64) in Date(millisecondsSince1970: 1_764_000_000_000 + ms) }
+        return (0..<4).map { index in
+            let user = User(
+                id: "USR-0000-000\(index)", firstName: "Ünïcode \(index)", lastName: index == 1 ? "" : "Ø'Brien", email: "v\(index)@example.com",
+                phone: index % 2 == 0 ? "+1 555 010\(index)" : nil, language: index == 3 ? "de" : "en", locale: index == 3 ? "de-DE" : "en-US",
+                icon: index == 2 ? "https://example.com/i.png" : "", status: index == 3 ? .deleted : .active,
+                createdAt: t(10 + Int64(index)), updatedAt: t(20 + Int64(index)),
+                lastSignInAt: index % 2 == 1 ? t(30) : nil, blockedAt: index == 2 ? t(40) : nil)
+            let status: MembershipStatus = [.active, .invited, .blocked, .deleted][index]
+            return AccountUser(
+                id: "AUSR-0000-0000-000\(index)", accountID: "ACC-2", user: user, groups: [], status: status,
+                invitedAt: t(50), joinedAt: index == 1 ? nil : t(60), lastAccessAt: index == 0 ? t(70) : nil,
+                blockedAt: index == 2 ? t(80) : nil, invitationExpiresAt: index == 1 ? t(90) : nil,
+                invitedBy: index == 0 ? "operator" : "USR-0000-0000",
+                invitedAs: index == 1 ? InvitedPerson(firstName: "Ann", lastName: "Lee", phone: nil)
+                    : index == 2 ? InvitedPerson(firstName: "Bo", lastName: "", phone: "+44 20 7946 0000") : nil)
+        }
+    }
+
     @Sendable static func populate(_ w: any StoreWriter) throws {
         let t = Date(millisecondsSince1970: 1_000)
         try w.insert(Account(id: "ACC-1", name: "A", type: .client, status: .active, createdAt: t))

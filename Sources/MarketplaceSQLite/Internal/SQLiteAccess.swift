@@ -57,8 +57,9 @@ struct SQLiteAccess: StoreWriter {
 
     private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
 
-    /// Decoded by position in `member(_:groups:)`: keep the two in step.
-    private static let memberSelect = """
+    /// Decoded by position in `member(_:groups:)` and in
+    /// ``AccountUserStatements``: keep the three in step.
+    static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MarketplaceDomain
 
 /// The connections that run ``SQLiteStore/read(_:)`` bodies: a few read-only
 /// connections, each owned by its own thread, taking bodies from one queue.
@@ -19,7 +20,32 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
     /// A body, given its connection with a read transaction open (or the
     /// error that prevented opening it); never throws (it keeps its outcome
     /// for its caller).
-    typealias Job = @Sendable (Result<Database, any Error>) -> Void
+    typealias Job = @Sendable (Result<Connection, any Error>) -> Void
+
+    /// A reader's connection as its bodies see it: GRDB's `Database`, and
+    /// the statements of the hottest read, prepared once (on first use).
+    final class Connection {
+        let db: Database
+        private var accountUserStatements: AccountUserStatements?
+
+        fileprivate init(_ db: Database) {
+            self.db = db
+        }
+
+        /// ``SQLiteStore/readAccountUser(id:)``'s read.
+        func accountUser(id: String) throws -> AccountUser? {
+            if let accountUserStatements { return try accountUserStatements.accountUser(id: id) }
+            let prepared = try AccountUserStatements(db)
+            accountUserStatements = prepared
+            return try prepared.accountUser(id: id)
+        }
+
+        /// Finalizes the prepared statements (before the connection closes).
+        fileprivate func finalize() {
+            accountUserStatements?.finalize()
+            accountUserStatements = nil
+        }
+    }
 
     private final class Queue: @unchecked Sendable {
         // Guarded by `condition`.
@@ -100,6 +126,10 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         queue.condition.lock()
         defer { queue.condition.unlock() }
         guard let connection = queue.connections[index] else { return }
+        var reader: Connection?
+        defer {
+            if let reader { connection.inDatabase { _ in reader.finalize() } }
+        }
         while true {
             if queue.head < queue.jobs.count {
                 let job = queue.jobs[queue.head]
@@ -112,7 +142,11 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
                     queue.head = 0
                 }
                 queue.condition.unlock()
-                connection.inDatabase { db in run(job, db) }
+                connection.inDatabase { db in
+                    let current = reader ?? Connection(db)
+                    reader = current
+                    run(job, current)
+                }
                 queue.condition.lock()
             } else if queue.closed {
                 return
@@ -126,14 +160,15 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
 
     /// Runs `job` between `BEGIN` and `COMMIT` (a `ROLLBACK` if the commit
     /// fails; nothing if SQLite already ended the transaction on an error).
-    private static func run(_ job: Job, _ db: Database) {
+    private static func run(_ job: Job, _ connection: Connection) {
+        let db = connection.db
         do {
             try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
         } catch {
             job(.failure(error))
             return
         }
-        job(.success(db))
+        job(.success(connection))
         guard db.isInsideTransaction else { return }
         do {
             try db.cachedStatement(sql: "COMMIT").execute()
