@@ -5,7 +5,10 @@
 // its small request encoded by hand (checkRequest below), or (-method getuser)
 // marketplace.users.v1.AccountUsers/GetAccountUser of a random one of the
 // -users seeded memberships (same ids as marketplace-bench seed), also encoded
-// by hand. Built offline in
+// by hand, or (-method list) a page of 50 active members of the 100,000-member
+// account matching a text, or (-method invite) a durable invite of a new
+// email into one of the -accounts seeded accounts, both as marketplace-bench
+// load does them, encoded by hand too. Built offline in
 // GOPATH mode by Scripts/bench. Prints one JSON line like marketplace-bench load.
 package main
 
@@ -34,8 +37,9 @@ func main() {
 	conns := flag.Int("connections", 1, "connections (callers are spread over them)")
 	seconds := flag.Float64("seconds", 2, "measured seconds")
 	warmup := flag.Float64("warmup", 0.3, "unmeasured seconds first")
-	method := flag.String("method", "health", "health, check or getuser")
+	method := flag.String("method", "health", "health, check, getuser, list or invite")
 	users := flag.Int("users", 1000000, "for -method getuser: seeded memberships AUSR-0000-0000-0001..")
+	accounts := flag.Int("accounts", 1000, "for -method invite: seeded accounts ACC-0000-0001..")
 	sessionsFile := flag.String("sessions", "", "for -method check: session tokens, one a line")
 	flag.Parse()
 	var tokens []string
@@ -58,6 +62,9 @@ func main() {
 		clients[i] = ttrpc.NewClient(conn)
 		defer clients[i].Close()
 	}
+	// Invited emails are new in every run (the seed is reused).
+	unique := fmt.Sprintf("gobench%dx%d", os.Getpid(), time.Now().UnixNano())
+	listTexts := []string{"mar", "ada", "kow", "ri", "sil"}
 	var stop, measuring atomic.Bool
 	var wg sync.WaitGroup
 	samples := make([][]int64, *callers)
@@ -70,6 +77,7 @@ func main() {
 			client := clients[i%len(clients)]
 			local := make([]int64, 0, 1<<16)
 			rng := rand.New(rand.NewSource(int64(i)*7919 + time.Now().UnixNano()))
+			sequence := 0
 			for !stop.Load() {
 				var resp healthv1.CheckResponse
 				var checked checkResponse
@@ -82,6 +90,18 @@ func main() {
 					n := 1 + rng.Intn(*users)
 					req := &getUserRequest{id: fmt.Sprintf("AUSR-0000-%04d-%04d", n/10000, n%10000)}
 					err = client.Call(context.Background(), "marketplace.users.v1.AccountUsers", "GetAccountUser", req, &checked)
+				} else if *method == "list" {
+					req := &listRequest{query: listTexts[rng.Intn(len(listTexts))]}
+					err = client.Call(context.Background(), "marketplace.users.v1.AccountUsers", "ListAccountUsers", req, &checked)
+				} else if *method == "invite" {
+					account := 2 + rng.Intn(*accounts-1)
+					sequence++
+					req := &inviteRequest{
+						account: fmt.Sprintf("ACC-%04d-%04d", account/10000, account%10000),
+						group:   fmt.Sprintf("UGR-%04d-%04d", account/10000, account%10000),
+						email:   fmt.Sprintf("%sc%dn%d@example.com", unique, i, sequence),
+					}
+					err = client.Call(context.Background(), "marketplace.users.v1.AccountUsers", "InviteUser", req, &checked)
 				} else {
 					err = client.Call(context.Background(), "marketplace.health.v1.Health", "Check", &healthv1.CheckRequest{}, &resp)
 				}
@@ -195,4 +215,37 @@ func (m *checkResponse) ProtoMessage()  {}
 func (m *checkResponse) Unmarshal(b []byte) error {
 	m.raw = append(m.raw[:0], b...)
 	return nil
+}
+
+// listRequest is marketplace.users.v1.ListAccountUsersRequest{account_id:
+// the 100,000-member account, statuses: [ACTIVE], query, page_size: 50}.
+type listRequest struct {
+	query string
+}
+
+func (m *listRequest) Reset()         {}
+func (m *listRequest) String() string { return m.query }
+func (m *listRequest) ProtoMessage()  {}
+func (m *listRequest) Marshal() ([]byte, error) {
+	b := appendField(make([]byte, 0, 40), 0x0a, "ACC-0000-0001")
+	b = append(b, 0x12, 0x01, 0x02) // statuses, packed: MEMBERSHIP_STATUS_ACTIVE
+	b = appendField(b, 0x22, m.query)
+	return append(b, 0x38, 50), nil // page_size
+}
+
+// inviteRequest is marketplace.users.v1.InviteUserRequest{account_id, email,
+// first_name, last_name, group_ids: [the account's seeded group]}.
+type inviteRequest struct {
+	account, group, email string
+}
+
+func (m *inviteRequest) Reset()         {}
+func (m *inviteRequest) String() string { return m.email }
+func (m *inviteRequest) ProtoMessage()  {}
+func (m *inviteRequest) Marshal() ([]byte, error) {
+	b := appendField(make([]byte, 0, 96), 0x0a, m.account)
+	b = appendField(b, 0x12, m.email)
+	b = appendField(b, 0x1a, "Bench")
+	b = appendField(b, 0x22, "Invitee")
+	return appendField(b, 0x32, m.group), nil
 }
