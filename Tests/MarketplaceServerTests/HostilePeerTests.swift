@@ -155,8 +155,11 @@ struct HostilePeerTests {
                 let handled = calls.value
                 // Reading stopped: the calls that ran (each with a 64 KiB answer
                 // to buffer) are bounded by the in-flight limit, not by what the
-                // peer pushed.
-                #expect(handled <= 4 * 64, "\(handled) calls ran for a peer that reads nothing")
+                // peer pushed. Requests already read (one read brings in
+                // hundreds) wait while answers pile up unread: CI once ran 259
+                // of them when waiting requests started whenever a place was
+                // free, writable or not.
+                #expect(handled <= 2 * 64, "\(handled) calls ran for a peer that reads nothing")
                 let isClosed = try await onThread { closedByPeer([fd], within: 5 * slowdown) }
                 #expect(isClosed == [fd], "the server kept a connection whose peer does not read")
                 print("never-reading peer: \(sentCalls) calls written before the server stopped reading, \(handled) ran")

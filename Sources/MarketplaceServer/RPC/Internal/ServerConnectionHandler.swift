@@ -146,10 +146,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             if remaining == 0 { framesCompleted += 1 }
         case .frame(let frame):
             framesCompleted += 1
-            if draining || (inFlight < configuration.maxConcurrentCallsPerConnection && waitingFrames.isEmpty) {
+            if draining || (canStartCall(context) && waitingFrames.isEmpty) {
                 handle(frame, context: context)
             } else {
-                // At the limit: the call waits for a place; reading stops meanwhile.
+                // At the limit, or answers pile up unread: the call waits for
+                // a place; reading stops meanwhile.
                 waitingFrames.append(frame)
             }
         }
@@ -307,10 +308,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         calls.remove(id)
         lastActivity = .now()
         guard context.channel.isActive else { return }
-        // A place is free: the requests that waited for one go first, in order.
-        while !draining, inFlight < configuration.maxConcurrentCallsPerConnection, let next = waitingFrames.popFirst() {
-            handle(next, context: context)
-        }
+        startWaitingCalls(context)
         if draining && inFlight == 0 {
             flushAndClose(context)
         } else {
@@ -387,6 +385,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Backpressure: stop reading while the in-flight limit is reached or
     // responses pile up unread; resume when calls finish or the peer reads.
 
+    /// Whether a call may start now: a place is free and the peer reads its
+    /// answers. A read can bring in hundreds of small requests at once; while
+    /// the connection is not writable (answers over `maxPendingResponseBytes`
+    /// wait unread) they wait, so the answers a peer that reads nothing can
+    /// make the server hold stay bounded by the in-flight limit.
+    private func canStartCall(_ context: ChannelHandlerContext) -> Bool {
+        inFlight < configuration.maxConcurrentCallsPerConnection && context.channel.isWritable
+    }
+
+    /// The requests that waited for a place go first, in order.
+    private func startWaitingCalls(_ context: ChannelHandlerContext) {
+        while !draining, canStartCall(context), let next = waitingFrames.popFirst() {
+            handle(next, context: context)
+        }
+    }
+
     private func canRead(_ context: ChannelHandlerContext) -> Bool {
         context.channel.isWritable && inFlight < configuration.maxConcurrentCallsPerConnection
             && waitingFrames.isEmpty
@@ -413,6 +427,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            startWaitingCalls(context)
             resumeReadingIfPossible(context)
         }
         context.fireChannelWritabilityChanged()
