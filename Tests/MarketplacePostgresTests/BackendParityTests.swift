@@ -102,6 +102,9 @@ struct BackendParityTests {
                 }
                 #expect(try await store.readAccountUser(id: "AUSR-9999-9999-9999") == nil)
             }
+            // The id is bound whole: a NUL does not cut it short into another
+            // membership's id (PostgreSQL refuses NUL in text outright).
+            #expect(try await sqlite.readAccountUser(id: inserted[0].id + "\u{0}x") == nil)
         }
     }
 

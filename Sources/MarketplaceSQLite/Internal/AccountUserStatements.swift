@@ -85,9 +85,11 @@ final class AccountUserStatements {
     }
 
     private func bind(_ text: String, to statement: OpaquePointer) throws {
-        // SQLITE_TRANSIENT: SQLite copies the text (the Swift buffer is
-        // only valid during the call).
-        let code = text.withCString { sqlite3_bind_text(statement, 1, $0, -1, Self.transient) }
+        // Its exact length in bytes (a NUL inside stays part of it, as GRDB
+        // binds it); SQLITE_TRANSIENT: SQLite copies the text (the Swift
+        // buffer is only valid during the call).
+        let length = Int32(clamping: text.utf8.count)
+        let code = text.withCString { sqlite3_bind_text(statement, 1, $0, length, Self.transient) }
         guard code == SQLITE_OK else { throw failure(code) }
     }
 

@@ -402,8 +402,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func canRead(_ context: ChannelHandlerContext) -> Bool {
-        context.channel.isWritable && inFlight < configuration.maxConcurrentCallsPerConnection
-            && waitingFrames.isEmpty
+        canStartCall(context) && waitingFrames.isEmpty
     }
 
     func read(context: ChannelHandlerContext) {
