@@ -9,11 +9,14 @@ public struct ProcessResult: Sendable {
 }
 
 /// Starts `process`, one start at a time in the whole test process (and
-/// never beside a posix_spawn of ``runProcess(_:_:environment:currentDirectory:stdin:)``):
-/// swift-corelibs-foundation's `Process.run()` crashed (a bad `memmove`
-/// inside it) when many tests started programs at once on several threads.
-/// Only the mail tests' background programs still start so: moving them to
-/// ``ChildProcess`` made full runs hang (twice, cause not yet found).
+/// never beside a posix_spawn of ``runProcess(_:_:environment:currentDirectory:stdin:)``).
+/// Only the mail tests' background programs still start so (moving them to
+/// ``ChildProcess`` made full runs hang, twice, cause not found), and
+/// `Scripts/test` runs their suites in a test process of their own:
+/// swift-corelibs-foundation's `Process.run()` over-reads each
+/// `/proc/self/fd` entry (swiftlang/swift-corelibs-foundation#5472), which
+/// crashed a CI run, serialized as it was, when the test process held over a
+/// thousand descriptors; with the mail suites alone it holds a few dozen.
 public func launchSerialized(_ process: Process) throws {
     try launchLock.withLock { _ in try process.run() }
 }
