@@ -160,7 +160,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceDomainTests",
-            dependencies: ["MarketplaceDomain", "MarketplaceSQLite", "MarketplaceTestSupport"],
+            dependencies: [
+                "MarketplaceDomain", "MarketplaceSQLite", "MarketplaceTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "MarketplaceCLITests",

@@ -43,6 +43,7 @@ public final class SQLiteStore: Store {
         configuration.label = "users.sqlite"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try TextSearchFunction.register(db)
         }
         // One process at a time opens and migrates the file (see StartupLock).
         let startupLock = try StartupLock.take(databasePath: path, timeout: busyTimeout)

@@ -233,7 +233,7 @@ struct PostgresAccess: StoreWriter {
             arguments.append(.text(groupID))
         }
         if let text = query.text, !text.isEmpty {
-            // SQLite's LIKE folds ASCII letters only: nocase() on both sides does the same.
+            // As SQLite's marketplace_contains (and LIKE): ASCII letters fold, nothing else; nocase() on both sides.
             let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
             let pattern = SQLValue.text("%\(escaped)%")

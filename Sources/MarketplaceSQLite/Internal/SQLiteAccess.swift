@@ -249,12 +249,9 @@ struct SQLiteAccess: StoreWriter {
             arguments.append(groupID)
         }
         if let text = query.text, !text.isEmpty {
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            let pattern = "%\(escaped)%"
-            conditions.append(
-                "(au.id LIKE ? ESCAPE '\\' OR au.user_id LIKE ? ESCAPE '\\' OR au.sort_name LIKE ? ESCAPE '\\' OR au.sort_email LIKE ? ESCAPE '\\')")
-            arguments += [pattern, pattern, pattern, pattern]
+            // As `LIKE '%text%'` on each (TextSearchFunction), in one call per row.
+            conditions.append("\(TextSearchFunction.name)(?, au.id, au.user_id, au.sort_name, au.sort_email)")
+            arguments.append(text)
         }
         let direction = query.descending ? "DESC" : "ASC"
         if let after = query.after {
