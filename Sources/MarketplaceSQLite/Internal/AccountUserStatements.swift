@@ -60,28 +60,13 @@ final class AccountUserStatements {
             sqlite3_reset(groups)
         }
         try bind(id, to: member)
-        guard try step(member) else { return nil }
+        guard try MemberColumns.step(member) else { return nil }
         try bind(id, to: groups)
         var summaries: [GroupSummary] = []
-        while try step(groups) {
-            summaries.append(GroupSummary(id: try text(groups, 0), name: try text(groups, 1)))
+        while try MemberColumns.step(groups) {
+            summaries.append(GroupSummary(id: try MemberColumns.text(groups, 0), name: try MemberColumns.text(groups, 1)))
         }
-        let m = member
-        let invitedFirstName = optionalText(m, 23)
-        return AccountUser(
-            id: try text(m, 0), accountID: try text(m, 1),
-            user: User(
-                id: try text(m, 2), firstName: try text(m, 10), lastName: try text(m, 11), email: try text(m, 12),
-                phone: optionalText(m, 15), language: try text(m, 16), locale: try text(m, 17), icon: try text(m, 18),
-                status: User.Status(rawValue: try text(m, 13)) ?? .deleted, hasPassword: sqlite3_column_int64(m, 19) != 0,
-                createdAt: Date(millisecondsSince1970: sqlite3_column_int64(m, 20)),
-                updatedAt: Date(millisecondsSince1970: sqlite3_column_int64(m, 21)),
-                lastSignInAt: optionalDate(m, 14), blockedAt: optionalDate(m, 22)),
-            groups: summaries, status: MembershipStatus(rawValue: try text(m, 3)) ?? .disabled,
-            invitedAt: Date(millisecondsSince1970: sqlite3_column_int64(m, 4)), joinedAt: optionalDate(m, 5),
-            lastAccessAt: optionalDate(m, 6), blockedAt: optionalDate(m, 7),
-            invitationExpiresAt: optionalDate(m, 8), invitedBy: try text(m, 9),
-            invitedAs: try invitedFirstName.map { InvitedPerson(firstName: $0, lastName: try text(m, 24), phone: optionalText(m, 25)) })
+        return try MemberColumns.member(member, groups: summaries)
     }
 
     private func bind(_ text: String, to statement: OpaquePointer) throws {
@@ -95,35 +80,7 @@ final class AccountUserStatements {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// True for a row, false when done.
-    private func step(_ statement: OpaquePointer) throws -> Bool {
-        switch sqlite3_step(statement) {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
-        case let code: throw failure(code)
-        }
-    }
-
     private func failure(_ code: Int32) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(handle)))
-    }
-
-    private func optionalText(_ statement: OpaquePointer, _ column: Int32) -> String? {
-        guard let bytes = sqlite3_column_text(statement, column) else { return nil }
-        let count = Int(sqlite3_column_bytes(statement, column))
-        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
-    }
-
-    /// A column the schema declares NOT NULL: NULL there is a damaged database.
-    private func text(_ statement: OpaquePointer, _ column: Int32) throws -> String {
-        guard let text = optionalText(statement, column) else {
-            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "column \(column) of the membership read is NULL")
-        }
-        return text
-    }
-
-    private func optionalDate(_ statement: OpaquePointer, _ column: Int32) -> Date? {
-        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return nil }
-        return Date(millisecondsSince1970: sqlite3_column_int64(statement, column))
     }
 }

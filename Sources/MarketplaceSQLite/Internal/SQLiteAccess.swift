@@ -57,8 +57,8 @@ struct SQLiteAccess: StoreWriter {
 
     private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
 
-    /// Decoded by position in `member(_:groups:)` and in
-    /// ``AccountUserStatements``: keep the three in step.
+    /// Decoded by position in ``MemberColumns/member(_:groups:)``: keep the
+    /// two in step.
     static let memberSelect = """
         SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
@@ -68,41 +68,28 @@ struct SQLiteAccess: StoreWriter {
         FROM account_users au JOIN users u ON u.id = au.user_id
         """
 
-    /// A membership from a row of `memberSelect`, by column position (a
-    /// lookup by name costs a case-insensitive search per column, which was a
-    /// tenth of a 50-row page's time).
-    private static func member(_ row: Row, groups: [GroupSummary]) -> AccountUser {
-        let invitedFirstName: String? = row[23]
-        return AccountUser(
-            id: row[0], accountID: row[1],
-            user: User(
-                id: row[2], firstName: row[10], lastName: row[11], email: row[12], phone: row[15],
-                language: row[16], locale: row[17], icon: row[18],
-                status: User.Status(rawValue: row[13]) ?? .deleted, hasPassword: row[19],
-                createdAt: Date(millisecondsSince1970: row[20]), updatedAt: Date(millisecondsSince1970: row[21]),
-                lastSignInAt: date(row[14]), blockedAt: date(row[22])),
-            groups: groups, status: MembershipStatus(rawValue: row[3]) ?? .disabled,
-            invitedAt: Date(millisecondsSince1970: row[4]), joinedAt: date(row[5]),
-            lastAccessAt: date(row[6]), blockedAt: date(row[7]),
-            invitationExpiresAt: date(row[8]), invitedBy: row[9],
-            invitedAs: invitedFirstName.map { InvitedPerson(firstName: $0, lastName: row[24], phone: row[25]) })
-    }
-
-    /// Memberships for `rows`, with their groups fetched in one query.
-    private func members(_ rows: [Row]) throws -> [AccountUser] {
-        guard !rows.isEmpty else { return [] }
-        let ids: [String] = rows.map { $0[0] }
-        var groups: [String: [GroupSummary]] = [:]
-        let placeholders = databaseQuestionMarks(count: ids.count)
-        let groupRows = try Row.fetchAll(try statement("""
-                SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
-                WHERE aug.account_user_id IN (\(placeholders)) ORDER BY g.name, g.id
-                """),
-            arguments: StatementArguments(ids))
-        for row in groupRows {
-            groups[row[0], default: []].append(GroupSummary(id: row[1], name: row[2]))
+    /// The memberships `sql` (a `memberSelect`) selects, in its order, each
+    /// with its groups (ordered by name, then id) fetched in one more query;
+    /// decoded through the C API (``MemberColumns``).
+    private func members(_ sql: String, _ arguments: StatementArguments) throws -> [AccountUser] {
+        let select = try statement(sql)
+        try select.setArguments(arguments)
+        var members: [AccountUser] = []
+        try MemberColumns.forEachRow(of: select) { row in members.append(try MemberColumns.member(row, groups: [])) }
+        guard !members.isEmpty else { return [] }
+        var indexByID: [String: Int] = [:]
+        indexByID.reserveCapacity(members.count)
+        for (index, member) in members.enumerated() { indexByID[member.id] = index }
+        let groups = try statement("""
+            SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
+            WHERE aug.account_user_id IN (\(databaseQuestionMarks(count: members.count))) ORDER BY g.name, g.id
+            """)
+        try groups.setArguments(StatementArguments(members.map(\.id)))
+        try MemberColumns.forEachRow(of: groups) { row in
+            guard let index = indexByID[try MemberColumns.text(row, 0)] else { return }
+            members[index].groups.append(GroupSummary(id: try MemberColumns.text(row, 1), name: try MemberColumns.text(row, 2)))
         }
-        return rows.map { Self.member($0, groups: groups[$0[0]] ?? []) }
+        return members
     }
 
     private static func invitation(_ row: Row) -> InvitationRecord {
@@ -205,15 +192,15 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func accountUser(id: String) throws -> AccountUser? {
-        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.id = ?"), arguments: [id])).first
+        try members("\(Self.memberSelect) WHERE au.id = ?", [id]).first
     }
 
     func accountUser(accountID: String, userID: String) throws -> AccountUser? {
-        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?"), arguments: [accountID, userID])).first
+        try members("\(Self.memberSelect) WHERE au.account_id = ? AND au.user_id = ?", [accountID, userID]).first
     }
 
     func accountUsers(userID: String) throws -> [AccountUser] {
-        try members(Row.fetchAll(try statement("\(Self.memberSelect) WHERE au.user_id = ? ORDER BY au.id"), arguments: [userID]))
+        try members("\(Self.memberSelect) WHERE au.user_id = ? ORDER BY au.id", [userID])
     }
 
     func accountUsers(_ query: AccountUserQuery) throws -> [AccountUser] {
@@ -281,7 +268,7 @@ struct SQLiteAccess: StoreWriter {
                 LIMIT ?
                 """
         }
-        return try members(Row.fetchAll(try statement(sql), arguments: StatementArguments(arguments)))
+        return try members(sql, StatementArguments(arguments))
     }
 
     func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {
