@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MarketplaceDomain
 
 /// The SQLite backend of ``Store``: one file `<data-dir>/users.sqlite` in WAL
@@ -55,6 +56,14 @@ public final class SQLiteStore: Store {
         for suffix in ["-wal", "-shm"] { try DataDirectory.secureFile(path + suffix, create: false) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // SQLite opens a file it cannot write read-only, without an error.
+            // With no log left behind, the first read then fails; after a crash
+            // (-wal and -shm still there) it succeeds, and the daemon would serve
+            // and fail every write: refuse it here, whatever the files left.
+            let readOnly = pool.writeWithoutTransaction { db in sqlite3_db_readonly(db.sqliteConnection, "main") == 1 }
+            if readOnly {
+                throw DatabaseError(resultCode: .SQLITE_READONLY, message: "the file (or its file system) is read-only")
+            }
             let migrator = Schema.migrator
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {

@@ -156,6 +156,45 @@ struct StorageFaultTests {
         #expect(try await storageViolations(data + "/users.sqlite").isEmpty)
     }
 
+    @Test("after a crash (its write-ahead log left behind) a read-only file system is still refused at start")
+    func readOnlyAfterCrash() async throws {
+        let directory = try TemporaryDirectory(prefix: "rocrash")
+        defer { directory.remove() }
+        let data = directory.appending("data"), socket = directory.appending("a.sock")
+        let daemon = try DaemonProcess(socketPath: socket, dataDirectory: data, logPath: directory.appending("a.log"))
+        try #require(await daemon.waitUntilReady(), "daemon did not start: \(daemon.log)")
+        let client = MarketplaceClient(socketPath: socket)
+        _ = try await Fixture(client: client).accountWithGroups()
+        await client.close()
+        daemon.signal(SIGKILL)
+        _ = await daemon.waitForExit()
+        // What a crash leaves: the log and its index. SQLite opens such a
+        // file on a read-only mount without an error (read-only), and reads
+        // succeed: the daemon served and failed every write.
+        try #require(FileManager.default.fileExists(atPath: data + "/users.sqlite-wal"), "no log left behind by the kill")
+        try #require(FileManager.default.fileExists(atPath: data + "/users.sqlite-shm"), "no log index left behind by the kill")
+        let readOnly = directory.appending("ro")
+        try await withMount(["--bind", data], at: readOnly) {
+            let remounted = try await runProcess("/bin/mount", ["-o", "remount,bind,ro", readOnly])
+            try #require(remounted.status == 0, "\(remounted.stderr)")
+            do {
+                _ = try await withUsersServer(in: directory, configure: { $0.dataDirectory = readOnly }) { _, _ in
+                    Issue.record("the server started on a read-only database left by a crash")
+                }
+            } catch {
+                let message = "\(error)"
+                print("read-only database after a crash refused: \(message)")
+                #expect(message.contains("read-only"), "\(message)")
+                #expect(message.contains(readOnly), "the message does not name the database: \(message)")
+            }
+        }
+        // Writable again, the same files start and hold what was acknowledged.
+        try await withUsersServer(in: directory, configure: { $0.dataDirectory = data }) { _, client in
+            let accounts = try await client.accounts.listAccounts(.init()).accounts
+            #expect(accounts.map(\.name) == ["Acme"])
+        }
+    }
+
     @Test("a database written by a newer version is refused at start, naming the unknown migration; the daemon exits 1")
     func newerSchema() async throws {
         let directory = try TemporaryDirectory(prefix: "new")
