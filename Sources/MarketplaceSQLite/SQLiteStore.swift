@@ -46,6 +46,13 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try TextSearchFunction.register(db)
         }
+        // A read-only mount is named as such (SQLite would say only that it
+        // cannot open the file, or open it read-only; see below).
+        var fileSystem = statvfs()
+        if statvfs((path as NSString).deletingLastPathComponent, &fileSystem) == 0,
+           fileSystem.f_flag & UInt(ST_RDONLY) != 0 {
+            throw DomainError(.unavailable, "cannot open database \(path): storage is read-only (its file system is mounted read-only)")
+        }
         // One process at a time opens and migrates the file (see StartupLock).
         let startupLock = try StartupLock.take(databasePath: path, timeout: busyTimeout)
         defer { startupLock.release() }

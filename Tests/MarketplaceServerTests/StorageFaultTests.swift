@@ -25,6 +25,28 @@ private func withMount<T>(
     }
 }
 
+/// Starts a server on `data` bind-mounted read-only under `directory`, and
+/// returns what refused it (an issue is recorded if it started) and the
+/// mount point it was given.
+private func refusalOnReadOnlyMount(
+    of data: String, in directory: TemporaryDirectory
+) async throws -> (message: String, mountPoint: String) {
+    let readOnly = directory.appending("ro")
+    let message = try await withMount(["--bind", data], at: readOnly) { () async throws -> String in
+        let remounted = try await runProcess("/bin/mount", ["-o", "remount,bind,ro", readOnly])
+        try #require(remounted.status == 0, "\(remounted.stderr)")
+        do {
+            _ = try await withUsersServer(in: directory, configure: { $0.dataDirectory = readOnly }) { _, _ in
+                Issue.record("the server started on a read-only database in \(data)")
+            }
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+    return (message, readOnly)
+}
+
 @Suite(
     "Storage faults", .serialized, .enabled(if: canMount, "needs root to mount a small tmpfs"),
     .sqliteOnly("faults of the SQLite file: a full or read-only mount under it, its migration table"))
@@ -136,21 +158,10 @@ struct StorageFaultTests {
         try await withUsersServer(in: directory, configure: { $0.dataDirectory = data }) { _, client in
             _ = try await Fixture(client: client).accountWithGroups()
         }
-        let readOnly = directory.appending("ro")
-        try await withMount(["--bind", data], at: readOnly) {
-            let remounted = try await runProcess("/bin/mount", ["-o", "remount,bind,ro", readOnly])
-            try #require(remounted.status == 0, "\(remounted.stderr)")
-            do {
-                _ = try await withUsersServer(in: directory, configure: { $0.dataDirectory = readOnly }) { _, _ in
-                    Issue.record("the server started on a read-only database")
-                }
-            } catch {
-                let message = "\(error)"
-                print("read-only database refused: \(message)")
-                #expect(message.contains("read-only") || message.contains("cannot be accessed") || message.contains("cannot be opened"), "\(message)")
-                #expect(message.contains(readOnly), "the message does not name the database: \(message)")
-            }
-        }
+        let (message, readOnly) = try await refusalOnReadOnlyMount(of: data, in: directory)
+        print("read-only database refused: \(message)")
+        #expect(message.contains("storage is read-only"), "\(message)")
+        #expect(message.contains(readOnly), "the message does not name the database: \(message)")
         // Untouched: the mount guarantees no byte changed; the data is all there.
         #expect(try await sqlite(data + "/users.sqlite", "SELECT name FROM accounts") == "Acme")
         #expect(try await storageViolations(data + "/users.sqlite").isEmpty)
@@ -173,20 +184,29 @@ struct StorageFaultTests {
         // succeed: the daemon served and failed every write.
         try #require(FileManager.default.fileExists(atPath: data + "/users.sqlite-wal"), "no log left behind by the kill")
         try #require(FileManager.default.fileExists(atPath: data + "/users.sqlite-shm"), "no log index left behind by the kill")
-        let readOnly = directory.appending("ro")
-        try await withMount(["--bind", data], at: readOnly) {
-            let remounted = try await runProcess("/bin/mount", ["-o", "remount,bind,ro", readOnly])
-            try #require(remounted.status == 0, "\(remounted.stderr)")
+        let (message, readOnly) = try await refusalOnReadOnlyMount(of: data, in: directory)
+        print("read-only database after a crash refused: \(message)")
+        #expect(message.contains("storage is read-only"), "\(message)")
+        #expect(message.contains(readOnly), "the message does not name the database: \(message)")
+        // A file SQLite cannot write on a writable file system (immutable:
+        // not even root may write it): SQLite opens it read-only, silently;
+        // the store asks SQLite and refuses it too.
+        let database = data + "/users.sqlite"
+        let immutable = try await runProcess("/usr/bin/chattr", ["+i", database])
+        if immutable.status == 0 {
+            defer { _ = try? runToCompletion(["/usr/bin/chattr", "-i", database]) }
             do {
-                _ = try await withUsersServer(in: directory, configure: { $0.dataDirectory = readOnly }) { _, _ in
-                    Issue.record("the server started on a read-only database left by a crash")
+                _ = try await withUsersServer(in: directory, configure: { $0.dataDirectory = data }) { _, _ in
+                    Issue.record("the server started on an immutable database file")
                 }
             } catch {
                 let message = "\(error)"
-                print("read-only database after a crash refused: \(message)")
-                #expect(message.contains("read-only"), "\(message)")
-                #expect(message.contains(readOnly), "the message does not name the database: \(message)")
+                print("immutable database file refused: \(message)")
+                #expect(message.contains("storage is read-only"), "\(message)")
+                #expect(message.contains(database), "the message does not name the database: \(message)")
             }
+        } else {
+            print("immutable database file not tried: chattr +i failed (\(immutable.stderr))")
         }
         // Writable again, the same files start and hold what was acknowledged.
         try await withUsersServer(in: directory, configure: { $0.dataDirectory = data }) { _, client in
