@@ -24,6 +24,8 @@ enum Load {
     final class Flags: Sendable {
         let stop = Atomic<Bool>(false)
         let measuring = Atomic<Bool>(false)
+        /// Sign-ins that succeeded in the measured window (`getuser-under-signin`).
+        let signIns = Atomic<Int>(0)
     }
 
     /// Per-caller latencies in nanoseconds; merged at the end.
@@ -65,8 +67,11 @@ enum Load {
                         var n = i
                         while !flags.stop.load(ordering: .relaxed) {
                             n += 1
-                            _ = try? await client.sessions.signIn(.init(
+                            let signedIn = try? await client.sessions.signIn(.init(
                                 email: "bench.signin.\(n % signInUsers)@example.com", password: signInPassword))
+                            if signedIn != nil, flags.measuring.load(ordering: .relaxed) {
+                                flags.signIns.add(1, ordering: .relaxed)
+                            }
                         }
                     }
                 }
@@ -122,9 +127,10 @@ enum Load {
         }
         let elapsed = Double(measureEnd - measureStart) / 1e9
         let line = String(
-            format: "{\"scenario\":\"%@\",\"callers\":%d,\"connections\":%d,\"calls\":%d,\"errors\":%d,\"seconds\":%.3f,\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"last_error\":%@}",
+            format: "{\"scenario\":\"%@\",\"callers\":%d,\"connections\":%d,\"calls\":%d,\"errors\":%d,\"seconds\":%.3f,\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"sign_ins_per_s\":%.1f,\"last_error\":%@}",
             o.scenario, o.callers, o.connections, all.count, errors, elapsed, Double(all.count) / elapsed,
-            pct(0.5), pct(0.99), pct(0.999), jsonString(String(lastError.prefix(200))))
+            pct(0.5), pct(0.99), pct(0.999), Double(flags.signIns.load(ordering: .relaxed)) / elapsed,
+            jsonString(String(lastError.prefix(200))))
         print(line)
     }
 
