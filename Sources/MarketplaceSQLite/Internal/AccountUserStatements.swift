@@ -17,7 +17,6 @@ import MarketplaceDomain
 ///
 /// Used only on its reader's thread; ``finalize()`` before the connection closes.
 final class AccountUserStatements {
-    private let handle: OpaquePointer
     private let member: OpaquePointer
     private let groups: OpaquePointer
 
@@ -25,7 +24,6 @@ final class AccountUserStatements {
         guard let handle = db.sqliteConnection else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the reader connection is closed")
         }
-        self.handle = handle
         member = try Self.prepare(handle, "\(SQLiteAccess.memberSelect) WHERE au.id = ?")
         do {
             groups = try Self.prepare(handle, """
@@ -75,12 +73,8 @@ final class AccountUserStatements {
         // buffer is only valid during the call).
         let length = Int32(clamping: text.utf8.count)
         let code = text.withCString { sqlite3_bind_text(statement, 1, $0, length, Self.transient) }
-        guard code == SQLITE_OK else { throw failure(code) }
+        guard code == SQLITE_OK else { throw MemberColumns.failure(code, of: statement) }
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    private func failure(_ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(handle)))
-    }
 }

@@ -45,9 +45,13 @@ enum MemberColumns {
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        case let code:
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))))
+        case let code: throw failure(code, of: statement)
         }
+    }
+
+    /// The error SQLite reported with `code` on `statement`'s connection.
+    static func failure(_ code: Int32, of statement: OpaquePointer) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))))
     }
 
     static func optionalText(_ statement: OpaquePointer, _ column: Int32) -> String? {
