@@ -17,6 +17,8 @@ public final class SQLiteStore: Store {
     private let writer: GroupCommitWriter
     /// Runs the ``read(_:)`` bodies.
     private let readers: SQLiteReaders
+    /// Large accounts' member listings with a text query (``MemberSearch``).
+    let search: MemberSearch
     /// Held shared while the store is open: `migrate-to` refuses to run beside it.
     private let servingLock: LockFile
 
@@ -95,7 +97,19 @@ public final class SQLiteStore: Store {
             }
             throw mapped
         }
-        writer = GroupCommitWriter(pool: pool)
+        let writer = GroupCommitWriter(pool: pool)
+        self.writer = writer
+        // Weakly: the writer's connection keeps the search (its triggers'
+        // function), which must not keep the writer, and so the file, open.
+        search = MemberSearch { [weak writer] build in
+            guard let writer else { return build(nil) }
+            writer.submit(GroupCommitWriter.Job(run: { db in build(db); return { _ in } }, abandon: { _ in build(nil) }))
+        }
+        do {
+            try pool.writeWithoutTransaction { db in try search.installTriggers(db) }
+        } catch {
+            throw StorageErrors.map(error)
+        }
     }
 
     deinit {
@@ -120,7 +134,8 @@ public final class SQLiteStore: Store {
     public static var knownMigrations: [String] { Schema.migrator.migrations }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await onReader { connection in try body(SQLiteAccess(connection.db)) }
+        let search = self.search
+        return try await onReader { connection in try body(SQLiteAccess(connection.db, search: search)) }
     }
 
     /// The membership `id` (as `read { $0.accountUser(id: id) }` answers it)

@@ -41,6 +41,7 @@ func main() {
 	users := flag.Int("users", 1000000, "for -method getuser: seeded memberships AUSR-0000-0000-0001..")
 	accounts := flag.Int("accounts", 1000, "for -method invite: seeded accounts ACC-0000-0001..")
 	sessionsFile := flag.String("sessions", "", "for -method check: session tokens, one a line")
+	texts := flag.String("texts", "mar,ada,kow,ri,sil", "for -method list: the texts searched, comma-separated (one at random per call)")
 	flag.Parse()
 	var tokens []string
 	if *method == "check" {
@@ -64,7 +65,7 @@ func main() {
 	}
 	// Invited emails are new in every run (the seed is reused).
 	unique := fmt.Sprintf("gobench%dx%d", os.Getpid(), time.Now().UnixNano())
-	listTexts := []string{"mar", "ada", "kow", "ri", "sil"}
+	listTexts := strings.Split(*texts, ",")
 	var stop, measuring atomic.Bool
 	var wg sync.WaitGroup
 	samples := make([][]int64, *callers)

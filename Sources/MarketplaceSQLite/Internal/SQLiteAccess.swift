@@ -6,9 +6,12 @@ import MarketplaceDomain
 /// here and in ``Schema``. Used synchronously inside one `read`/`write` body.
 struct SQLiteAccess: StoreWriter {
     let db: Database
+    /// Large accounts' text queries from memory (reads only; nil: scan).
+    let search: MemberSearch?
 
-    init(_ db: Database) {
+    init(_ db: Database, search: MemberSearch? = nil) {
         self.db = db
+        self.search = search
     }
 
     /// A prepared statement from the connection's cache, so hot paths skip
@@ -59,23 +62,30 @@ struct SQLiteAccess: StoreWriter {
 
     /// Decoded by position in ``MemberColumns/member(_:groups:)``: keep the
     /// two in step.
-    static let memberSelect = """
-        SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
+    static let memberSelect = "SELECT \(memberColumns) \(memberTables)"
+    private static let memberColumns = """
+        au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at,
                au.blocked_at, au.invitation_expires_at, au.invited_by,
                u.first_name, u.last_name, u.email, u.status AS user_status, u.last_sign_in_at,
                u.phone, u.language, u.locale, u.icon, u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.blocked_at,
                au.invited_first_name, au.invited_last_name, au.invited_phone
-        FROM account_users au JOIN users u ON u.id = au.user_id
         """
+    private static let memberTables = "FROM account_users au JOIN users u ON u.id = au.user_id"
 
     /// The memberships `sql` (a `memberSelect`) selects, in its order, each
     /// with its groups (ordered by name, then id) fetched in one more query;
     /// decoded through the C API (``MemberColumns``).
-    private func members(_ sql: String, _ arguments: StatementArguments) throws -> [AccountUser] {
+    /// Only the rows `keep` accepts (given the raw statement) when given.
+    private func members(
+        _ sql: String, _ arguments: StatementArguments, keep: ((OpaquePointer) throws -> Bool)? = nil
+    ) throws -> [AccountUser] {
         let select = try statement(sql)
         try select.setArguments(arguments)
         var members: [AccountUser] = []
-        try MemberColumns.forEachRow(of: select) { row in members.append(try MemberColumns.member(row, groups: [])) }
+        try MemberColumns.forEachRow(of: select) { row in
+            if let keep, try !keep(row) { return }
+            members.append(try MemberColumns.member(row, groups: []))
+        }
         guard !members.isEmpty else { return [] }
         var indexByID: [String: Int] = [:]
         indexByID.reserveCapacity(members.count)
@@ -240,6 +250,11 @@ struct SQLiteAccess: StoreWriter {
             conditions.append("\(TextSearchFunction.name)(?, au.id, au.user_id, au.sort_name, au.sort_email)")
             arguments.append(text)
         }
+        if let text = query.text, !text.isEmpty, let search, query.sort == .name || query.sort == .email,
+           query.after.map({ if case .text = $0.key { true } else { false } }) ?? true,
+           let index = search.index(of: query.accountID, db) {
+            return try accountUsers(query, text: text, index: index, conditions: conditions, arguments: arguments, column: column)
+        }
         let direction = query.descending ? "DESC" : "ASC"
         if let after = query.after {
             conditions.append("(\(column), au.id) \(query.descending ? "<" : ">") (?, ?)")
@@ -269,6 +284,79 @@ struct SQLiteAccess: StoreWriter {
                 """
         }
         return try members(sql, StatementArguments(arguments))
+    }
+
+    /// A page of `query` from `index`'s candidates (``MemberSearch``): each
+    /// batch of candidates is read in this snapshot, and a row is kept only
+    /// when the membership still has the key it was found at (an index may
+    /// hold old keys) and meets the query's `conditions` (`arguments` theirs;
+    /// the first is the account's).
+    private func accountUsers(
+        _ query: AccountUserQuery, text: String, index: AccountMemberIndex,
+        conditions: [String], arguments: [any DatabaseValueConvertible], column: String
+    ) throws -> [AccountUser] {
+        let sort: AccountMemberIndex.Sort = query.sort == .name ? .name : .email
+        var afterKey: String?
+        var afterID = query.after?.id
+        if case .text(let key)? = query.after?.key { afterKey = key }
+        // Each candidate by its primary key: `+` keeps SQLite from scanning
+        // the account's index for the account condition instead.
+        assert(conditions.first == "au.account_id = ?")
+        let direction = query.descending ? "DESC" : "ASC"
+        let sql = """
+            SELECT \(Self.memberColumns), \(column) \(Self.memberTables)
+            WHERE au.id IN (SELECT value FROM json_each(?)) AND +\(conditions.joined(separator: " AND "))
+            ORDER BY \(column) \(direction), au.id \(direction)
+            """
+        var page: [AccountUser] = []
+        var batch = query.limit + query.limit / 4 + 8
+        while page.count < query.limit {
+            let candidates = index.candidates(
+                sort: sort, descending: query.descending, afterKey: afterKey, afterID: afterID, text: text, limit: batch)
+            guard let last = candidates.last else { break }
+            // An id may be found at several keys (old ones too) in one batch.
+            var keys: [String: [String]] = [:]
+            keys.reserveCapacity(candidates.count)
+            for candidate in candidates { keys[candidate.id, default: []].append(candidate.key) }
+            var wanted = query.limit - page.count
+            page += try members(sql, [Self.jsonArray(candidates.map(\.id))] + StatementArguments(arguments)) { row in
+                // Bytes, as SQLite compares keys (String's == is Unicode's).
+                let current = MemberColumns.bytes(row, 26)
+                guard wanted > 0, let found = keys[try MemberColumns.text(row, 0)],
+                      found.contains(where: { current.elementsEqual($0.utf8) }) else { return false }
+                wanted -= 1
+                return true
+            }
+            if candidates.count < batch { break }
+            afterKey = last.key
+            afterID = last.id
+            batch = min(batch * 2, 4_096)
+        }
+        return page
+    }
+
+    /// `values` as a JSON array of strings (for `json_each`).
+    private static func jsonArray(_ values: [String]) -> String {
+        var json = "["
+        json.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+        for (n, value) in values.enumerated() {
+            if n > 0 { json += "," }
+            json += "\""
+            if !value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+                json += value
+            } else {
+                for scalar in value.unicodeScalars {
+                    switch scalar {
+                    case "\"": json += "\\\""
+                    case "\\": json += "\\\\"
+                    case _ where scalar.value < 0x20: json += String(format: "\\u%04x", scalar.value)
+                    default: json.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 
     func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {

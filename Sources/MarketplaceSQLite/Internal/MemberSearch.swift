@@ -1,0 +1,402 @@
+import CoreMetrics
+import Foundation
+import GRDB
+import Synchronization
+
+/// The text query of large accounts' member listings, answered from memory.
+///
+/// A page of a listing with a text query (``AccountUserQuery/text``) scans
+/// the account's name or email index in order until it has found the page's
+/// members; a rare text makes it read thousands of index entries (issue 16:
+/// 7,231 entries for the 50th active "kow" of a 20,000-member account). For
+/// an account with at least ``minimumMembers`` memberships, this keeps the
+/// four searched values of each membership (id, user id, name key, email key)
+/// in two arrays ordered as those indexes, each entry with a signature of its
+/// three-byte sequences, so finding the candidates of a page costs a few
+/// nanoseconds per entry passed over. Candidates are only candidates: the
+/// listing then reads them from its own snapshot and keeps those that still
+/// have the key they were found at and meet every condition of the query
+/// (``SQLiteAccess``), so the index may hold more than the database (old
+/// values, rows rolled back, removed memberships), never less:
+///
+/// - it is built on the writer's connection, between two writes, so no write
+///   is in progress while it reads the account;
+/// - every later insert of a membership, or change of its name or email key,
+///   on that connection adds an entry before its transaction commits (a
+///   temporary trigger calls ``noteFunctionName``), so a reader whose snapshot
+///   holds the row finds its entry. Only this process writes the database
+///   while it serves (``ServingLock``); restores and migrations run with the
+///   service stopped.
+///
+/// Memory is bounded: an index is dropped (the next query builds it again)
+/// once it took ``rebuildAfterNotes`` more entries, and the least recently
+/// used indexes are dropped to keep the total under ``budgetBytes``.
+final class MemberSearch: Sendable {
+    /// Accounts smaller than this are scanned (a few hundred microseconds).
+    static let minimumMembers = 2_000
+    /// The most memory the indexes of all accounts may hold (estimated).
+    static let budgetBytes = 32 << 20
+    /// How long an account found small is not counted again.
+    static let smallAccountRecheck: Duration = .seconds(60)
+    /// The SQL function the writer's temporary triggers call.
+    static let noteFunctionName = "marketplace_member_search_note"
+
+    /// Runs `build` on the writer's connection, between two writes (with nil
+    /// if it cannot: the store is closing, or the writes failed before it).
+    typealias Scheduler = @Sendable (_ build: @escaping @Sendable (Database?) -> Void) -> Void
+
+    private struct State {
+        var indexes: [String: AccountMemberIndex] = [:]
+        var building: Set<String> = []
+        var small: [String: ContinuousClock.Instant] = [:]
+        var clock: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let schedule: Scheduler
+    /// `marketplace_storage_member_search_bytes` and `_accounts`.
+    private let bytesGauge = Gauge(label: "marketplace_storage_member_search_bytes")
+    private let accountsGauge = Gauge(label: "marketplace_storage_member_search_accounts")
+
+    init(schedule: @escaping Scheduler) {
+        self.schedule = schedule
+    }
+
+    /// The built index of `accountID`, or nil (then the caller scans). A large
+    /// account without one gets it built on the writer, for later queries.
+    func index(of accountID: String, _ db: Database) -> AccountMemberIndex? {
+        let now = ContinuousClock.now
+        let known = state.withLock { s -> (AccountMemberIndex?, Bool) in
+            if let index = s.indexes[accountID] {
+                s.clock += 1
+                index.lastUse.store(s.clock, ordering: .relaxed)
+                return (index, true)
+            }
+            if s.building.contains(accountID) { return (nil, true) }
+            if let checked = s.small[accountID], checked.duration(to: now) < Self.smallAccountRecheck { return (nil, true) }
+            return (nil, false)
+        }
+        if known.1 { return known.0 }
+        let count = (try? Int.fetchOne(
+            db.cachedStatement(sql: "SELECT count(*) FROM account_users WHERE account_id = ?"), arguments: [accountID])) ?? 0
+        let large = state.withLock { s -> Bool in
+            guard count >= Self.minimumMembers else {
+                if s.small.count >= 10_000 { s.small.removeAll() }
+                s.small[accountID] = now
+                return false
+            }
+            return s.building.insert(accountID).inserted
+        }
+        if large {
+            schedule { [self] db in build(accountID, db) }
+        }
+        return nil
+    }
+
+    /// Reads `accountID`'s memberships on the writer's connection and keeps
+    /// their index (see the type's comment for why there).
+    private func build(_ accountID: String, _ db: Database?) {
+        var index: AccountMemberIndex?
+        do {
+            guard let db else { throw CancellationError() }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT id, user_id, sort_name, sort_email FROM account_users WHERE account_id = ?"),
+                arguments: [accountID])
+            var entries: [AccountMemberIndex.Entry] = []
+            while let row = try rows.next() {
+                entries.append(.init(id: row[0], userID: row[1], name: row[2], email: row[3]))
+            }
+            index = AccountMemberIndex(entries)
+        } catch {
+            index = nil
+        }
+        let now = ContinuousClock.now
+        state.withLock { s in
+            s.building.remove(accountID)
+            guard let index else {
+                s.small[accountID] = now  // try again later, not at every query
+                return
+            }
+            s.clock += 1
+            index.lastUse.store(s.clock, ordering: .relaxed)
+            s.indexes[accountID] = index
+            var total = s.indexes.values.reduce(0) { $0 + $1.bytes }
+            while total > Self.budgetBytes, s.indexes.count > 1,
+                  let oldest = s.indexes.min(by: { $0.value.lastUse.load(ordering: .relaxed) < $1.value.lastUse.load(ordering: .relaxed) }) {
+                total -= oldest.value.bytes
+                s.indexes[oldest.key] = nil
+            }
+            if total > Self.budgetBytes { s.indexes[accountID] = nil }  // alone over the budget: scanned
+        }
+        report()
+    }
+
+    private func report() {
+        let now = statistics
+        bytesGauge.record(now.bytes)
+        accountsGauge.record(now.accounts)
+    }
+
+    /// A membership inserted, or its name or email key changed, on the
+    /// writer's connection (from its temporary triggers).
+    func note(accountID: String, _ entry: AccountMemberIndex.Entry) {
+        guard let index = state.withLock({ $0.indexes[accountID] }) else { return }
+        if !index.add(entry) {
+            state.withLock { s in
+                if s.indexes[accountID] === index { s.indexes[accountID] = nil }
+            }
+            report()
+        }
+    }
+
+    /// Accounts with an index, and the memory they hold (estimated).
+    var statistics: (accounts: Int, entries: Int, bytes: Int) {
+        state.withLock { s in
+            s.indexes.values.reduce((s.indexes.count, 0, 0)) { ($0.0, $0.1 + $1.count, $0.2 + $1.bytes) }
+        }
+    }
+
+    /// Registers ``noteFunctionName`` and the temporary triggers that call it
+    /// on `db`, the writer's connection.
+    func installTriggers(_ db: Database) throws {
+        let note = DatabaseFunction(Self.noteFunctionName, argumentCount: 5, pure: false) { [self] values in
+            guard let account = String.fromDatabaseValue(values[0]), let id = String.fromDatabaseValue(values[1]),
+                  let user = String.fromDatabaseValue(values[2]), let name = String.fromDatabaseValue(values[3]),
+                  let email = String.fromDatabaseValue(values[4])
+            else { return nil }
+            self.note(accountID: account, .init(id: id, userID: user, name: name, email: email))
+            return nil
+        }
+        db.add(function: note)
+        let call = "SELECT \(Self.noteFunctionName)(NEW.account_id, NEW.id, NEW.user_id, NEW.sort_name, NEW.sort_email);"
+        try db.execute(sql: """
+            CREATE TEMP TRIGGER IF NOT EXISTS member_search_insert AFTER INSERT ON main.account_users BEGIN \(call) END;
+            CREATE TEMP TRIGGER IF NOT EXISTS member_search_update AFTER UPDATE OF sort_name, sort_email ON main.account_users
+            BEGIN \(call) END;
+            """)
+    }
+}
+
+/// One account's searched values, in the orders of its name and email
+/// indexes (``MemberSearch``). Safe to use from any thread.
+final class AccountMemberIndex: Sendable {
+    /// A membership's four searched values, in one buffer.
+    struct Entry: Sendable {
+        let bytes: [UInt8]
+        let idEnd: Int32, userEnd: Int32, nameEnd: Int32
+
+        init(id: String, userID: String, name: String, email: String) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(id.utf8.count + userID.utf8.count + name.utf8.count + email.utf8.count)
+            bytes.append(contentsOf: id.utf8)
+            idEnd = Int32(bytes.count)
+            bytes.append(contentsOf: userID.utf8)
+            userEnd = Int32(bytes.count)
+            bytes.append(contentsOf: name.utf8)
+            nameEnd = Int32(bytes.count)
+            bytes.append(contentsOf: email.utf8)
+            self.bytes = bytes
+        }
+
+        /// The signature of the three-byte sequences of each value (ASCII
+        /// letters folded), none across two values.
+        var signature: Signature {
+            var signature = Signature()
+            let bounds = [0, Int(idEnd), Int(userEnd), Int(nameEnd), bytes.count]
+            bytes.withUnsafeBufferPointer { all in
+                for field in 0..<4 { signature.add(UnsafeBufferPointer(rebasing: all[bounds[field]..<bounds[field + 1]])) }
+            }
+            return signature
+        }
+
+        var id: String { String(decoding: bytes[0..<Int(idEnd)], as: UTF8.self) }
+
+        /// The name key (`sort_name`) or email key (`sort_email`).
+        func key(_ sort: Sort) -> ArraySlice<UInt8> {
+            sort == .name ? bytes[Int(userEnd)..<Int(nameEnd)] : bytes[Int(nameEnd)...]
+        }
+
+        /// Whether one of the four values contains `needle` (ASCII letters
+        /// folded), as `marketplace_contains` answers.
+        func contains(_ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+            bytes.withUnsafeBufferPointer { all in
+                let id = Int(idEnd), user = Int(userEnd), name = Int(nameEnd)
+                return TextSearchFunction.contains(UnsafeBufferPointer(rebasing: all[0..<id]), needle)
+                    || TextSearchFunction.contains(UnsafeBufferPointer(rebasing: all[id..<user]), needle)
+                    || TextSearchFunction.contains(UnsafeBufferPointer(rebasing: all[user..<name]), needle)
+                    || TextSearchFunction.contains(UnsafeBufferPointer(rebasing: all[name...]), needle)
+            }
+        }
+    }
+
+    /// 512 bits: bit h(a, b, c) set for each three bytes a, b, c in a row
+    /// (with ~50 such sequences in a membership's values, a text's sequence
+    /// is wrongly taken as present about one time in ten).
+    struct Signature: Sendable {
+        var words = SIMD8<UInt64>(repeating: 0)
+
+        mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard bytes.count >= 3 else { return }
+            for i in 0...(bytes.count - 3) {
+                let bit = Self.bit(bytes[i], bytes[i + 1], bytes[i + 2])
+                words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
+            }
+        }
+
+        @inline(__always)
+        static func bit(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt32 {
+            let f = TextSearchFunction.folded
+            let packed = UInt32(f(a)) << 16 | UInt32(f(b)) << 8 | UInt32(f(c))
+            return (packed &* 0x9E37_79B1) >> 23
+        }
+
+        /// Whether every bit of `other` is set here.
+        @inline(__always)
+        func covers(_ other: Signature) -> Bool {
+            words & other.words == other.words
+        }
+    }
+
+    enum Sort: Sendable { case name, email }
+
+    private struct Storage {
+        var entries: [Entry]
+        /// Positions in `entries`, ordered by (name key, id) and (email key,
+        /// id) as SQLite's BINARY collation orders them (bytes).
+        var byName: [Int32]
+        var byEmail: [Int32]
+        /// `entries[n].signature` at n, contiguous for the scan.
+        var signatures: [Signature]
+        var notes = 0
+    }
+
+    private let storage: Mutex<Storage>
+    /// Entries at the build, and the memory estimate.
+    let count: Int
+    let bytes: Int
+    /// ``MemberSearch``'s clock at the last use (least recently used goes first).
+    let lastUse = Atomic<UInt64>(0)
+    /// Entries added after the build before the index is dropped and built again.
+    let rebuildAfterNotes: Int
+
+    init(_ entries: [Entry]) {
+        let byName = Self.sorted(entries, .name)
+        let byEmail = Self.sorted(entries, .email)
+        storage = Mutex(Storage(entries: entries, byName: byName, byEmail: byEmail, signatures: entries.map(\.signature)))
+        count = entries.count
+        // Per entry: its buffer (with the array header), the Entry, two positions.
+        bytes = entries.reduce(0) { $0 + $1.bytes.count + 32 } + entries.count * (MemoryLayout<Entry>.stride + MemoryLayout<Signature>.stride + 8)
+        rebuildAfterNotes = max(1_000, entries.count / 2)
+    }
+
+    private static func sorted(_ entries: [Entry], _ sort: Sort) -> [Int32] {
+        var order = (0..<Int32(entries.count)).map { $0 }
+        order.sort { precedes(entries[Int($0)], entries[Int($1)], sort) }
+        return order
+    }
+
+    /// (key, id) of `a` before that of `b`, comparing bytes.
+    private static func precedes(_ a: Entry, _ b: Entry, _ sort: Sort) -> Bool {
+        compare(a.key(sort), a.bytes[0..<Int(a.idEnd)], b.key(sort), b.bytes[0..<Int(b.idEnd)]) < 0
+    }
+
+    /// -1, 0, 1 as (key1, id1) sorts before, with, after (key2, id2).
+    private static func compare(
+        _ key1: ArraySlice<UInt8>, _ id1: ArraySlice<UInt8>, _ key2: ArraySlice<UInt8>, _ id2: ArraySlice<UInt8>
+    ) -> Int {
+        let keys = bytesCompare(key1, key2)
+        return keys != 0 ? keys : bytesCompare(id1, id2)
+    }
+
+    private static func bytesCompare(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let common = min(a.count, b.count)
+                if common > 0 {
+                    let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+                    if order != 0 { return order < 0 ? -1 : 1 }
+                }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            }
+        }
+    }
+
+    /// Adds `entry` in both orders; false once the index took
+    /// ``rebuildAfterNotes`` entries (drop it, so that it is built again).
+    func add(_ entry: Entry) -> Bool {
+        storage.withLock { s in
+            let position = Int32(s.entries.count)
+            s.entries.append(entry)
+            s.signatures.append(entry.signature)
+            s.byName.insert(position, at: Self.insertionPoint(of: entry, in: s.byName, s.entries, .name))
+            s.byEmail.insert(position, at: Self.insertionPoint(of: entry, in: s.byEmail, s.entries, .email))
+            s.notes += 1
+            return s.notes < rebuildAfterNotes
+        }
+    }
+
+    /// Where `entry` goes in `order` (after its equals).
+    private static func insertionPoint(of entry: Entry, in order: [Int32], _ entries: [Entry], _ sort: Sort) -> Int {
+        var low = 0, high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(entry, entries[Int(order[middle])], sort) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// A candidate of a page: its key (name or email key) and membership id.
+    struct Candidate: Sendable, Equatable {
+        let key: String
+        let id: String
+    }
+
+    /// Up to `limit` entries, in `sort` order (reversed if `descending`),
+    /// strictly after (`afterKey`, `afterID`) when given, whose values contain
+    /// `text` (ASCII letters folded); fewer only when the order ends.
+    func candidates(
+        sort: Sort, descending: Bool, afterKey: String?, afterID: String?, text: String, limit: Int
+    ) -> [Candidate] {
+        let needle = Array(text.utf8)
+        var wanted = Signature()
+        needle.withUnsafeBufferPointer { wanted.add($0) }
+        return storage.withLock { s in
+            let order = sort == .name ? s.byName : s.byEmail
+            var position: Int
+            if let afterKey, let afterID {
+                let key = Array(afterKey.utf8)[...], id = Array(afterID.utf8)[...]
+                // First position whose (key, id) is after the cursor (ascending),
+                // or the last before it (descending).
+                var low = 0, high = order.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    let entry = s.entries[Int(order[middle])]
+                    let c = Self.compare(entry.key(sort), entry.bytes[0..<Int(entry.idEnd)], key, id)
+                    if descending ? c < 0 : c <= 0 { low = middle + 1 } else { high = middle }
+                }
+                position = descending ? low - 1 : low
+            } else {
+                position = descending ? order.count - 1 : 0
+            }
+            var found: [Candidate] = []
+            let step = descending ? -1 : 1
+            needle.withUnsafeBufferPointer { needle in
+                s.signatures.withUnsafeBufferPointer { signatures in
+                    order.withUnsafeBufferPointer { order in
+                        while position >= 0, position < order.count, found.count < limit {
+                            let at = Int(order[position])
+                            if signatures[at].covers(wanted) {
+                                let entry = s.entries[at]
+                                if entry.contains(needle) {
+                                    found.append(Candidate(key: String(decoding: entry.key(sort), as: UTF8.self), id: entry.id))
+                                }
+                            }
+                            position += step
+                        }
+                    }
+                }
+            }
+            return found
+        }
+    }
+}
