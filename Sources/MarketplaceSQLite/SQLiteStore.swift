@@ -19,6 +19,8 @@ public final class SQLiteStore: Store {
     private let readers: SQLiteReaders
     /// Large accounts' member listings with a text query (``MemberSearch``).
     let search: MemberSearch
+    /// This store's mark that it serves the file (``MemberSearch``).
+    private let presence: WriterPresence
     /// Held shared while the store is open: `migrate-to` refuses to run beside it.
     private let servingLock: LockFile
 
@@ -59,6 +61,8 @@ public final class SQLiteStore: Store {
         let startupLock = try StartupLock.take(databasePath: path, timeout: busyTimeout)
         defer { startupLock.release() }
         servingLock = try ServingLock.take(databasePath: path, mode: .shared)
+        // Who else serves the file (the in-memory member search relies on it).
+        presence = WriterPresence(databasePath: path)
         // The database and its -wal and -shm are 0600 whatever the umask
         // (SQLite gives -wal and -shm the mode of the database file).
         try DataDirectory.secureFile(path, create: true)
@@ -101,7 +105,7 @@ public final class SQLiteStore: Store {
         self.writer = writer
         // Weakly: the writer's connection keeps the search (its triggers'
         // function), which must not keep the writer, and so the file, open.
-        search = MemberSearch { [weak writer] build in
+        search = MemberSearch(presence: presence) { [weak writer] build in
             guard let writer else { return build(nil) }
             writer.submit(GroupCommitWriter.Job(run: { db in build(db); return { _ in } }, abandon: { _ in build(nil) }))
         }

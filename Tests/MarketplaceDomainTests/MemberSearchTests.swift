@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MarketplaceDomain
 @testable import MarketplaceSQLite
+import MarketplaceTestSupport
 import Testing
 
 /// The member listing's text query answered from memory for large accounts
@@ -93,6 +94,65 @@ struct MemberSearchTests {
         try await untilIndexed(store, accounts: 1)
         #expect(store.search.statistics.entries >= 2_400 + 40 + 1_300)
         try await compareAll(store, directory)
+    }
+
+    @Test("another store on the same file (a second daemon): the index is dropped, and not built while it is open")
+    func anotherStoreInThisProcess() async throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteStore(dataDirectory: directory)
+        try await seed(store, members: 2_400)
+        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
+        try await untilIndexed(store, accounts: 1)
+        do {
+            let second = try SQLiteStore(dataDirectory: directory)
+            let later = now.addingTimeInterval(60)
+            try await second.write { w in  // written by the other store: no trigger of the first saw it
+                for n in 0..<3 {
+                    try w.insert(member(n + 40_000, first: "Other", last: "Zqxkow\(n)", status: .active, at: later), groups: [Self.everyone])
+                }
+            }
+            let found = try await store.read { r in try r.accountUsers(query(text: "zqxkow")) }
+            #expect(found.count == 3)
+            #expect(store.search.statistics.accounts == 0)
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(store.search.statistics.accounts == 0, "built while another store has the file open")
+            try await compareAll(store, directory)
+            _ = second
+        }
+    }
+
+    @Test("another process that opens the file (a second daemon) makes the index go, and none is built while it holds it")
+    func anotherProcess() async throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteStore(dataDirectory: directory)
+        try await seed(store, members: 2_400)
+        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
+        try await untilIndexed(store, accounts: 1)
+        // What a daemon's store does at open: one byte more, a POSIX read lock held.
+        let writers = directory + "/users.sqlite.writers"
+        let before = try #require(try FileManager.default.attributesOfItem(atPath: writers)[.size] as? Int)
+        let script = """
+            import fcntl, os, time
+            f = os.open("\(writers)", os.O_RDWR | os.O_APPEND)
+            fcntl.lockf(f, fcntl.LOCK_SH)
+            os.write(f, b"\\x01")
+            time.sleep(60)
+            """
+        let other = try ChildProcess(["/usr/bin/python3", "-c", script], log: directory + "/other.log")
+        for _ in 0..<500 where ((try? FileManager.default.attributesOfItem(atPath: writers)[.size] as? Int) ?? 0) == before {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))  // the lock is taken before the byte is written
+        #expect(store.search.statistics.accounts == 1)
+        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
+        #expect(store.search.statistics.accounts == 0, "the index outlived another process's open")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(store.search.statistics.accounts == 0, "built while another process holds the file")
+        _ = other
     }
 
     // MARK: Comparison

@@ -24,9 +24,12 @@ import Synchronization
 /// - every later insert of a membership, or change of its name or email key,
 ///   on that connection adds an entry before its transaction commits (a
 ///   temporary trigger calls ``noteFunctionName``), so a reader whose snapshot
-///   holds the row finds its entry. Only this process writes the database
-///   while it serves (``ServingLock``); restores and migrations run with the
-///   service stopped.
+///   holds the row finds its entry;
+/// - only while no other store writes the file: an index is built only when
+///   this store is the only one that has it open (in this process and in
+///   others), and dropped as soon as another opens it (``WriterPresence``;
+///   several daemons may serve one SQLite file). Restores and migrations run
+///   with the service stopped.
 ///
 /// Memory is bounded: an index is dropped (the next query builds it again)
 /// once it took ``rebuildAfterNotes`` more entries, and the least recently
@@ -54,11 +57,13 @@ final class MemberSearch: Sendable {
 
     private let state = Mutex(State())
     private let schedule: Scheduler
+    private let presence: WriterPresence
     /// `marketplace_storage_member_search_bytes` and `_accounts`.
     private let bytesGauge = Gauge(label: "marketplace_storage_member_search_bytes")
     private let accountsGauge = Gauge(label: "marketplace_storage_member_search_accounts")
 
-    init(schedule: @escaping Scheduler) {
+    init(presence: WriterPresence, schedule: @escaping Scheduler) {
+        self.presence = presence
         self.schedule = schedule
     }
 
@@ -66,7 +71,18 @@ final class MemberSearch: Sendable {
     /// account without one gets it built on the writer, for later queries.
     func index(of accountID: String, _ db: Database) -> AccountMemberIndex? {
         let now = ContinuousClock.now
+        // The snapshot starts before the check below, so a store that opens
+        // the file after the check cannot have committed into it.
+        do {
+            _ = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM account_users WHERE id = ''"))
+        } catch {
+            return nil
+        }
+        let opens = presence.opens()
         let known = state.withLock { s -> (AccountMemberIndex?, Bool) in
+            if let index = s.indexes[accountID], index.opens != opens {
+                s.indexes.removeAll()  // another store opened the file: it may write what no index saw
+            }
             if let index = s.indexes[accountID] {
                 s.clock += 1
                 index.lastUse.store(s.clock, ordering: .relaxed)
@@ -98,7 +114,9 @@ final class MemberSearch: Sendable {
     private func build(_ accountID: String, _ db: Database?) {
         var index: AccountMemberIndex?
         do {
-            guard let db else { throw CancellationError() }
+            // Only while no other store, here or in another process, writes
+            // the file; opened since, the index is dropped (index(of:)).
+            guard let db, presence.alone(), let opens = presence.opens() else { throw CancellationError() }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: "SELECT id, user_id, sort_name, sort_email FROM account_users WHERE account_id = ?"),
                 arguments: [accountID])
@@ -106,7 +124,7 @@ final class MemberSearch: Sendable {
             while let row = try rows.next() {
                 entries.append(.init(id: row[0], userID: row[1], name: row[2], email: row[3]))
             }
-            index = AccountMemberIndex(entries)
+            index = AccountMemberIndex(entries, opens: opens)
         } catch {
             index = nil
         }
@@ -271,6 +289,8 @@ final class AccountMemberIndex: Sendable {
     }
 
     private let storage: Mutex<Storage>
+    /// ``WriterPresence/opens()`` at the build: valid while unchanged.
+    let opens: Int
     /// Entries at the build, and the memory estimate.
     let count: Int
     let bytes: Int
@@ -279,7 +299,8 @@ final class AccountMemberIndex: Sendable {
     /// Entries added after the build before the index is dropped and built again.
     let rebuildAfterNotes: Int
 
-    init(_ entries: [Entry]) {
+    init(_ entries: [Entry], opens: Int) {
+        self.opens = opens
         let byName = Self.sorted(entries, .name)
         let byEmail = Self.sorted(entries, .email)
         storage = Mutex(Storage(entries: entries, byName: byName, byEmail: byEmail, signatures: entries.map(\.signature)))

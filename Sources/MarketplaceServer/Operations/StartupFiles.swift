@@ -12,7 +12,7 @@ struct StartupFiles {
     /// The files a start may create besides the directory.
     static let names = [
         "users.sqlite", "users.sqlite-wal", "users.sqlite-shm", "users.sqlite-journal", "users.sqlite.startup-lock",
-        "users.sqlite.serving-lock",
+        "users.sqlite.serving-lock", "users.sqlite.writers",
         "secrets.key",
     ]
 
