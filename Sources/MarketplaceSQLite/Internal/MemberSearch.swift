@@ -71,28 +71,31 @@ final class MemberSearch: Sendable {
     /// account without one gets it built on the writer, for later queries.
     func index(of accountID: String, _ db: Database) -> AccountMemberIndex? {
         let now = ContinuousClock.now
-        // The snapshot starts before the check below, so a store that opens
-        // the file after the check cannot have committed into it.
-        do {
-            _ = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM account_users WHERE id = ''"))
-        } catch {
-            return nil
-        }
-        let opens = presence.opens()
-        let known = state.withLock { s -> (AccountMemberIndex?, Bool) in
-            if let index = s.indexes[accountID], index.opens != opens {
-                s.indexes.removeAll()  // another store opened the file: it may write what no index saw
+        if let index = state.withLock({ $0.indexes[accountID] }) {
+            // The snapshot starts before the check below, so a store that
+            // opens the file after the check cannot have committed into it.
+            do {
+                _ = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM account_users WHERE id = ''"))
+            } catch {
+                return nil
             }
-            if let index = s.indexes[accountID] {
-                s.clock += 1
-                index.lastUse.store(s.clock, ordering: .relaxed)
-                return (index, true)
+            if presence.opens() == index.opens {
+                state.withLock { s in
+                    s.clock += 1
+                    index.lastUse.store(s.clock, ordering: .relaxed)
+                }
+                return index
             }
-            if s.building.contains(accountID) { return (nil, true) }
-            if let checked = s.small[accountID], checked.duration(to: now) < Self.smallAccountRecheck { return (nil, true) }
-            return (nil, false)
+            // Another store opened the file: it may have written what no index saw.
+            state.withLock { $0.indexes.removeAll() }
+            report()
         }
-        if known.1 { return known.0 }
+        let known = state.withLock { s -> Bool in
+            if s.building.contains(accountID) { return true }
+            if let checked = s.small[accountID], checked.duration(to: now) < Self.smallAccountRecheck { return true }
+            return false
+        }
+        if known { return nil }
         let count = (try? Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM account_users WHERE account_id = ?"), arguments: [accountID])) ?? 0
         let large = state.withLock { s -> Bool in
