@@ -190,8 +190,11 @@ struct MemberSearchTests {
         #expect(nonEmpty > 60, "only \(nonEmpty) full pages compared")
     }
 
+    /// Asks (a text query every 100 ms: a build starts at most once a
+    /// second) until `accounts` are indexed, for up to 10 s.
     private func untilIndexed(_ store: SQLiteStore, accounts: Int) async throws {
-        for _ in 0..<500 where store.search.statistics.accounts != accounts {
+        for attempt in 0..<1_000 where store.search.statistics.accounts != accounts {
+            if attempt % 10 == 0 { _ = try await store.read { [self] r in try r.accountUsers(query(text: "kow")) } }
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(store.search.statistics.accounts == accounts)

@@ -31,15 +31,20 @@ import Synchronization
 ///   several daemons may serve one SQLite file). Restores and migrations run
 ///   with the service stopped.
 ///
-/// Memory is bounded: an index is dropped (the next query builds it again)
-/// once it took ``rebuildAfterNotes`` more entries, and the least recently
-/// used indexes are dropped to keep the total under ``budgetBytes``.
+/// Memory and the writer's time are bounded: an index is dropped (the next
+/// query builds it again) once it took ``AccountMemberIndex/rebuildAfterNotes``
+/// more entries; the least recently used indexes are dropped to keep the
+/// total under `budgetBytes` (an account whose index alone would not fit is
+/// scanned); and builds, which hold up writes while they read an account
+/// (~20 ms for 20,000 members), start at most once per `buildInterval`.
 final class MemberSearch: Sendable {
     /// Accounts smaller than this are scanned (a few hundred microseconds).
-    static let minimumMembers = 2_000
+    let minimumMembers: Int
     /// The most memory the indexes of all accounts may hold (estimated).
-    static let budgetBytes = 32 << 20
-    /// How long an account found small is not counted again.
+    let budgetBytes: Int
+    /// The least time between two builds.
+    let buildInterval: Duration
+    /// How long an account found small (or too large) is not counted again.
     static let smallAccountRecheck: Duration = .seconds(60)
     /// The SQL function the writer's temporary triggers call.
     static let noteFunctionName = "marketplace_member_search_note"
@@ -53,6 +58,7 @@ final class MemberSearch: Sendable {
         var building: Set<String> = []
         var small: [String: ContinuousClock.Instant] = [:]
         var clock: UInt64 = 0
+        var lastBuild: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -62,8 +68,14 @@ final class MemberSearch: Sendable {
     private let bytesGauge = Gauge(label: "marketplace_storage_member_search_bytes")
     private let accountsGauge = Gauge(label: "marketplace_storage_member_search_accounts")
 
-    init(presence: WriterPresence, schedule: @escaping Scheduler) {
+    init(
+        presence: WriterPresence, minimumMembers: Int = 2_000, budgetBytes: Int = 32 << 20,
+        buildInterval: Duration = .seconds(1), schedule: @escaping Scheduler
+    ) {
         self.presence = presence
+        self.minimumMembers = minimumMembers
+        self.budgetBytes = budgetBytes
+        self.buildInterval = buildInterval
         self.schedule = schedule
     }
 
@@ -99,12 +111,15 @@ final class MemberSearch: Sendable {
         let count = (try? Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM account_users WHERE account_id = ?"), arguments: [accountID])) ?? 0
         let large = state.withLock { s -> Bool in
-            guard count >= Self.minimumMembers else {
+            guard count >= minimumMembers else {
                 if s.small.count >= 10_000 { s.small.removeAll() }
                 s.small[accountID] = now
                 return false
             }
-            return s.building.insert(accountID).inserted
+            if let last = s.lastBuild, last.duration(to: now) < buildInterval { return false }  // scanned meanwhile
+            guard s.building.insert(accountID).inserted else { return false }
+            s.lastBuild = now
+            return true
         }
         if large {
             schedule { [self] db in build(accountID, db) }
@@ -138,16 +153,19 @@ final class MemberSearch: Sendable {
                 s.small[accountID] = now  // try again later, not at every query
                 return
             }
+            guard index.bytes <= budgetBytes else {
+                s.small[accountID] = now  // too large to keep: scanned, and not read again at every query
+                return
+            }
             s.clock += 1
             index.lastUse.store(s.clock, ordering: .relaxed)
             s.indexes[accountID] = index
             var total = s.indexes.values.reduce(0) { $0 + $1.bytes }
-            while total > Self.budgetBytes, s.indexes.count > 1,
+            while total > budgetBytes,
                   let oldest = s.indexes.min(by: { $0.value.lastUse.load(ordering: .relaxed) < $1.value.lastUse.load(ordering: .relaxed) }) {
                 total -= oldest.value.bytes
                 s.indexes[oldest.key] = nil
             }
-            if total > Self.budgetBytes { s.indexes[accountID] = nil }  // alone over the budget: scanned
         }
         report()
     }
