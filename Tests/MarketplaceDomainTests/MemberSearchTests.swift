@@ -36,6 +36,16 @@ struct MemberSearchTests {
         try await compareAll(store, directory)
         #expect(store.search.statistics.accounts == 1)
 
+        // A membership's other columns changed: nothing to add.
+        try await store.write { w in
+            for n in stride(from: 3, to: 300, by: 29) {
+                var member = try #require(try w.accountUser(id: memberID(n)))
+                member.lastAccessAt = now
+                try w.update(member)
+            }
+        }
+        #expect(store.search.statistics.notes == 0)
+
         // Writes after the build: every one reaches the index before it commits.
         let later = now.addingTimeInterval(60)
         try await store.write { w in

@@ -188,10 +188,11 @@ final class MemberSearch: Sendable {
         }
     }
 
-    /// Accounts with an index, and the memory they hold (estimated).
-    var statistics: (accounts: Int, entries: Int, bytes: Int) {
+    /// Accounts with an index, their entries (at the build, and added
+    /// since), and the memory they hold (estimated).
+    var statistics: (accounts: Int, entries: Int, notes: Int, bytes: Int) {
         state.withLock { s in
-            s.indexes.values.reduce((s.indexes.count, 0, 0)) { ($0.0, $0.1 + $1.count, $0.2 + $1.bytes) }
+            s.indexes.values.reduce((s.indexes.count, 0, 0, 0)) { ($0.0, $0.1 + $1.count, $0.2 + $1.notes, $0.3 + $1.bytes) }
         }
     }
 
@@ -211,7 +212,7 @@ final class MemberSearch: Sendable {
         try db.execute(sql: """
             CREATE TEMP TRIGGER IF NOT EXISTS member_search_insert AFTER INSERT ON main.account_users BEGIN \(call) END;
             CREATE TEMP TRIGGER IF NOT EXISTS member_search_update AFTER UPDATE OF sort_name, sort_email ON main.account_users
-            BEGIN \(call) END;
+            WHEN NEW.sort_name IS NOT OLD.sort_name OR NEW.sort_email IS NOT OLD.sort_email BEGIN \(call) END;
             """)
     }
 }
@@ -362,6 +363,9 @@ final class AccountMemberIndex: Sendable {
             }
         }
     }
+
+    /// Entries added since the build.
+    var notes: Int { storage.withLock { $0.notes } }
 
     /// Adds `entry` in both orders; false once the index took
     /// ``rebuildAfterNotes`` entries (drop it, so that it is built again).
