@@ -25,12 +25,8 @@ struct MemberSearchTests {
     func pagesEqualTheScan() async throws {
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(dataDirectory: directory)
-        try await seed(store, members: 2_400)
-
         // The first text query counts the account and has the index built.
-        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
-        try await untilIndexed(store, accounts: 1)
+        let store = try await indexedStore(directory)
         // The small account is scanned, never indexed.
         _ = try await store.read { r in try r.accountUsers(AccountUserQuery(accountID: Self.small, text: "a", limit: 10, now: now)) }
         try await compareAll(store, directory)
@@ -110,10 +106,7 @@ struct MemberSearchTests {
     func anotherStoreInThisProcess() async throws {
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(dataDirectory: directory)
-        try await seed(store, members: 2_400)
-        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
-        try await untilIndexed(store, accounts: 1)
+        let store = try await indexedStore(directory)
         do {
             let second = try SQLiteStore(dataDirectory: directory)
             let later = now.addingTimeInterval(60)
@@ -138,10 +131,7 @@ struct MemberSearchTests {
     func anotherProcess() async throws {
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(dataDirectory: directory)
-        try await seed(store, members: 2_400)
-        _ = try await store.read { r in try r.accountUsers(query(text: "kow")) }
-        try await untilIndexed(store, accounts: 1)
+        let store = try await indexedStore(directory)
         // What a daemon's store does at open: one byte more, a POSIX read lock held.
         let writers = directory + "/users.sqlite.writers"
         let before = try #require(try FileManager.default.attributesOfItem(atPath: writers)[.size] as? Int)
@@ -198,6 +188,14 @@ struct MemberSearchTests {
             }
         }
         #expect(nonEmpty > 60, "only \(nonEmpty) full pages compared")
+    }
+
+    /// A store on `directory` seeded with 2,400 members in ``account``, its index built.
+    private func indexedStore(_ directory: String) async throws -> SQLiteStore {
+        let store = try SQLiteStore(dataDirectory: directory)
+        try await seed(store, members: 2_400)
+        try await untilIndexed(store, accounts: 1)
+        return store
     }
 
     /// Asks (a text query every 100 ms: a build starts at most once a
