@@ -102,6 +102,46 @@ struct MemberSearchTests {
         try await compareAll(store, directory)
     }
 
+    @Test("under concurrent writes, each page from memory equals the scan in the same snapshot")
+    func concurrentWrites() async throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await indexedStore(directory)
+        let later = now.addingTimeInterval(60)
+        let rounds = 250
+        async let writes: Void = {
+            for i in 0..<rounds {
+                try await store.write { [self] w in
+                    try w.insert(member(50_000 + i, first: "Racer", last: "Racekow\(i)", status: .active, at: later), groups: [Self.everyone])
+                    let old = try #require(try w.user(id: userID((i * 37) % 2_400)))
+                    var renamed = old
+                    renamed.lastName = i % 2 == 0 ? "Racekow" : "Plain\(i)"
+                    renamed.updatedAt = later
+                    try w.update(renamed)
+                }
+            }
+        }()
+        var compared = 0
+        var found = 0
+        for i in 0..<rounds {
+            var q = query(text: i % 3 == 0 ? "kow" : "racekow")
+            q.sort = i % 2 == 0 ? .name : .email
+            q.descending = i % 4 < 2
+            let page = q
+            let (fromMemory, fromScan) = try await store.read { r in
+                // Both in this one snapshot: the store's (the index) and a scan.
+                (try r.accountUsers(page).map(\.id), try SQLiteAccess((r as! SQLiteAccess).db).accountUsers(page).map(\.id))
+            }
+            #expect(fromMemory == fromScan, "\(page)")
+            compared += 1
+            found += fromScan.count
+        }
+        try await writes
+        #expect(compared == rounds && found > rounds)
+        #expect(store.search.statistics.accounts == 1, "the index was used throughout")
+        #expect(store.search.statistics.notes > 0)
+    }
+
     @Test("another store on the same file (a second daemon): the index is dropped, and not built while it is open")
     func anotherStoreInThisProcess() async throws {
         let directory = Fixture.makeTemporaryDirectory()
