@@ -44,8 +44,8 @@ final class MemberSearch: Sendable {
     let budgetBytes: Int
     /// The least time between two builds.
     let buildInterval: Duration
-    /// How long an account found small (or too large) is not counted again.
-    static let smallAccountRecheck: Duration = .seconds(60)
+    /// How long an account left to the scan (small, too large) is not counted again.
+    static let scannedRecheck: Duration = .seconds(60)
     /// The SQL function the writer's temporary triggers call.
     static let noteFunctionName = "marketplace_member_search_note"
 
@@ -56,7 +56,8 @@ final class MemberSearch: Sendable {
     private struct State {
         var indexes: [String: AccountMemberIndex] = [:]
         var building: Set<String> = []
-        var small: [String: ContinuousClock.Instant] = [:]
+        /// Accounts left to the scan for now (small, too large, or a build that failed), since when.
+        var scanned: [String: ContinuousClock.Instant] = [:]
         var clock: UInt64 = 0
         var lastBuild: ContinuousClock.Instant?
     }
@@ -104,7 +105,7 @@ final class MemberSearch: Sendable {
         }
         let known = state.withLock { s -> Bool in
             if s.building.contains(accountID) { return true }
-            if let checked = s.small[accountID], checked.duration(to: now) < Self.smallAccountRecheck { return true }
+            if let checked = s.scanned[accountID], checked.duration(to: now) < Self.scannedRecheck { return true }
             return false
         }
         if known { return nil }
@@ -112,8 +113,8 @@ final class MemberSearch: Sendable {
             db.cachedStatement(sql: "SELECT count(*) FROM account_users WHERE account_id = ?"), arguments: [accountID])) ?? 0
         let large = state.withLock { s -> Bool in
             guard count >= minimumMembers else {
-                if s.small.count >= 10_000 { s.small.removeAll() }
-                s.small[accountID] = now
+                if s.scanned.count >= 10_000 { s.scanned.removeAll() }
+                s.scanned[accountID] = now
                 return false
             }
             if let last = s.lastBuild, last.duration(to: now) < buildInterval { return false }  // scanned meanwhile
@@ -150,11 +151,11 @@ final class MemberSearch: Sendable {
         state.withLock { s in
             s.building.remove(accountID)
             guard let index else {
-                s.small[accountID] = now  // try again later, not at every query
+                s.scanned[accountID] = now  // try again later, not at every query
                 return
             }
             guard index.bytes <= budgetBytes else {
-                s.small[accountID] = now  // too large to keep: scanned, and not read again at every query
+                s.scanned[accountID] = now  // too large to keep: scanned, and not read again at every query
                 return
             }
             s.clock += 1
