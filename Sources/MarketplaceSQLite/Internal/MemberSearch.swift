@@ -78,6 +78,7 @@ final class MemberSearch: Sendable {
         self.budgetBytes = budgetBytes
         self.buildInterval = buildInterval
         self.schedule = schedule
+        report()  // 0 and 0: the gauges exist from the start
     }
 
     /// The built index of `accountID`, or nil (then the caller scans). A large
