@@ -319,7 +319,7 @@ struct SQLiteAccess: StoreWriter {
             keys.reserveCapacity(candidates.count)
             for candidate in candidates { keys[candidate.id, default: []].append(candidate.key) }
             var wanted = query.limit - page.count
-            page += try members(sql, [Self.jsonArray(candidates.map(\.id))] + StatementArguments(arguments)) { row in
+            page += try members(sql, [try Self.jsonArray(candidates.map(\.id))] + StatementArguments(arguments)) { row in
                 // Bytes, as SQLite compares keys (String's == is Unicode's).
                 let current = MemberColumns.bytes(row, 26)
                 guard wanted > 0, let found = keys[try MemberColumns.text(row, 0)],
@@ -335,28 +335,14 @@ struct SQLiteAccess: StoreWriter {
         return page
     }
 
-    /// `values` as a JSON array of strings (for `json_each`).
-    private static func jsonArray(_ values: [String]) -> String {
-        var json = "["
-        json.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
-        for (n, value) in values.enumerated() {
-            if n > 0 { json += "," }
-            json += "\""
-            if !value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
-                json += value
-            } else {
-                for scalar in value.unicodeScalars {
-                    switch scalar {
-                    case "\"": json += "\\\""
-                    case "\\": json += "\\\\"
-                    case _ where scalar.value < 0x20: json += String(format: "\\u%04x", scalar.value)
-                    default: json.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            json += "\""
+    /// `values` as a JSON array of strings (for `json_each`). Ids need no
+    /// escaping and are joined as they are; anything else goes through
+    /// JSONEncoder, as the groups' permissions do.
+    private static func jsonArray(_ values: [String]) throws -> String {
+        guard values.allSatisfy({ !$0.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) }) else {
+            return String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
         }
-        return json + "]"
+        return values.isEmpty ? "[]" : "[\"" + values.joined(separator: "\",\"") + "\"]"
     }
 
     func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {
