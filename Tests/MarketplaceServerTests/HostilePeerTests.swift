@@ -10,7 +10,9 @@ import Testing
 /// oversized and 4 GiB frames, a partial frame, the connection and in-flight
 /// limits one call past them): each attack runs while a bystander client keeps
 /// calling, and the server must answer it throughout and afterwards.
-@Suite("Hostile peers over a real socket")
+// Serialized, and run in a test process of its own (Scripts/test): the
+// connection flood measures the process's RSS growth.
+@Suite("Hostile peers over a real socket", .serialized)
 struct HostilePeerTests {
     @Test("garbage bytes on many connections: never an OK answer, every such connection closed, others served")
     func garbage() async throws {
