@@ -123,9 +123,15 @@ public final class SQLiteStore: Store {
         readers.close()
     }
 
-    /// Reader connections (and threads): enough that a read waiting on the
-    /// disk does not hold up the others, few enough to stay cheap when idle.
-    static let readerCount = 4
+    /// Reader connections (and threads): one per CPU, at least 2 (a read
+    /// waiting on the disk does not hold up the others) and at most 4.
+    ///
+    /// Reads are CPU-bound once the file is in the OS's cache, so readers
+    /// beyond the CPUs only add thread wake-ups and spread the same pages
+    /// over more connections' caches: on 2 vCPUs, 2 readers instead of 4 cost
+    /// 0.79-0.95x the server CPU per get account user (1.07-1.27x calls/s);
+    /// 1 reader was worse than 2 (BENCHMARKS.md, change 16).
+    static let readerCount = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// The settings of the reader connections: those of the writer, read-only.
     private static func readerConfiguration(_ configuration: Configuration) -> Configuration {
