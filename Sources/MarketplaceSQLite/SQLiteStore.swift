@@ -129,8 +129,9 @@ public final class SQLiteStore: Store {
     /// Reads are CPU-bound once the file is in the OS's cache, so readers
     /// beyond the CPUs only add thread wake-ups and spread the same pages
     /// over more connections' caches: on 2 vCPUs, 2 readers instead of 4 cost
-    /// 0.79-0.95x the server CPU per get account user (1.07-1.27x calls/s);
-    /// 1 reader was worse than 2 (BENCHMARKS.md, change 16).
+    /// 0.78-1.01x the server CPU per get account user (no cell worse beyond
+    /// noise in three runs, most 0.8-0.95x); 1 reader was worse than 2
+    /// (BENCHMARKS.md, change 16).
     static let readerCount = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// The settings of the reader connections: those of the writer, read-only.
