@@ -48,6 +48,16 @@ public final class SQLiteStore: Store {
         configuration.label = "users.sqlite"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly {
+                // The writer's savepoint journal (each body of a group commit
+                // runs in a savepoint, which keeps the original of every page
+                // it changes) in memory, not in a temporary file past 64 KiB:
+                // an invite changes ~45 pages, so it was ~190 KB of write(2)
+                // per invite, half of all the bytes written. Bounded by one
+                // body's pages: SQLite empties it when each savepoint is
+                // released (BENCHMARKS.md, change 17).
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            }
             try TextSearchFunction.register(db)
         }
         // A read-only mount is named as such (SQLite would say only that it
@@ -205,16 +215,21 @@ public final class SQLiteStore: Store {
     }
 
     /// The connection settings in force, for health checks and tests:
-    /// `journal_mode`, `synchronous` (2 = FULL), `foreign_keys`, `busy_timeout`.
+    /// `journal_mode`, `synchronous` (2 = FULL), `foreign_keys`, `busy_timeout`,
+    /// and the writer's `temp_store` as `writer_temp_store` (2 = MEMORY).
     public func settings() async throws -> [String: String] {
         do {
-            return try await pool.read { db in
+            var result = try await pool.read { db in
                 var result: [String: String] = [:]
                 for name in ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"] {
                     result[name] = try String.fetchOne(db, sql: "PRAGMA \(name)")
                 }
                 return result
             }
+            result["writer_temp_store"] = try await pool.writeWithoutTransaction { db in
+                try String.fetchOne(db, sql: "PRAGMA temp_store")
+            }
+            return result
         } catch {
             throw StorageErrors.map(error)
         }
