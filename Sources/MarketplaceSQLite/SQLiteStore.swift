@@ -48,16 +48,6 @@ public final class SQLiteStore: Store {
         configuration.label = "users.sqlite"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            if !db.configuration.readonly {
-                // The writer's savepoint journal (each body of a group commit
-                // runs in a savepoint, which keeps the original of every page
-                // it changes) in memory, not in a temporary file past 64 KiB:
-                // an invite changes ~45 pages, so it was ~190 KB of write(2)
-                // per invite, half of all the bytes written. Bounded by one
-                // body's pages: SQLite empties it when each savepoint is
-                // released (BENCHMARKS.md, change 17).
-                try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            }
             try TextSearchFunction.register(db)
         }
         // A read-only mount is named as such (SQLite would say only that it
@@ -98,6 +88,15 @@ public final class SQLiteStore: Store {
                     "database \(path) was migrated by a newer version of this service (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup")
             }
             try migrator.migrate(pool)
+            // The writer's savepoint journal (each body of a group commit runs
+            // in a savepoint, which keeps the original of every page it
+            // changes) in memory, not in a temporary file past 64 KiB: an
+            // invite changes ~45 pages, so it was ~190 KB of write(2) per
+            // invite, half of all the bytes written. Bounded by one body's
+            // pages: SQLite empties it when each savepoint is released
+            // (BENCHMARKS.md, change 17). Set after the migrations, whose
+            // index builds may sort more than should be held in memory.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
             readers = try SQLiteReaders(path: path, configuration: Self.readerConfiguration(configuration), count: Self.readerCount)
         } catch {
             // At start there is no caller to protect from details: say which
