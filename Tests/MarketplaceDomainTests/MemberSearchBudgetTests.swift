@@ -41,8 +41,7 @@ import Testing
 
     @Test("over the budget the least recently used account goes; one too large alone is scanned, and not read again")
     func budget() throws {
-        let directory = NSTemporaryDirectory() + "member-search-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let queue = try Self.database(["A": 300, "B": 300, "C": 300, "D": 1_200, "S": 50])
         let one = try queue.read { db in
@@ -87,8 +86,7 @@ import Testing
 
     @Test("builds start at most once per interval; other large accounts are scanned meanwhile")
     func buildInterval() throws {
-        let directory = NSTemporaryDirectory() + "member-search-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let queue = try Self.database(["A": 300, "B": 300])
         let builds = Builds()
