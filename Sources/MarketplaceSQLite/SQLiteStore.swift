@@ -155,20 +155,27 @@ public final class SQLiteStore: Store {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         let search = self.search
-        return try await onReader { connection in try body(SQLiteAccess(connection.db, search: search)) }
+        return try await onReader(.point) { connection in try body(SQLiteAccess(connection.db, search: search)) }
+    }
+
+    /// A page of a listing: queued behind reads by key (``SQLiteReaders``'
+    /// lanes), in its own read transaction as ``read(_:)``.
+    public func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        let search = self.search
+        return try await onReader(.page) { connection in try body(SQLiteAccess(connection.db, search: search)) }
     }
 
     /// The membership `id` (as `read { $0.accountUser(id: id) }` answers it)
     /// through statements prepared once per reader and the SQLite C API,
     /// without GRDB's rows (``AccountUserStatements``).
     public func readAccountUser(id: String) async throws -> AccountUser? {
-        try await onReader { connection in try connection.accountUser(id: id) }
+        try await onReader(.point) { connection in try connection.accountUser(id: id) }
     }
 
-    /// Runs `body` on a reader, in its own read transaction.
-    private func onReader<T: Sendable>(_ body: @escaping @Sendable (SQLiteReaders.Connection) throws -> T) async throws -> T {
+    /// Runs `body` on a reader, in its own read transaction, queued in `lane`.
+    private func onReader<T: Sendable>(_ lane: SQLiteReaders.Lane, _ body: @escaping @Sendable (SQLiteReaders.Connection) throws -> T) async throws -> T {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-            let queued = readers.submit { connection in
+            let queued = readers.submit(lane) { connection in
                 do {
                     continuation.resume(returning: try body(try connection.get()))
                 } catch {

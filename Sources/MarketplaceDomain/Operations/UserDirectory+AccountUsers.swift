@@ -145,7 +145,7 @@ extension UserDirectory {
         }
         let now = now()
         let start = position
-        let rows = try await read { r in
+        let rows = try await readPage { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             var after: AccountUserQuery.Cursor?

@@ -33,7 +33,7 @@ extension UserDirectory {
     public func listAccounts(pageSize: Int = 0, pageToken: String = "") async throws -> Page<Account> {
         let limit = try Validation.pageSize(pageSize)
         let after = try pageTokens.decodeID(pageToken, tag: "accounts", kind: .account)
-        let rows = try await read { r in try r.accounts(after: after, limit: limit + 1) }
+        let rows = try await readPage { r in try r.accounts(after: after, limit: limit + 1) }
         return Self.page(rows, limit: limit) { pageTokens.encode(tag: "accounts", [$0.id]) }
     }
 

@@ -25,7 +25,7 @@ extension UserDirectory {
             before = sequence
         }
         let olderThan = before
-        let rows = try await read { r in
+        let rows = try await readPage { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             return try r.auditEvents(accountID: accountID, filter: filter, before: olderThan, limit: limit + 1)
@@ -40,7 +40,7 @@ extension UserDirectory {
     /// - Throws: `invalidArgument` when `limit` is outside 1...500 (0 means 50).
     public func pendingOutboxMessages(limit: Int = 0, includeFailed: Bool = false) async throws -> [OutboxMessage] {
         let limit = try Validation.pageSize(limit, field: "limit")
-        let entries = try await read { r in try r.outboxEntries(includeFailed: includeFailed, afterID: 0, limit: limit) }
+        let entries = try await readPage { r in try r.outboxEntries(includeFailed: includeFailed, afterID: 0, limit: limit) }
         return try entries.map(withLink)
     }
 
@@ -73,7 +73,7 @@ extension UserDirectory {
             after = id
         }
         let start = after
-        let entries = try await read { r in try r.outboxEntries(includeFailed: includeFailed, afterID: start, limit: limit + 1) }
+        let entries = try await readPage { r in try r.outboxEntries(includeFailed: includeFailed, afterID: start, limit: limit + 1) }
         return Self.page(try entries.map(withLink), limit: limit) { pageTokens.encode(tag: tag, [String($0.id)]) }
     }
 

@@ -30,7 +30,7 @@ extension UserDirectory {
             let generation = changeSignal.generation
             // Every change committed before this point is in what is read.
             try await store.publishCommittedChanges()
-            let found = try await read { r -> (changes: [ChangeRecord], position: Int64) in
+            let found = try await readPage { r -> (changes: [ChangeRecord], position: Int64) in
                 let bounds = try r.changeBounds()
                 if fromHead { return ([], bounds.newest) }
                 guard position <= bounds.newest else {

@@ -65,7 +65,7 @@ extension UserDirectory {
             after = (fields[0], fields[1])
         }
         let cursor = after
-        let rows = try await read { r in
+        let rows = try await readPage { r in
             try Self.authorize(r, access, account: accountID)
             _ = try Self.requireAccount(r, accountID)
             return try r.groups(accountID: accountID, after: cursor, limit: limit + 1)

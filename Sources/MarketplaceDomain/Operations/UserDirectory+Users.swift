@@ -26,7 +26,7 @@ extension UserDirectory {
     public func listUsers(pageSize: Int = 0, pageToken: String = "") async throws -> Page<User> {
         let limit = try Validation.pageSize(pageSize)
         let after = try pageTokens.decodeID(pageToken, tag: "users", kind: .user)
-        let rows = try await read { r in try r.users(after: after, limit: limit + 1) }
+        let rows = try await readPage { r in try r.users(after: after, limit: limit + 1) }
         return Self.page(rows, limit: limit) { pageTokens.encode(tag: "users", [$0.id]) }
     }
 

@@ -80,6 +80,12 @@ public final class UserDirectory: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         try await store.read(body)
     }
+
+    /// Runs `body`, a page of a listing, in a read transaction
+    /// (``Store/readPage(_:)``: reads by key may go first).
+    func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await store.readPage(body)
+    }
 }
 
 // MARK: - Helpers shared by the operations (run inside transactions)

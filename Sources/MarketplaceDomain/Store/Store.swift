@@ -25,6 +25,12 @@ public protocol Store: Sendable {
     /// Runs `body` in a read-only transaction that sees one consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
 
+    /// Runs `body` as ``read(_:)`` does, for a page of a listing (a read that
+    /// may walk many index entries and rows): a store may let reads by key
+    /// go first, so that pages in progress do not hold them up (never so
+    /// long that a page starves). The default is `read`.
+    func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+
     /// Runs `body` in one write transaction, committed when `body` returns and
     /// rolled back when it throws. Writes are serialised.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T
@@ -55,6 +61,10 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    public func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     public func observeCommittedChanges(_ wake: @escaping @Sendable () -> Void) {}
 
     public func readAccountUser(id: String) async throws -> AccountUser? {

@@ -14,6 +14,12 @@ import MarketplaceDomain
 /// deferred transaction, so it sees one consistent snapshot that includes
 /// every write acknowledged before the read was asked for.
 ///
+/// Two lanes: short reads (one row and what hangs off it) go before pages of
+/// a listing, which may walk thousands of index entries. With a reader per
+/// CPU, two pages in progress would otherwise hold every reader while point
+/// reads queue behind them. A waiting page is passed over by at most
+/// ``pagePassLimit`` short reads, so pages cannot starve.
+///
 /// The threads never run on a caller's thread: an event loop that asks for a
 /// read only appends to the queue.
 final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `queue` guards itself
@@ -47,11 +53,51 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         }
     }
 
+    /// Which lane a body waits in.
+    enum Lane: Sendable {
+        /// A read of a few rows by key: taken first.
+        case point
+        /// A page of a listing (many index entries, many rows).
+        case page
+    }
+
+    /// How many short reads may go before a page that waits, at most, before
+    /// the next reader takes the page.
+    static let pagePassLimit = 16
+
+    /// Bodies in arrival order, taken from the front.
+    private struct LaneJobs {
+        private var jobs: [Job] = []
+        private var head = 0
+
+        var isEmpty: Bool { head == jobs.count }
+
+        mutating func append(_ job: @escaping Job) {
+            jobs.append(job)
+        }
+
+        mutating func popFirst() -> Job? {
+            guard head < jobs.count else { return nil }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return job
+        }
+    }
+
     private final class Queue: @unchecked Sendable {
         // Guarded by `condition`.
         let condition = NSCondition()
-        var jobs: [Job] = []
-        var head = 0
+        var points = LaneJobs()
+        var pages = LaneJobs()
+        /// Short reads taken while a page waited, since a page was last taken.
+        var pagePassed = 0
         var idle = 0
         var closed = false
         var running = 0
@@ -84,14 +130,17 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         close()
     }
 
-    /// Queues `job`; it runs on a reader thread inside a read transaction.
-    /// Returns false when the readers are closed.
-    func submit(_ job: @escaping Job) -> Bool {
+    /// Queues `job` in `lane`; it runs on a reader thread inside a read
+    /// transaction. Returns false when the readers are closed.
+    func submit(_ lane: Lane, _ job: @escaping Job) -> Bool {
         let queue = self.queue
         queue.condition.lock()
         defer { queue.condition.unlock() }
         guard !queue.closed else { return false }
-        queue.jobs.append(job)
+        switch lane {
+        case .point: queue.points.append(job)
+        case .page: queue.pages.append(job)
+        }
         if queue.idle > 0 { queue.condition.signal() }
         return true
     }
@@ -131,16 +180,7 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
             if let reader { connection.inDatabase { _ in reader.finalize() } }
         }
         while true {
-            if queue.head < queue.jobs.count {
-                let job = queue.jobs[queue.head]
-                queue.head += 1
-                if queue.head == queue.jobs.count {
-                    queue.jobs.removeAll(keepingCapacity: true)
-                    queue.head = 0
-                } else if queue.head >= 1024 {
-                    queue.jobs.removeFirst(queue.head)
-                    queue.head = 0
-                }
+            if let job = next(queue) {
                 queue.condition.unlock()
                 connection.inDatabase { db in
                     let current = reader ?? Connection(db)
@@ -156,6 +196,18 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
                 queue.idle -= 1
             }
         }
+    }
+
+    /// The body to run next: short reads first, unless a page has waited
+    /// while ``pagePassLimit`` of them went ahead. Called with the lock held.
+    private static func next(_ queue: Queue) -> Job? {
+        if queue.pages.isEmpty { return queue.points.popFirst() }
+        if queue.pagePassed < pagePassLimit, let point = queue.points.popFirst() {
+            queue.pagePassed += 1
+            return point
+        }
+        queue.pagePassed = 0
+        return queue.pages.popFirst()
     }
 
     /// Runs `job` between `BEGIN` and `COMMIT` (a `ROLLBACK` if the commit

@@ -1,0 +1,163 @@
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import MarketplaceDomain
+@testable import MarketplaceSQLite
+import Synchronization
+import Testing
+
+/// The order in which the SQLite store's readers take queued bodies
+/// (`SQLiteReaders`): reads by key before pages of a listing, and a page
+/// passed over by at most `pagePassLimit` of them.
+@Suite struct SQLiteReaderLanesTests {
+    @Test("reads by key go before the pages queued ahead of them; a waiting page is passed by at most 16")
+    func pointsBeforePages() throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/lanes.sqlite"
+        let file = try DatabaseQueue(path: path)
+        try file.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
+
+        // One reader thread, so the order it takes bodies in is the order they run.
+        let readers = try SQLiteReaders(path: path, configuration: Configuration(), count: 1)
+        defer { readers.close() }
+        let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
+        let order = Mutex<[String]>([])
+        let done = DispatchGroup()
+
+        // Hold the reader until everything below is queued.
+        done.enter()
+        #expect(readers.submit(.point) { _ in
+            started.signal()
+            gate.wait()
+            done.leave()
+        })
+        started.wait()
+        for n in 0..<20 {
+            done.enter()
+            #expect(readers.submit(.page) { connection in
+                // Each body runs inside its own read transaction.
+                if case .success(let connection) = connection, connection.db.isInsideTransaction {
+                    order.withLock { $0.append("P\(n)") }
+                }
+                done.leave()
+            })
+        }
+        for n in 0..<20 {
+            done.enter()
+            #expect(readers.submit(.point) { connection in
+                if case .success(let connection) = connection, connection.db.isInsideTransaction {
+                    order.withLock { $0.append("Q\(n)") }
+                }
+                done.leave()
+            })
+        }
+        gate.signal()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+
+        let limit = SQLiteReaders.pagePassLimit
+        #expect(limit == 16)
+        let expected = (0..<limit).map { "Q\($0)" } + ["P0"] + (limit..<20).map { "Q\($0)" } + (1..<20).map { "P\($0)" }
+        #expect(order.withLock { $0 } == expected)
+    }
+
+    @Test("pages alone run in the order they were queued, and nothing is queued once the readers are closed")
+    func pagesInOrder() throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/lanes.sqlite"
+        let file = try DatabaseQueue(path: path)
+        try file.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
+
+        let readers = try SQLiteReaders(path: path, configuration: Configuration(), count: 1)
+        let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
+        let order = Mutex<[Int]>([])
+        let done = DispatchGroup()
+        done.enter()
+        #expect(readers.submit(.page) { _ in
+            started.signal()
+            gate.wait()
+            done.leave()
+        })
+        started.wait()
+        for n in 0..<40 {
+            done.enter()
+            #expect(readers.submit(.page) { _ in
+                order.withLock { $0.append(n) }
+                done.leave()
+            })
+        }
+        gate.signal()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(order.withLock { $0 } == Array(0..<40))
+
+        readers.close()
+        #expect(!readers.submit(.point) { _ in })
+        #expect(!readers.submit(.page) { _ in })
+    }
+
+    /// A real SQLite store that counts which kind of read each operation asks for.
+    final class ReadKinds: Store {
+        let inner: SQLiteStore
+        let counts = Mutex<(reads: Int, pages: Int, byID: Int)>((0, 0, 0))
+        init(_ inner: SQLiteStore) { self.inner = inner }
+
+        func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+            counts.withLock { $0.reads += 1 }
+            return try await inner.read(body)
+        }
+        func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+            counts.withLock { $0.pages += 1 }
+            return try await inner.readPage(body)
+        }
+        func readAccountUser(id: String) async throws -> AccountUser? {
+            counts.withLock { $0.byID += 1 }
+            return try await inner.readAccountUser(id: id)
+        }
+        func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
+            try await inner.write(body)
+        }
+        /// What `body` asked for, and resets the counts.
+        func asked(_ body: () async throws -> Void) async throws -> (reads: Int, pages: Int, byID: Int) {
+            counts.withLock { $0 = (0, 0, 0) }
+            try await body()
+            return counts.withLock { $0 }
+        }
+    }
+
+    @Test("every listing asks for a page read; reads by key do not")
+    func listingsArePages() async throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = ReadKinds(try SQLiteStore(dataDirectory: directory))
+        let secrets = try Secrets(configuration: .inDataDirectory(directory, passwordParameters: .minimum, hashingThreads: 1))
+        let users = UserDirectory(
+            store: store, clock: ManualWallClock(), secrets: secrets, configuration: DirectoryConfiguration(),
+            logger: Logger(label: "test"))
+        let access = Fixture.operatorAccess
+        let account = try await users.createAccount(name: "Acme", type: .client, actor: Fixture.admin)
+        let staff = try await users.createGroup(
+            accountID: account.id, name: "Staff", permissions: ["orders.read"], isDefault: true, actor: Fixture.admin, access: access)
+        let invited = try await users.invite(
+            accountID: account.id, email: "ann@example.com", firstName: "Ann", lastName: "Lee", groupIDs: [staff.id],
+            actor: Fixture.admin, access: access)
+
+        let page = (reads: 0, pages: 1, byID: 0)
+        #expect(try await store.asked { _ = try await users.listAccountUsers(accountID: account.id, access: access) } == page)
+        #expect(try await store.asked { _ = try await users.listGroups(accountID: account.id, access: access) } == page)
+        #expect(try await store.asked { _ = try await users.listUsers() } == page)
+        #expect(try await store.asked { _ = try await users.listAccounts() } == page)
+        #expect(try await store.asked { _ = try await users.auditTrail(accountID: account.id, access: access) } == page)
+        #expect(try await store.asked { _ = try await users.pendingOutboxMessages() } == page)
+        #expect(try await store.asked { _ = try await users.pendingOutboxPage() } == page)
+        #expect(try await store.asked {
+            _ = try await users.changes(after: 0, limit: 10, wait: .zero, fromHead: false)
+        } == page)
+
+        #expect(try await store.asked { _ = try await users.accountUser(id: invited.accountUser.id, access: access) }
+            == (reads: 0, pages: 0, byID: 1))
+        #expect(try await store.asked { _ = try await users.account(id: account.id, access: access) }
+            == (reads: 1, pages: 0, byID: 0))
+    }
+}
