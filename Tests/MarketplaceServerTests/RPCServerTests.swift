@@ -261,6 +261,39 @@ struct RPCServerTests {
         }
     }
 
+    @Test("a burst of requests waiting behind a held place, each answered without suspending, all answer in order")
+    func burstBehindHeldPlace() async throws {
+        let gate = Latch()
+        defer { gate.open() }
+        try await withRPCServer(router: testRouter(gate: gate), configure: { $0.maxConcurrentCallsPerConnection = 1 }) { server, _ in
+            let raw = try RawConnection(path: server.socketPath)
+            try await raw.sendRequest(streamID: 1, service: "test.Echo", method: "Wait", payload: TTRPCKeyValue().serializedBytes())
+            try await waitUntil { gate.waiting == 1 }
+            // One write of 3,000 small requests: the server reads them while
+            // the place is held, so they wait; once it is freed each runs to
+            // its end inside the loop that starts the next (no deeper stack).
+            let ids = (1...3_000).map { UInt32(2 * $0 + 1) }
+            var burst: [UInt8] = []
+            for id in ids {
+                let body = TTRPCRequest(service: "test.Echo", method: "Echo", payload: TTRPCKeyValue(key: "k\(id)").serializedBytes())
+                    .serializedBytes()
+                burst += RawConnection.header(length: UInt32(body.count), streamID: id) + body
+            }
+            try await raw.send(burst)
+            gate.open()
+            var answered: [UInt32] = []
+            for _ in 0...ids.count {
+                let frame = try await raw.readFrame()
+                #expect(try frame.response().status?.code ?? 0 == 0)
+                if frame.streamID != 1 {
+                    #expect(try TTRPCKeyValue(serializedBytes: frame.response().payload).key == "k\(frame.streamID)")
+                }
+                answered.append(frame.streamID)
+            }
+            #expect(answered == [1] + ids)
+        }
+    }
+
     @Test("connections past the limit are closed at once; a freed place is reusable")
     func connectionLimit() async throws {
         try await withRPCServer(router: testRouter(), configure: { $0.maxConnections = 2 }) { server, _ in

@@ -6,10 +6,12 @@ import NIOCore
 /// One accepted connection: frames in, calls dispatched, responses out.
 ///
 /// Runs on the connection's event loop. Each call runs as a task whose
-/// executor is that same loop (`EventLoopTaskExecutor`), so a cheap call costs
-/// no thread hop; storage and hashing run on their own threads and the task
-/// resumes on the loop when they answer, so the loop never waits on the disk
-/// or a hash.
+/// executor is that same loop (`EventLoopTaskExecutor`), started at once on
+/// the loop's thread (`Task.immediate`): a call that never suspends (Health,
+/// a refusal by the interceptor) is answered before its frame's read returns,
+/// with no job queued at all; storage and hashing run on their own threads
+/// and the task resumes on the loop when they answer, so the loop never waits
+/// on the disk or a hash.
 ///
 /// Backpressure, never refusal: at the in-flight limit the connection stops
 /// reading its socket (requests already read wait their turn, in order) and
@@ -191,20 +193,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         // The call's task runs on this connection's loop (no hop to the
-        // cooperative pool and back); it yields the loop whenever it awaits.
-        // It cannot start before this returns (its first job is queued on the
-        // loop), so the handle is recorded in time for a close to cancel it.
+        // cooperative pool and back), started right here, until it first
+        // awaits; it yields the loop whenever it awaits. It may have finished
+        // (answered, its place freed, maybe reused) by the time `Task.immediate`
+        // returns: `record` then ignores the stale key. Otherwise the handle is
+        // recorded before the loop runs anything else, in time for a close to
+        // cancel it.
         let preferred = taskExecutor(loop)
         let observer = configuration.callObserver
         let task: Task<Void, Never>
         if let deadline = call.context.deadline {
-            task = Task(executorPreference: preferred) {
+            task = Task.immediate(executorPreference: preferred) {
                 await ServerConnectionHandler.run(
                     call, until: deadline, id: id, executor: executor, observer: observer, requestBytes: requestBytes,
                     loop: loop, bound: bound)
             }
         } else {
-            task = Task(executorPreference: preferred) {
+            task = Task.immediate(executorPreference: preferred) {
                 await ServerConnectionHandler.run(
                     call, id: id, executor: executor, observer: observer, requestBytes: requestBytes, loop: loop, bound: bound)
             }
@@ -394,8 +399,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         inFlight < configuration.maxConcurrentCallsPerConnection && context.channel.isWritable
     }
 
-    /// The requests that waited for a place go first, in order.
+    /// Whether `startWaitingCalls` is running (further up this thread's stack).
+    private var startingWaitingCalls = false
+
+    /// The requests that waited for a place go first, in order. A call started
+    /// here may finish before `handle` returns (it never suspended) and ask for
+    /// the next one: that request is taken by this loop, not by a nested call,
+    /// so a read's worth of waiting requests never deepens the stack.
     private func startWaitingCalls(_ context: ChannelHandlerContext) {
+        guard !startingWaitingCalls else { return }
+        startingWaitingCalls = true
+        defer { startingWaitingCalls = false }
         while !draining, canStartCall(context), let next = waitingFrames.popFirst() {
             handle(next, context: context)
         }
