@@ -8,10 +8,10 @@ import NIOCore
 /// Runs on the connection's event loop. Each call runs as a task whose
 /// executor is that same loop (`EventLoopTaskExecutor`), started at once on
 /// the loop's thread (`Task.immediate`): a call that never suspends (Health,
-/// a refusal by the interceptor) is answered before its frame's read returns,
-/// with no job queued at all; storage and hashing run on their own threads
-/// and the task resumes on the loop when they answer, so the loop never waits
-/// on the disk or a hash.
+/// a call the interceptor refuses without reading) is answered before its
+/// frame's read returns, with no job queued at all; storage and hashing run
+/// on their own threads and the task resumes on the loop when they answer,
+/// so the loop never waits on the disk or a hash.
 ///
 /// Backpressure, never refusal: at the in-flight limit the connection stops
 /// reading its socket (requests already read wait their turn, in order) and
