@@ -11,50 +11,51 @@ import Testing
 /// (`SQLiteReaders`): reads by key before pages of a listing, and a page
 /// passed over by at most `pagePassLimit` of them.
 @Suite struct SQLiteReaderLanesTests {
-    @Test("reads by key go before the pages queued ahead of them; a waiting page is passed by at most 16")
-    func pointsBeforePages() throws {
-        let directory = Fixture.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// One reader thread (so the order it takes bodies in is the order they
+    /// run) on a fresh database file, held by a first body in `holder`'s lane
+    /// while `queue` queues the rest (entering `done` for each); returns once
+    /// every body ran, with the readers still open.
+    static func runHeld(
+        in directory: String, holder: SQLiteReaders.Lane, _ queue: (SQLiteReaders, DispatchGroup) -> Void
+    ) throws -> SQLiteReaders {
         let path = directory + "/lanes.sqlite"
-        let file = try DatabaseQueue(path: path)
-        try file.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
-
-        // One reader thread, so the order it takes bodies in is the order they run.
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
         let readers = try SQLiteReaders(path: path, configuration: Configuration(), count: 1)
-        defer { readers.close() }
         let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
-        let order = Mutex<[String]>([])
         let done = DispatchGroup()
-
-        // Hold the reader until everything below is queued.
         done.enter()
-        #expect(readers.submit(.point) { _ in
+        #expect(readers.submit(holder) { _ in
             started.signal()
             gate.wait()
             done.leave()
         })
         started.wait()
-        for n in 0..<20 {
-            done.enter()
-            #expect(readers.submit(.page) { connection in
-                // Each body runs inside its own read transaction.
-                if case .success(let connection) = connection, connection.db.isInsideTransaction {
-                    order.withLock { $0.append("P\(n)") }
-                }
-                done.leave()
-            })
-        }
-        for n in 0..<20 {
-            done.enter()
-            #expect(readers.submit(.point) { connection in
-                if case .success(let connection) = connection, connection.db.isInsideTransaction {
-                    order.withLock { $0.append("Q\(n)") }
-                }
-                done.leave()
-            })
-        }
+        queue(readers, done)
         gate.signal()
         #expect(done.wait(timeout: .now() + 30) == .success)
+        return readers
+    }
+
+    @Test("reads by key go before the pages queued ahead of them; a waiting page is passed by at most 16")
+    func pointsBeforePages() throws {
+        let directory = Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let order = Mutex<[String]>([])
+        let readers = try Self.runHeld(in: directory, holder: .point) { readers, done in
+            for (lane, name) in [(SQLiteReaders.Lane.page, "P"), (.point, "Q")] {
+                for n in 0..<20 {
+                    done.enter()
+                    #expect(readers.submit(lane) { connection in
+                        // Each body runs inside its own read transaction.
+                        if case .success(let connection) = connection, connection.db.isInsideTransaction {
+                            order.withLock { $0.append("\(name)\(n)") }
+                        }
+                        done.leave()
+                    })
+                }
+            }
+        }
+        readers.close()
 
         let limit = SQLiteReaders.pagePassLimit
         #expect(limit == 16)
@@ -66,30 +67,16 @@ import Testing
     func pagesInOrder() throws {
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/lanes.sqlite"
-        let file = try DatabaseQueue(path: path)
-        try file.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
-
-        let readers = try SQLiteReaders(path: path, configuration: Configuration(), count: 1)
-        let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
         let order = Mutex<[Int]>([])
-        let done = DispatchGroup()
-        done.enter()
-        #expect(readers.submit(.page) { _ in
-            started.signal()
-            gate.wait()
-            done.leave()
-        })
-        started.wait()
-        for n in 0..<40 {
-            done.enter()
-            #expect(readers.submit(.page) { _ in
-                order.withLock { $0.append(n) }
-                done.leave()
-            })
+        let readers = try Self.runHeld(in: directory, holder: .page) { readers, done in
+            for n in 0..<40 {
+                done.enter()
+                #expect(readers.submit(.page) { _ in
+                    order.withLock { $0.append(n) }
+                    done.leave()
+                })
+            }
         }
-        gate.signal()
-        #expect(done.wait(timeout: .now() + 30) == .success)
         #expect(order.withLock { $0 } == Array(0..<40))
 
         readers.close()
