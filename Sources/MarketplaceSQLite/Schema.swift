@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("0006-change-feed", migrate: migration0006)
         migrator.registerMigration("0007-invited-person", migrate: migration0007)
         migrator.registerMigration("0008-sign-in-failures", migrate: migration0008)
+        migrator.registerMigration("0009-fewer-indexes-per-invite", migrate: migration0009)
         return migrator
     }
 
@@ -323,6 +324,25 @@ enum Schema {
             );
             CREATE INDEX sign_in_failures_by_email ON sign_in_failures(email_key, failed_at);
             CREATE INDEX sign_in_failures_by_time ON sign_in_failures(failed_at);
+            """)
+    }
+
+    /// Two B-trees fewer for every new membership and invitation, each a
+    /// random leaf page written to the log and checkpointed per invite
+    /// (BENCHMARKS.md, change 21). One unique index on (user_id, account_id)
+    /// holds both what `account_users_by_account_user` (unique on account
+    /// and user) and `account_users_by_user` did: the same pairs are unique
+    /// in either order, and it answers the look-ups by both and by the user
+    /// alone. `invitations_by_account_user` served no query: invitations are
+    /// read by member only while pending (`invitations_one_pending`), and
+    /// memberships are never deleted, so the foreign key never searches the
+    /// child rows.
+    private static func migration0009(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE UNIQUE INDEX account_users_by_user_account ON account_users(user_id, account_id);
+            DROP INDEX account_users_by_account_user;
+            DROP INDEX account_users_by_user;
+            DROP INDEX invitations_by_account_user;
             """)
     }
 }

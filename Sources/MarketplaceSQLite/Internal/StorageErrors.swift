@@ -46,7 +46,9 @@ enum StorageErrors {
             let message = error.message ?? ""
             if message.contains("invitations.account_user_id") { return StoreConflict(.other) }
             if message.contains("users.email") { return StoreConflict(.userEmail) }
-            if message.contains("account_users.account_id, account_users.user_id") { return StoreConflict(.membership) }
+            // The pair's unique index lists the user first since migration 0009.
+            if message.contains("account_users.user_id, account_users.account_id")
+                || message.contains("account_users.account_id, account_users.user_id") { return StoreConflict(.membership) }
             if message.contains("groups.is_administrators") { return StoreConflict(.administratorsGroup) }
             if message.contains("groups.is_default") { return StoreConflict(.defaultGroup) }
             if message.contains("invitations.token_hash") { return StoreConflict(.tokenHash) }
