@@ -10,9 +10,16 @@ import MarketplaceDomain
 /// executor. GRDB's `DatabasePool.read` costs three (its pool's semaphore
 /// queue, then the reader's queue, then the caller's) plus a pool checkout,
 /// and its `BEGIN`/`COMMIT` are parsed on every read; here they are
-/// statements prepared once per connection. Each body still runs in its own
-/// deferred transaction, so it sees one consistent snapshot that includes
-/// every write acknowledged before the read was asked for.
+/// statements prepared once per connection. Each body runs in a deferred
+/// read transaction, so it sees one consistent snapshot that includes every
+/// write acknowledged before the read was asked for.
+///
+/// Reads by key queued together share one transaction: a reader takes up to
+/// ``pointBatchLimit`` of them at once (its share of those queued, so the
+/// other readers get theirs) and runs them between one `BEGIN` and one
+/// `COMMIT`. Each was queued before the batch was taken, so before the
+/// snapshot starts: still every write acknowledged before it was asked for.
+/// Pages always have a transaction of their own.
 ///
 /// Two lanes: short reads (one row and what hangs off it) go before pages of
 /// a listing, which may walk thousands of index entries. With a reader per
@@ -65,12 +72,19 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
     /// the next reader takes the page.
     static let pagePassLimit = 16
 
+    /// The most reads by key one read transaction serves (a few hundred
+    /// microseconds of reads: the snapshot never gets old, the checkpoint is
+    /// never held up for long).
+    static let pointBatchLimit = 16
+
     /// Bodies in arrival order, taken from the front.
     private struct LaneJobs {
         private var jobs: [Job] = []
         private var head = 0
 
         var isEmpty: Bool { head == jobs.count }
+
+        var count: Int { jobs.count - head }
 
         mutating func append(_ job: @escaping Job) {
             jobs.append(job)
@@ -101,6 +115,8 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         var idle = 0
         var closed = false
         var running = 0
+        /// How many reader threads take bodies (each batch is at most a share).
+        var readers = 1
         /// Released by its thread when it stops, so that every reader has
         /// closed once ``close()`` returns.
         var connections: [DatabaseQueue?] = []
@@ -117,6 +133,7 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         let connections = try (0..<max(1, count)).map { _ in try DatabaseQueue(path: path, configuration: configuration) }
         let queue = self.queue
         queue.running = connections.count
+        queue.readers = connections.count
         queue.connections = connections
         threads = connections.indices.map { index in
             let thread = Thread { SQLiteReaders.serve(queue, index) }
@@ -183,10 +200,15 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
             defer { reader.finalize() }
             queue.condition.lock()
             defer { queue.condition.unlock() }
+            var batch: [Job] = []
+            batch.reserveCapacity(pointBatchLimit)
             while true {
-                if let job = next(queue) {
+                if let (job, lane) = next(queue) {
+                    batch.append(job)
+                    if lane == .point { morePoints(queue, into: &batch) }
                     queue.condition.unlock()
-                    run(job, reader)
+                    run(batch, reader)
+                    batch.removeAll(keepingCapacity: true)
                     queue.condition.lock()
                 } else if queue.closed {
                     return
@@ -199,29 +221,51 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         }
     }
 
-    /// The body to run next: short reads first, unless a page has waited
-    /// while ``pagePassLimit`` of them went ahead. Called with the lock held.
-    private static func next(_ queue: Queue) -> Job? {
-        if queue.pages.isEmpty { return queue.points.popFirst() }
+    /// The body to run next and its lane: short reads first, unless a page
+    /// has waited while ``pagePassLimit`` of them went ahead. Called with the
+    /// lock held.
+    private static func next(_ queue: Queue) -> (Job, Lane)? {
+        if queue.pages.isEmpty { return queue.points.popFirst().map { ($0, .point) } }
         if queue.pagePassed < pagePassLimit, let point = queue.points.popFirst() {
             queue.pagePassed += 1
-            return point
+            return (point, .point)
         }
         queue.pagePassed = 0
-        return queue.pages.popFirst()
+        return queue.pages.popFirst().map { ($0, .page) }
     }
 
-    /// Runs `job` between `BEGIN` and `COMMIT` (a `ROLLBACK` if the commit
-    /// fails; nothing if SQLite already ended the transaction on an error).
-    private static func run(_ job: Job, _ connection: Connection) {
-        let db = connection.db
-        do {
-            try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
-        } catch {
-            job(.failure(error))
-            return
+    /// Adds to `batch` (one read by key so far) the reads by key that share
+    /// its transaction: this reader's share of those queued (the other
+    /// readers take theirs), at most ``pointBatchLimit`` in all, and none
+    /// past the point where a waiting page is due. Called with the lock held.
+    private static func morePoints(_ queue: Queue, into batch: inout [Job]) {
+        let share = (batch.count + queue.points.count + queue.readers - 1) / queue.readers
+        while batch.count < min(share, pointBatchLimit) {
+            if !queue.pages.isEmpty {
+                guard queue.pagePassed < pagePassLimit else { return }
+                queue.pagePassed += 1
+            }
+            guard let point = queue.points.popFirst() else { return }
+            batch.append(point)
         }
-        job(.success(connection))
+    }
+
+    /// Runs the bodies of `batch` in order between one `BEGIN` and one
+    /// `COMMIT` (a `ROLLBACK` if the commit fails). Should SQLite end the
+    /// transaction on an error inside a body, the next body begins another.
+    private static func run(_ batch: [Job], _ connection: Connection) {
+        let db = connection.db
+        for job in batch {
+            if !db.isInsideTransaction {
+                do {
+                    try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
+                } catch {
+                    job(.failure(error))
+                    continue
+                }
+            }
+            job(.success(connection))
+        }
         guard db.isInsideTransaction else { return }
         do {
             try db.cachedStatement(sql: "COMMIT").execute()
