@@ -108,6 +108,49 @@ struct BackendParityTests {
         }
     }
 
+    @Test("users and sessions read back every field, set or unset, by each of their look-ups, on both backends")
+    func usersAndSessionsReadBackEveryField() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
+        let users = Self.variedMemberships().map(\.user)
+        let t = { (ms: Int64) in Date(millisecondsSince1970: 1_764_000_000_000 + ms) }
+        let sessions = users.indices.map { index in
+            SessionRecord(
+                id: "SES-000000000000000\(index)", tokenHash: [UInt8](repeating: UInt8(index + 1), count: 32), userID: users[index].id,
+                currentAccountID: index % 2 == 0 ? "ACC-2" : nil, createdAt: t(100), lastUsedAt: t(200 + Int64(index)),
+                expiresAt: t(300))
+        }
+        try await withStore { postgres in
+            for store in [sqlite, postgres] as [any Store] {
+                try await store.write { w in
+                    try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: Date(millisecondsSince1970: 1)))
+                    for (index, user) in users.enumerated() {
+                        try w.insert(user, passwordHash: index % 2 == 0 ? "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA" : nil)
+                    }
+                    for session in sessions { try w.insert(session) }
+                }
+                let expected = users.enumerated().map { index, user in
+                    var user = user
+                    user.hasPassword = index % 2 == 0
+                    return user
+                }
+                for user in expected {
+                    #expect(try await store.read { r in try r.user(id: user.id) } == user, "\(type(of: store)) \(user.id)")
+                    #expect(try await store.read { r in try r.user(email: user.email) } == user, "\(type(of: store)) \(user.email)")
+                }
+                #expect(try await store.read { r in try r.users(after: nil, limit: 10) } == expected, "\(type(of: store))")
+                #expect(try await store.read { r in try r.users(after: expected[1].id, limit: 1) } == [expected[2]], "\(type(of: store))")
+                #expect(try await store.read { r in try r.user(id: "USR-9999-9999") } == nil)
+                for session in sessions {
+                    #expect(try await store.read { r in try r.session(tokenHash: session.tokenHash) } == session, "\(type(of: store)) \(session.id)")
+                    #expect(try await store.read { r in try r.session(id: session.id) } == session, "\(type(of: store)) \(session.id)")
+                }
+                #expect(try await store.read { r in try r.session(tokenHash: [UInt8](repeating: 0xEE, count: 32)) } == nil)
+            }
+        }
+    }
+
     /// Memberships whose optional fields are set in some and unset in others.
     static func variedMemberships() -> [AccountUser] {
         // Times of this century: a Date near 1970 does not survive the

@@ -70,7 +70,7 @@ enum MemberColumns {
     /// A column the schema declares NOT NULL: NULL there is a damaged database.
     static func text(_ statement: OpaquePointer, _ column: Int32) throws -> String {
         guard let text = optionalText(statement, column) else {
-            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "column \(column) of a membership read is NULL")
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "column \(column) of a row read is NULL (its schema says NOT NULL)")
         }
         return text
     }

@@ -47,19 +47,6 @@ struct SQLiteAccess: StoreWriter {
             createdAt: Date(millisecondsSince1970: row["created_at"]))
     }
 
-    private static func user(_ row: Row) -> User {
-        let hash: String? = row["password_hash"]
-        return User(
-            id: row["id"], firstName: row["first_name"], lastName: row["last_name"], email: row["email"],
-            phone: row["phone"], language: row["language"], locale: row["locale"], icon: row["icon"],
-            status: User.Status(rawValue: row["status"]) ?? .deleted, hasPassword: hash != nil,
-            createdAt: Date(millisecondsSince1970: row["created_at"]),
-            updatedAt: Date(millisecondsSince1970: row["updated_at"]),
-            lastSignInAt: date(row["last_sign_in_at"]), blockedAt: date(row["blocked_at"]))
-    }
-
-    private static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
-
     /// Decoded by position in ``MemberColumns/member(_:groups:)``: keep the
     /// two in step.
     static let memberSelect = "SELECT \(memberColumns) \(memberTables)"
@@ -71,6 +58,16 @@ struct SQLiteAccess: StoreWriter {
                au.invited_first_name, au.invited_last_name, au.invited_phone
         """
     private static let memberTables = "FROM account_users au JOIN users u ON u.id = au.user_id"
+
+    /// The rows `sql` selects, each decoded from the raw statement through
+    /// the C API (``RecordColumns``), in order.
+    private func rows<T>(_ sql: String, _ arguments: StatementArguments, _ decode: (OpaquePointer) throws -> T) throws -> [T] {
+        let select = try statement(sql)
+        try select.setArguments(arguments)
+        var found: [T] = []
+        try MemberColumns.forEachRow(of: select) { found.append(try decode($0)) }
+        return found
+    }
 
     /// The memberships `sql` (a `memberSelect`) selects, in its order, each
     /// with its groups (ordered by name, then id) fetched in one more query;
@@ -110,14 +107,6 @@ struct SQLiteAccess: StoreWriter {
             createdAt: Date(millisecondsSince1970: row["created_at"]), expiresAt: Date(millisecondsSince1970: row["expires_at"]),
             state: InvitationRecord.StoredState(rawValue: row["state"]) ?? .revoked, endedAt: date(row["ended_at"]),
             inviterName: row["inviter_name"])
-    }
-
-    private static func session(_ row: Row) -> SessionRecord {
-        let hash: Data = row["token_hash"]
-        return SessionRecord(
-            id: row["id"], tokenHash: [UInt8](hash), userID: row["user_id"], currentAccountID: row["current_account_id"],
-            createdAt: Date(millisecondsSince1970: row["created_at"]), lastUsedAt: Date(millisecondsSince1970: row["last_used_at"]),
-            expiresAt: Date(millisecondsSince1970: row["expires_at"]))
     }
 
     // MARK: StoreReader
@@ -185,16 +174,16 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func user(id: String) throws -> User? {
-        try Row.fetchOne(try statement("SELECT \(Self.userColumns) FROM users WHERE id = ?"), arguments: [id]).map(Self.user)
+        try rows("SELECT \(RecordColumns.userColumns) FROM users WHERE id = ?", [id], RecordColumns.user).first
     }
 
     func user(email: String) throws -> User? {
-        try Row.fetchOne(try statement("SELECT \(Self.userColumns) FROM users WHERE email = ?"), arguments: [email]).map(Self.user)
+        try rows("SELECT \(RecordColumns.userColumns) FROM users WHERE email = ?", [email], RecordColumns.user).first
     }
 
     func users(after afterID: String?, limit: Int) throws -> [User] {
-        try Row.fetchAll(try statement("SELECT \(Self.userColumns) FROM users WHERE id > ? ORDER BY id LIMIT ?"), arguments: [afterID ?? "", limit]
-        ).map(Self.user)
+        try rows(
+            "SELECT \(RecordColumns.userColumns) FROM users WHERE id > ? ORDER BY id LIMIT ?", [afterID ?? "", limit], RecordColumns.user)
     }
 
     func passwordHash(userID: String) throws -> String? {
@@ -452,11 +441,11 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func session(tokenHash: [UInt8]) throws -> SessionRecord? {
-        try Row.fetchOne(try statement("SELECT * FROM sessions WHERE token_hash = ?"), arguments: [Data(tokenHash)]).map(Self.session)
+        try rows("SELECT \(RecordColumns.sessionColumns) FROM sessions WHERE token_hash = ?", [Data(tokenHash)], RecordColumns.session).first
     }
 
     func session(id: String) throws -> SessionRecord? {
-        try Row.fetchOne(try statement("SELECT * FROM sessions WHERE id = ?"), arguments: [id]).map(Self.session)
+        try rows("SELECT \(RecordColumns.sessionColumns) FROM sessions WHERE id = ?", [id], RecordColumns.session).first
     }
 
     func membershipAccess(accountID: String, userID: String) throws -> MembershipAccess? {
