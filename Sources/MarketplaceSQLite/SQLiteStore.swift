@@ -159,7 +159,7 @@ public final class SQLiteStore: Store {
     }
 
     /// A page of a listing: queued behind reads by key (``SQLiteReaders``'
-    /// lanes), in its own read transaction as ``read(_:)``.
+    /// lanes), in a read transaction of its own.
     public func readPage<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         let search = self.search
         return try await onReader(.page) { connection in try body(SQLiteAccess(connection.db, search: search)) }
@@ -172,7 +172,8 @@ public final class SQLiteStore: Store {
         try await onReader(.point) { connection in try connection.accountUser(id: id) }
     }
 
-    /// Runs `body` on a reader, in its own read transaction, queued in `lane`.
+    /// Runs `body` on a reader, in a read transaction, queued in `lane`
+    /// (reads by key queued together share one: ``SQLiteReaders``).
     private func onReader<T: Sendable>(_ lane: SQLiteReaders.Lane, _ body: @escaping @Sendable (SQLiteReaders.Connection) throws -> T) async throws -> T {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             let queued = readers.submit(lane) { connection in
