@@ -13,17 +13,12 @@ import Testing
 /// sharing a read transaction.
 @Suite struct SQLiteReaderLanesTests {
     /// One reader thread (so the order it takes bodies in is the order they
-    /// run) on a fresh database file, held by a first body in `holder`'s lane
-    /// while `queue` queues the rest (entering `done` for each); returns once
-    /// every body ran, with the readers still open.
+    /// run) on the database file at `path`, held by a first body in
+    /// `holder`'s lane while `queue` queues the rest (entering `done` for
+    /// each); returns once every body ran, with the readers still open.
     static func runHeld(
-        in directory: String, holder: SQLiteReaders.Lane, path: String? = nil,
-        _ queue: (SQLiteReaders, DispatchGroup) -> Void
+        path: String, holder: SQLiteReaders.Lane, _ queue: (SQLiteReaders, DispatchGroup) -> Void
     ) throws -> SQLiteReaders {
-        let path = path ?? directory + "/lanes.sqlite"
-        if !FileManager.default.fileExists(atPath: path) {
-            try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
-        }
         let readers = try SQLiteReaders(path: path, configuration: Configuration(), count: 1)
         let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
         let done = DispatchGroup()
@@ -57,7 +52,8 @@ import Testing
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let order = Mutex<[String]>([])
-        let readers = try Self.runHeld(in: directory, holder: .point) { readers, done in
+        let (path, _) = try Self.walDatabase(in: directory)
+        let readers = try Self.runHeld(path: path, holder: .point) { readers, done in
             for (lane, name) in [(SQLiteReaders.Lane.page, "P"), (.point, "Q")] {
                 for n in 0..<20 {
                     done.enter()
@@ -85,7 +81,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (path, writer) = try Self.walDatabase(in: directory)
         let seen = Mutex<[Int]>([])
-        let readers = try Self.runHeld(in: directory, holder: .point, path: path) { readers, done in
+        let readers = try Self.runHeld(path: path, holder: .point) { readers, done in
             // Committed before any of them was queued: every body sees it.
             try! writer.write { db in try db.execute(sql: "INSERT INTO t VALUES (1)") }
             for n in 0..<20 {
@@ -159,7 +155,8 @@ import Testing
         let directory = Fixture.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let order = Mutex<[Int]>([])
-        let readers = try Self.runHeld(in: directory, holder: .page) { readers, done in
+        let (path, _) = try Self.walDatabase(in: directory)
+        let readers = try Self.runHeld(path: path, holder: .page) { readers, done in
             for n in 0..<40 {
                 done.enter()
                 #expect(readers.submit(.page) { _ in

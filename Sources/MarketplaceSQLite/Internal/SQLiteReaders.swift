@@ -115,8 +115,6 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         var idle = 0
         var closed = false
         var running = 0
-        /// How many reader threads take bodies (each batch is at most a share).
-        var readers = 1
         /// Released by its thread when it stops, so that every reader has
         /// closed once ``close()`` returns.
         var connections: [DatabaseQueue?] = []
@@ -133,7 +131,6 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
         let connections = try (0..<max(1, count)).map { _ in try DatabaseQueue(path: path, configuration: configuration) }
         let queue = self.queue
         queue.running = connections.count
-        queue.readers = connections.count
         queue.connections = connections
         threads = connections.indices.map { index in
             let thread = Thread { SQLiteReaders.serve(queue, index) }
@@ -239,7 +236,10 @@ final class SQLiteReaders: @unchecked Sendable {  // `threads` never changes; `q
     /// readers take theirs), at most ``pointBatchLimit`` in all, and none
     /// past the point where a waiting page is due. Called with the lock held.
     private static func morePoints(_ queue: Queue, into batch: inout [Job]) {
-        let share = (batch.count + queue.points.count + queue.readers - 1) / queue.readers
+        // One connection per reader thread (a closed one stays counted: its
+        // place in the array is kept).
+        let readers = queue.connections.count
+        let share = (batch.count + queue.points.count + readers - 1) / readers
         while batch.count < min(share, pointBatchLimit) {
             if !queue.pages.isEmpty {
                 guard queue.pagePassed < pagePassLimit else { return }
