@@ -3,21 +3,35 @@ internal import CMarketplaceProtos
 
 /// A bump allocator for the C struct tree of one message being encoded.
 ///
-/// Everything is allocated zeroed from a few large blocks and freed at once by
+/// Everything is allocated zeroed from a few blocks and freed at once by
 /// `releaseAll()`; nothing allocated here may be used after that.
+///
+/// Nearly every message fits its first block, taken from a few spare blocks
+/// kept between encodings (`SpareBlocks`) and given back at release: an
+/// encoding, i.e. every answer the server sends, then allocates no 4 KiB
+/// block of its own (a `calloc` and `free` of that size take glibc's slow
+/// path, past its per-thread cache). Memory is zeroed per allocation, not
+/// per block.
 final class CArena {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    /// The first block, of `blockSize`, from and back to `SpareBlocks`.
+    private var first: UnsafeMutableRawPointer?
+    /// Further blocks (a message past the first block), freed at release.
+    private var more: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
-    private static let blockSize = 4096
+    static let blockSize = 4096
 
     init() {}
 
     deinit { releaseAll() }
 
     func releaseAll() {
-        for block in blocks { free(block) }
-        blocks.removeAll()
+        for block in more { free(block) }
+        more.removeAll()
+        if let first {
+            SpareBlocks.giveBack(first)
+            self.first = nil
+        }
         cursor = nil
         remaining = 0
     }
@@ -30,16 +44,24 @@ final class CArena {
                 let start = cursor + padding
                 self.cursor = start + size
                 remaining -= padding + size
+                memset(start, 0, size)
                 return start
             }
         }
         let length = max(Self.blockSize, size + alignment)
-        let block = calloc(1, length)!
-        blocks.append(block)
+        let block: UnsafeMutableRawPointer
+        if first == nil, length == Self.blockSize {
+            block = SpareBlocks.take() ?? malloc(length)!
+            first = block
+        } else {
+            block = malloc(length)!
+            more.append(block)
+        }
         let padding = (alignment - Int(bitPattern: block) % alignment) % alignment
         let start = block + padding
         cursor = start + size
         remaining = length - padding - size
+        memset(start, 0, size)
         return start
     }
 
