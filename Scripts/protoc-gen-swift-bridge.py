@@ -350,8 +350,7 @@ class Generator:
         for fn, sig in (("cInit", "(_ m: UnsafeMutablePointer<CMessage>) { %s__init(m) }"),
                         ("cPackedSize", "(_ m: UnsafePointer<CMessage>) -> Int { %s__get_packed_size(m) }"),
                         ("cPack", "(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { %s__pack(m, out) }"),
-                        ("cUnpack", "(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { %s__unpack(nil, n, data) }"),
-                        ("cFree", "(_ m: UnsafeMutablePointer<CMessage>) { %s__free_unpacked(m, nil) }")):
+                        ("cUnpack", "(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { %s__unpack(allocator, n, data) }")):
             body.append("    static func %s%s\n" % (fn, sig % info.c_lower))
         body.append("\n    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {\n")
         if not m.field:

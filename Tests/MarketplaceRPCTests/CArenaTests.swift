@@ -3,10 +3,10 @@ import Testing
 
 @testable import MarketplaceProtos
 
-/// The encoder's arena recycles its first block between encodings
-/// (`SpareBlocks`): what it hands out must still be zeroed, and the blocks
-/// it keeps must stay bounded.
-@Suite("encoding arena")
+/// The codec's arena recycles its first block between uses (`SpareBlocks`):
+/// what it hands the encoder must still be zeroed, the blocks it keeps must
+/// stay bounded, and protobuf-c's unpacking into it must give back every field.
+@Suite("codec arena")
 struct CArenaTests {
     @Test("memory from a recycled block is zeroed, however the previous arena left it")
     func recycledMemoryIsZeroed() {
@@ -34,7 +34,7 @@ struct CArenaTests {
         #expect(SpareBlocks.count <= SpareBlocks.limit)
     }
 
-    @Test("messages larger than one block, encoded from many tasks at once, round-trip")
+    @Test("messages larger than one block, encoded and decoded from many tasks at once, round-trip")
     func concurrentLargeMessages() async throws {
         let payload = [UInt8](repeating: 7, count: 10_000)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -43,7 +43,7 @@ struct CArenaTests {
                     for call in 0..<50 {
                         var request = TTRPCRequest(
                             service: "marketplace.users.v1.AccountUsers", method: "Get\(task)-\(call)", payload: payload)
-                        request.metadata = (0..<40).map { TTRPCKeyValue(key: "key-\($0)", value: "value \(task) \(call) \($0)") }
+                        request.metadata = (0..<200).map { TTRPCKeyValue(key: "key-\($0)", value: "value \(task) \(call) \($0)") }
                         let decoded = try TTRPCRequest(serializedBytes: request.serializedBytes())
                         #expect(decoded == request)
                     }

@@ -1,17 +1,19 @@
 import Foundation
 internal import CMarketplaceProtos
 
-/// A bump allocator for the C struct tree of one message being encoded.
+/// A bump allocator for the C struct tree of one message being encoded or
+/// decoded.
 ///
-/// Everything is allocated zeroed from a few blocks and freed at once by
-/// `releaseAll()`; nothing allocated here may be used after that.
+/// Everything is allocated from a few blocks and freed at once by
+/// `releaseAll()`; nothing allocated here may be used after that. What the
+/// encoder takes is zeroed; what protobuf-c takes to unpack (`protobufAllocator`)
+/// is not, as from `malloc`.
 ///
 /// Nearly every message fits its first block, taken from a few spare blocks
-/// kept between encodings (`SpareBlocks`) and given back at release: an
-/// encoding, i.e. every answer the server sends, then allocates no 4 KiB
-/// block of its own (a `calloc` and `free` of that size take glibc's slow
-/// path, past its per-thread cache). Memory is zeroed per allocation, not
-/// per block.
+/// kept between uses (`SpareBlocks`) and given back at release: encoding an
+/// answer or decoding a request then allocates no 4 KiB block of its own (a
+/// `calloc` and `free` of that size take glibc's slow path, past its
+/// per-thread cache), and an unpacked tree is not freed piece by piece.
 final class CArena {
     /// The first block, of `blockSize`, from and back to `SpareBlocks`.
     private var first: UnsafeMutableRawPointer?
@@ -36,15 +38,16 @@ final class CArena {
         remaining = 0
     }
 
-    /// Zeroed raw memory of `size` bytes aligned to `alignment`.
-    func raw(size: Int, alignment: Int) -> UnsafeMutableRawPointer {
+    /// Raw memory of `size` bytes aligned to `alignment`, zeroed unless
+    /// `zeroed` is false.
+    func raw(size: Int, alignment: Int, zeroed: Bool = true) -> UnsafeMutableRawPointer {
         if let cursor {
             let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
             if padding + size <= remaining {
                 let start = cursor + padding
                 self.cursor = start + size
                 remaining -= padding + size
-                memset(start, 0, size)
+                if zeroed { memset(start, 0, size) }
                 return start
             }
         }
@@ -61,8 +64,21 @@ final class CArena {
         let start = block + padding
         cursor = start + size
         remaining = length - padding - size
-        memset(start, 0, size)
+        if zeroed { memset(start, 0, size) }
         return start
+    }
+
+    /// An allocator for protobuf-c's unpacking that takes from this arena
+    /// (aligned as `malloc`'s, not zeroed) and frees nothing: the tree goes
+    /// with the arena. Valid while the arena is.
+    var protobufAllocator: ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { data, size in
+                Unmanaged<CArena>.fromOpaque(data!).takeUnretainedValue()
+                    .raw(size: size, alignment: 16, zeroed: false)
+            },
+            free: { _, _ in },
+            allocator_data: Unmanaged.passUnretained(self).toOpaque())
     }
 
     func allocate<T>(_ type: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {

@@ -11,8 +11,11 @@ protocol CBridgedMessage: ProtoMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>)
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>?
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>)
+    /// Unpacks with every allocation taken from `allocator` (a `CArena`'s:
+    /// the tree is freed with the arena, not piece by piece).
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?
+    ) -> UnsafeMutablePointer<CMessage>?
 
     /// Writes this value's fields into an initialised C struct; every pointer it
     /// stores is allocated from `arena` and lives as long as the arena.

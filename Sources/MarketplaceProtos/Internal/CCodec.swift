@@ -4,10 +4,10 @@ internal import CMarketplaceProtos
 ///
 /// - Encoding builds the C struct tree in a `CArena`, packs it into a Swift
 ///   array, and frees the arena before returning.
-/// - Decoding lets protobuf-c unpack into its own allocations, refuses a
-///   `string` field with an embedded NUL (`CStringFieldCheck`: C strings would
-///   cut it short), copies everything into Swift values, and frees the
-///   unpacked tree before returning.
+/// - Decoding lets protobuf-c unpack into a `CArena` (its allocator), refuses
+///   a `string` field with an embedded NUL (`CStringFieldCheck`: C strings
+///   would cut it short), copies everything into Swift values, and frees the
+///   arena, hence the unpacked tree, before returning.
 ///
 /// No C pointer outlives the call that created it.
 enum CCodec {
@@ -30,18 +30,20 @@ enum CCodec {
         _ type: M.Type, from bytes: UnsafeRawBufferPointer
     ) throws(ProtoDecodingError) -> M {
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let arena = CArena()
+        defer { arena.releaseAll() }
+        var allocator = arena.protobufAllocator
         // protobuf-c reads nothing for an empty buffer but wants a non-null pointer.
         let unpacked: UnsafeMutablePointer<M.CMessage>?
         if let data {
-            unpacked = M.cUnpack(bytes.count, data)
+            unpacked = M.cUnpack(&allocator, bytes.count, data)
         } else {
             var empty: UInt8 = 0
-            unpacked = M.cUnpack(0, &empty)
+            unpacked = M.cUnpack(&allocator, 0, &empty)
         }
         guard let unpacked else {
             throw ProtoDecodingError(messageType: M.protoName, reason: "not a valid protobuf encoding")
         }
-        defer { M.cFree(unpacked) }
         // An embedded NUL would cut a C string short: refuse it with the field's name.
         let descriptor = UnsafeRawPointer(unpacked).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor!
         try CStringFieldCheck.check(bytes, messageType: M.protoName, descriptor: descriptor)

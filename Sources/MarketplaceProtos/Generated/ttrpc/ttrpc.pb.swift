@@ -35,8 +35,7 @@ extension TTRPCRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { ttrpc__request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { ttrpc__request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.service = arena.cString(self.service)
@@ -86,8 +85,7 @@ extension TTRPCKeyValue: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__key_value__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { ttrpc__key_value__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { ttrpc__key_value__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__key_value__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__key_value__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__key_value__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.key = arena.cString(self.key)
@@ -132,8 +130,7 @@ extension TTRPCResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { ttrpc__response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { ttrpc__response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.status = self.status.map { arena.message($0) }
@@ -181,8 +178,7 @@ extension TTRPCStatus: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__status__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { ttrpc__status__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { ttrpc__status__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__status__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__status__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__status__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.code = self.code
@@ -228,8 +224,7 @@ extension TTRPCAny: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__any__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { ttrpc__any__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { ttrpc__any__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__any__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { ttrpc__any__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { ttrpc__any__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.type_url = arena.cString(self.typeUrl)

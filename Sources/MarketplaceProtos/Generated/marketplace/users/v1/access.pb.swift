@@ -34,8 +34,7 @@ extension CheckAccessRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__check_access_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__check_access_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__check_access_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__check_access_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__check_access_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__check_access_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.token = arena.cString(self.token)
@@ -113,8 +112,7 @@ extension CheckAccessResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__check_access_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__check_access_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__check_access_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__check_access_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__check_access_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__check_access_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.allowed = self.allowed ? 1 : 0

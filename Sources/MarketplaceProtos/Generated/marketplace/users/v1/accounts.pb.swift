@@ -26,8 +26,7 @@ extension CreateAccountRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__create_account_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__create_account_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__create_account_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__create_account_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__create_account_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__create_account_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.name = arena.cString(self.name)
@@ -68,8 +67,7 @@ extension CreateAccountResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__create_account_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__create_account_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__create_account_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__create_account_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__create_account_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__create_account_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account = self.account.map { arena.message($0) }
@@ -108,8 +106,7 @@ extension GetAccountRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_account_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_account_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_account_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_account_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_account_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_account_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account_id = arena.cString(self.accountId)
@@ -148,8 +145,7 @@ extension GetAccountResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_account_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_account_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_account_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_account_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_account_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_account_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account = self.account.map { arena.message($0) }
@@ -192,8 +188,7 @@ extension ListAccountsRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_accounts_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_accounts_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_accounts_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_accounts_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_accounts_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_accounts_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.page_size = self.pageSize
@@ -237,8 +232,7 @@ extension ListAccountsResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_accounts_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_accounts_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_accounts_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_accounts_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_accounts_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_accounts_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_accounts = self.accounts.count
@@ -283,8 +277,7 @@ extension RenameAccountRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__rename_account_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__rename_account_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account_id = arena.cString(self.accountId)
@@ -325,8 +318,7 @@ extension RenameAccountResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__rename_account_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__rename_account_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__rename_account_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__rename_account_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account = self.account.map { arena.message($0) }
@@ -365,8 +357,7 @@ extension DisableAccountRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__disable_account_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__disable_account_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account_id = arena.cString(self.accountId)
@@ -405,8 +396,7 @@ extension DisableAccountResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__disable_account_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__disable_account_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__disable_account_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__disable_account_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account = self.account.map { arena.message($0) }
@@ -445,8 +435,7 @@ extension EnableAccountRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__enable_account_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__enable_account_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account_id = arena.cString(self.accountId)
@@ -485,8 +474,7 @@ extension EnableAccountResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__enable_account_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__enable_account_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__enable_account_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__enable_account_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.account = self.account.map { arena.message($0) }

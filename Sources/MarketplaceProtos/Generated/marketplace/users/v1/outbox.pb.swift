@@ -28,8 +28,7 @@ extension ListPendingMessagesRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_pending_messages_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_pending_messages_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_pending_messages_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_pending_messages_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_pending_messages_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_pending_messages_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.limit = self.limit
@@ -75,8 +74,7 @@ extension ListPendingMessagesResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_pending_messages_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_pending_messages_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_pending_messages_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_pending_messages_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_pending_messages_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_pending_messages_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_messages = self.messages.count
@@ -118,8 +116,7 @@ extension MarkMessagesSentRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__mark_messages_sent_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__mark_messages_sent_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__mark_messages_sent_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__mark_messages_sent_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__mark_messages_sent_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__mark_messages_sent_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_message_ids = self.messageIds.count
@@ -160,8 +157,7 @@ extension MarkMessagesSentResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__mark_messages_sent_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__mark_messages_sent_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__mark_messages_sent_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__mark_messages_sent_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__mark_messages_sent_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__mark_messages_sent_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.marked = self.marked
@@ -204,8 +200,7 @@ extension ClaimMessagesRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__claim_messages_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__claim_messages_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.limit = self.limit
@@ -250,8 +245,7 @@ extension ClaimMessagesResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__claim_messages_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__claim_messages_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__claim_messages_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__claim_messages_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.claim_id = arena.cString(self.claimId)
@@ -305,8 +299,7 @@ extension ReportDeliveryFailureRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__report_delivery_failure_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__report_delivery_failure_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.message_id = arena.cString(self.messageId)
@@ -354,8 +347,7 @@ extension ReportDeliveryFailureResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__report_delivery_failure_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__report_delivery_failure_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__report_delivery_failure_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__report_delivery_failure_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.message = self.message.map { arena.message($0) }

@@ -16,8 +16,7 @@ extension GetProfileRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_profile_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_profile_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_profile_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_profile_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_profile_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_profile_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         _ = (c, arena)
@@ -56,8 +55,7 @@ extension GetProfileResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_profile_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_profile_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_profile_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_profile_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_profile_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_profile_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user = self.user.map { arena.message($0) }
@@ -116,8 +114,7 @@ extension UpdateProfileRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_profile_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__update_profile_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__update_profile_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_profile_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_profile_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_profile_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.first_name = arena.cString(self.firstName)
@@ -169,8 +166,7 @@ extension UpdateProfileResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_profile_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__update_profile_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__update_profile_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_profile_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__update_profile_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__update_profile_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user = self.user.map { arena.message($0) }
@@ -211,8 +207,7 @@ extension ChangePasswordRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__change_password_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__change_password_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__change_password_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__change_password_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__change_password_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__change_password_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.current_password = arena.cString(self.currentPassword)
@@ -247,8 +242,7 @@ extension ChangePasswordResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__change_password_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__change_password_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__change_password_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__change_password_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__change_password_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__change_password_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         _ = (c, arena)

@@ -22,8 +22,7 @@ extension GetUserRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_user_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_user_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_user_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_user_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_user_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_user_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user_id = arena.cString(self.userId)
@@ -62,8 +61,7 @@ extension GetUserResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_user_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__get_user_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__get_user_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_user_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__get_user_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__get_user_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user = self.user.map { arena.message($0) }
@@ -102,8 +100,7 @@ extension FindUserByEmailRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__find_user_by_email_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__find_user_by_email_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__find_user_by_email_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__find_user_by_email_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__find_user_by_email_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__find_user_by_email_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.email = arena.cString(self.email)
@@ -142,8 +139,7 @@ extension FindUserByEmailResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__find_user_by_email_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__find_user_by_email_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__find_user_by_email_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__find_user_by_email_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__find_user_by_email_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__find_user_by_email_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user = self.user.map { arena.message($0) }
@@ -185,8 +181,7 @@ extension ListUsersRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_users_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_users_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_users_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_users_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_users_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_users_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.page_size = self.pageSize
@@ -229,8 +224,7 @@ extension ListUsersResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_users_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_users_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_users_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_users_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_users_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_users_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_users = self.users.count
@@ -272,8 +266,7 @@ extension DeleteUserRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_user_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__delete_user_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__delete_user_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_user_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_user_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_user_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user_id = arena.cString(self.userId)
@@ -312,8 +305,7 @@ extension DeleteUserResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_user_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__delete_user_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__delete_user_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_user_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__delete_user_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__delete_user_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user = self.user.map { arena.message($0) }
@@ -352,8 +344,7 @@ extension ListUserAccountUsersRequest: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_user_account_users_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_user_account_users_request__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_request__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_request__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_request__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.user_id = arena.cString(self.userId)
@@ -393,8 +384,7 @@ extension ListUserAccountUsersResponse: CBridgedMessage {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { marketplace__users__v1__list_user_account_users_response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { marketplace__users__v1__list_user_account_users_response__pack(m, out) }
-    static func cUnpack(_ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_response__unpack(nil, n, data) }
-    static func cFree(_ m: UnsafeMutablePointer<CMessage>) { marketplace__users__v1__list_user_account_users_response__free_unpacked(m, nil) }
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>? { marketplace__users__v1__list_user_account_users_response__unpack(allocator, n, data) }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.n_account_users = self.accountUsers.count
