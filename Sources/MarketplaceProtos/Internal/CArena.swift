@@ -41,6 +41,16 @@ final class CArena {
     /// Raw memory of `size` bytes aligned to `alignment`, zeroed unless
     /// `zeroed` is false.
     func raw(size: Int, alignment: Int, zeroed: Bool = true) -> UnsafeMutableRawPointer {
+        #if MARKETPLACE_PRECISE_ALLOCATIONS
+        // AddressSanitizer builds (Scripts/fuzz, Scripts/sanitizers): every
+        // allocation a `malloc` of its own, so that reading past one is caught,
+        // as it would not be inside a shared block. (`malloc` aligns to 16.)
+        precondition(alignment <= 16)
+        let own = malloc(max(size, 1))!
+        more.append(own)
+        if zeroed { memset(own, 0, size) }
+        return own
+        #else
         if let cursor {
             let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
             if padding + size <= remaining {
@@ -66,6 +76,7 @@ final class CArena {
         remaining = length - padding - size
         if zeroed { memset(start, 0, size) }
         return start
+        #endif
     }
 
     /// An allocator for protobuf-c's unpacking that takes from this arena
