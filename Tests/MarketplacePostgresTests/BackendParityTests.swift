@@ -151,6 +151,52 @@ struct BackendParityTests {
         }
     }
 
+    @Test("a membership's access (status, expiry, account status, groups with their permissions) reads back whole, on both backends")
+    func membershipAccessReadsBackEveryField() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
+        let memberships = Self.variedMemberships()
+        let t = Date(millisecondsSince1970: 1_764_000_000_000)
+        // Names out of id order; one group with no permission, one with three.
+        let groups = [
+            Group(id: "GRP-3", accountID: "ACC-2", name: "Admins", description: "", permissions: [],
+                  isAdministrators: true, isDefault: false, createdAt: t),
+            Group(id: "GRP-1", accountID: "ACC-2", name: "Buyers", description: "", permissions: ["orders.read", "orders.write", "apps.install"],
+                  isAdministrators: false, isDefault: true, createdAt: t),
+            Group(id: "GRP-2", accountID: "ACC-2", name: "Buyers", description: "", permissions: ["billing.read"],
+                  isAdministrators: false, isDefault: false, createdAt: t),
+        ]
+        let linked: [[String]] = [["GRP-1", "GRP-2", "GRP-3"], [], ["GRP-2"], ["GRP-1"]]
+        try await withStore { postgres in
+            for store in [sqlite, postgres] as [any Store] {
+                try await store.write { w in
+                    try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: t))
+                    for group in groups { try w.insert(group) }
+                    for (index, membership) in memberships.enumerated() {
+                        try w.insert(membership.user, passwordHash: nil)
+                        try w.insert(membership)
+                        try w.setGroups(accountUserID: membership.id, groupIDs: linked[index])
+                    }
+                }
+                for (index, membership) in memberships.enumerated() {
+                    let expected = MembershipAccess(
+                        accountUserID: membership.id, status: membership.status,
+                        invitationExpiresAt: membership.invitationExpiresAt, accountStatus: .active,
+                        groups: groups.filter { linked[index].contains($0.id) }
+                            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+                            .map { .init(id: $0.id, name: $0.name, isAdministrators: $0.isAdministrators, permissions: $0.permissions) })
+                    let userID = membership.user.id
+                    let read = try await store.read { r in try r.membershipAccess(accountID: "ACC-2", userID: userID) }
+                    #expect(read == expected, "\(type(of: store)) \(membership.id)")
+                }
+                let firstUserID = memberships[0].user.id
+                let elsewhere = try await store.read { r in try r.membershipAccess(accountID: "ACC-1", userID: firstUserID) }
+                #expect(elsewhere == nil)
+            }
+        }
+    }
+
     /// Memberships whose optional fields are set in some and unset in others.
     static func variedMemberships() -> [AccountUser] {
         // Times of this century: a Date near 1970 does not survive the

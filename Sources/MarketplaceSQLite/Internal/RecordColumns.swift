@@ -3,13 +3,14 @@ import GRDB
 import GRDBSQLite
 import MarketplaceDomain
 
-/// Users and sessions read straight from a stepped `sqlite3_stmt` through
+/// Users, sessions and a membership's access read straight from a stepped `sqlite3_stmt` through
 /// the SQLite C API, by position: the one decoder of each, as
 /// ``MemberColumns`` is of memberships.
 ///
-/// A session and its user are read on every signed-in call and every
-/// CheckAccess; through GRDB's `Row` each row was copied and each column
-/// looked up by name (a fifth of a CheckAccess's CPU, BENCHMARKS.md, issue 16).
+/// A session, its user and the membership's access are read on every
+/// signed-in call and every CheckAccess; through GRDB's `Row` each row was
+/// copied and each column looked up by name (a fifth of a CheckAccess's CPU
+/// for the first two, BENCHMARKS.md, issue 16).
 enum RecordColumns {
     /// Decoded by position in ``user(_:)``: keep the two in step.
     static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
@@ -44,5 +45,38 @@ enum RecordColumns {
     private static func blob(_ s: OpaquePointer, _ column: Int32) -> [UInt8] {
         guard let bytes = sqlite3_column_blob(s, column) else { return [] }
         return [UInt8](UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(s, column))))
+    }
+
+    /// Decoded by position in ``membershipAccess(_:)``: keep the two in step
+    /// (`au`: the membership, `a`: its account).
+    static let membershipAccessColumns = "au.id, au.status, au.invitation_expires_at, a.status"
+
+    /// The membership's access on `s`'s current row (a select of
+    /// ``membershipAccessColumns``), without its groups.
+    static func membershipAccess(_ s: OpaquePointer) throws -> MembershipAccess {
+        MembershipAccess(
+            accountUserID: try MemberColumns.text(s, 0),
+            status: MembershipStatus(rawValue: try MemberColumns.text(s, 1)) ?? .disabled,
+            invitationExpiresAt: MemberColumns.optionalDate(s, 2),
+            accountStatus: Account.Status(rawValue: try MemberColumns.text(s, 3)) ?? .disabled,
+            groups: [])
+    }
+
+    /// Decoded by position in ``addGrant(_:to:)``: keep the two in step
+    /// (`g`: a group of the membership, `p`: `json_each` of its permissions).
+    static let grantColumns = "g.id, g.name, g.is_administrators, p.value"
+
+    /// Adds `s`'s current row (a select of ``grantColumns``, one row per group
+    /// and permission, ordered by group) to `access`'s groups.
+    static func addGrant(_ s: OpaquePointer, to access: inout MembershipAccess) throws {
+        let id = try MemberColumns.text(s, 0)
+        if access.groups.last?.id != id {
+            access.groups.append(.init(
+                id: id, name: try MemberColumns.text(s, 1), isAdministrators: sqlite3_column_int64(s, 2) != 0,
+                permissions: []))
+        }
+        if let permission = MemberColumns.optionalText(s, 3) {
+            access.groups[access.groups.count - 1].permissions.append(permission)
+        }
     }
 }

@@ -449,32 +449,22 @@ struct SQLiteAccess: StoreWriter {
     }
 
     func membershipAccess(accountID: String, userID: String) throws -> MembershipAccess? {
-        guard let row = try Row.fetchOne(try statement("""
-                SELECT au.id, au.status, au.invitation_expires_at, a.status
+        guard var access = try rows("""
+                SELECT \(RecordColumns.membershipAccessColumns)
                 FROM account_users au JOIN accounts a ON a.id = au.account_id
                 WHERE au.account_id = ? AND au.user_id = ?
-                """), arguments: [accountID, userID])
+                """, [accountID, userID], RecordColumns.membershipAccess).first
         else { return nil }
-        let accountUserID: String = row[0]
         // One row per (group, permission): json_each spares decoding JSON here.
-        var groups: [MembershipAccess.GrantedGroup] = []
-        let rows = try Row.fetchCursor(try statement("""
-                SELECT g.id, g.name, g.is_administrators, p.value
+        let groups = try statement("""
+                SELECT \(RecordColumns.grantColumns)
                 FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
                 LEFT JOIN json_each(g.permissions) p
                 WHERE aug.account_user_id = ? ORDER BY g.name, g.id
-                """), arguments: [accountUserID])
-        while let group = try rows.next() {
-            let id: String = group[0]
-            if groups.last?.id != id {
-                groups.append(.init(id: id, name: group[1], isAdministrators: group[2], permissions: []))
-            }
-            if let permission: String = group[3] { groups[groups.count - 1].permissions.append(permission) }
-        }
-        return MembershipAccess(
-            accountUserID: accountUserID, status: MembershipStatus(rawValue: row[1]) ?? .disabled,
-            invitationExpiresAt: Self.date(row[2]), accountStatus: Account.Status(rawValue: row[3]) ?? .disabled,
-            groups: groups)
+                """)
+        try groups.setArguments([access.accountUserID])
+        try MemberColumns.forEachRow(of: groups) { try RecordColumns.addGrant($0, to: &access) }
+        return access
     }
 
     func changes(after position: Int64, limit: Int) throws -> [ChangeRecord] {
