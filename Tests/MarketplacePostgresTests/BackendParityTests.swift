@@ -110,9 +110,6 @@ struct BackendParityTests {
 
     @Test("users and sessions read back every field, set or unset, by each of their look-ups, on both backends")
     func usersAndSessionsReadBackEveryField() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
         let users = Self.variedMemberships().map(\.user)
         let t = { (ms: Int64) in Date(millisecondsSince1970: 1_764_000_000_000 + ms) }
         let sessions = users.indices.map { index in
@@ -121,41 +118,36 @@ struct BackendParityTests {
                 currentAccountID: index % 2 == 0 ? "ACC-2" : nil, createdAt: t(100), lastUsedAt: t(200 + Int64(index)),
                 expiresAt: t(300))
         }
-        try await withStore { postgres in
-            for store in [sqlite, postgres] as [any Store] {
-                try await store.write { w in
-                    try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: Date(millisecondsSince1970: 1)))
-                    for (index, user) in users.enumerated() {
-                        try w.insert(user, passwordHash: index % 2 == 0 ? "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA" : nil)
-                    }
-                    for session in sessions { try w.insert(session) }
+        try await onBothBackends { store in
+            try await store.write { w in
+                try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: Date(millisecondsSince1970: 1)))
+                for (index, user) in users.enumerated() {
+                    try w.insert(user, passwordHash: index % 2 == 0 ? "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA" : nil)
                 }
-                let expected = users.enumerated().map { index, user in
-                    var user = user
-                    user.hasPassword = index % 2 == 0
-                    return user
-                }
-                for user in expected {
-                    #expect(try await store.read { r in try r.user(id: user.id) } == user, "\(type(of: store)) \(user.id)")
-                    #expect(try await store.read { r in try r.user(email: user.email) } == user, "\(type(of: store)) \(user.email)")
-                }
-                #expect(try await store.read { r in try r.users(after: nil, limit: 10) } == expected, "\(type(of: store))")
-                #expect(try await store.read { r in try r.users(after: expected[1].id, limit: 1) } == [expected[2]], "\(type(of: store))")
-                #expect(try await store.read { r in try r.user(id: "USR-9999-9999") } == nil)
-                for session in sessions {
-                    #expect(try await store.read { r in try r.session(tokenHash: session.tokenHash) } == session, "\(type(of: store)) \(session.id)")
-                    #expect(try await store.read { r in try r.session(id: session.id) } == session, "\(type(of: store)) \(session.id)")
-                }
-                #expect(try await store.read { r in try r.session(tokenHash: [UInt8](repeating: 0xEE, count: 32)) } == nil)
+                for session in sessions { try w.insert(session) }
             }
+            let expected = users.enumerated().map { index, user in
+                var user = user
+                user.hasPassword = index % 2 == 0
+                return user
+            }
+            for user in expected {
+                #expect(try await store.read { r in try r.user(id: user.id) } == user, "\(type(of: store)) \(user.id)")
+                #expect(try await store.read { r in try r.user(email: user.email) } == user, "\(type(of: store)) \(user.email)")
+            }
+            #expect(try await store.read { r in try r.users(after: nil, limit: 10) } == expected, "\(type(of: store))")
+            #expect(try await store.read { r in try r.users(after: expected[1].id, limit: 1) } == [expected[2]], "\(type(of: store))")
+            #expect(try await store.read { r in try r.user(id: "USR-9999-9999") } == nil)
+            for session in sessions {
+                #expect(try await store.read { r in try r.session(tokenHash: session.tokenHash) } == session, "\(type(of: store)) \(session.id)")
+                #expect(try await store.read { r in try r.session(id: session.id) } == session, "\(type(of: store)) \(session.id)")
+            }
+            #expect(try await store.read { r in try r.session(tokenHash: [UInt8](repeating: 0xEE, count: 32)) } == nil)
         }
     }
 
     @Test("a membership's access (status, expiry, account status, groups with their permissions) reads back whole, on both backends")
     func membershipAccessReadsBackEveryField() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let sqlite = try SQLiteStore(dataDirectory: directory.appending("data"))
         let memberships = Self.variedMemberships()
         let t = Date(millisecondsSince1970: 1_764_000_000_000)
         // Names out of id order; one group with no permission, one with three.
@@ -168,33 +160,39 @@ struct BackendParityTests {
                   isAdministrators: false, isDefault: false, createdAt: t),
         ]
         let linked: [[String]] = [["GRP-1", "GRP-2", "GRP-3"], [], ["GRP-2"], ["GRP-1"]]
-        try await withStore { postgres in
-            for store in [sqlite, postgres] as [any Store] {
-                try await store.write { w in
-                    try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: t))
-                    for group in groups { try w.insert(group) }
-                    for (index, membership) in memberships.enumerated() {
-                        try w.insert(membership.user, passwordHash: nil)
-                        try w.insert(membership)
-                        try w.setGroups(accountUserID: membership.id, groupIDs: linked[index])
-                    }
-                }
+        try await onBothBackends { store in
+            try await store.write { w in
+                try w.insert(Account(id: "ACC-2", name: "B", type: .vendor, status: .active, createdAt: t))
+                for group in groups { try w.insert(group) }
                 for (index, membership) in memberships.enumerated() {
-                    let expected = MembershipAccess(
-                        accountUserID: membership.id, status: membership.status,
-                        invitationExpiresAt: membership.invitationExpiresAt, accountStatus: .active,
-                        groups: groups.filter { linked[index].contains($0.id) }
-                            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-                            .map { .init(id: $0.id, name: $0.name, isAdministrators: $0.isAdministrators, permissions: $0.permissions) })
-                    let userID = membership.user.id
-                    let read = try await store.read { r in try r.membershipAccess(accountID: "ACC-2", userID: userID) }
-                    #expect(read == expected, "\(type(of: store)) \(membership.id)")
+                    try w.insert(membership.user, passwordHash: nil)
+                    try w.insert(membership)
+                    try w.setGroups(accountUserID: membership.id, groupIDs: linked[index])
                 }
-                let firstUserID = memberships[0].user.id
-                let elsewhere = try await store.read { r in try r.membershipAccess(accountID: "ACC-1", userID: firstUserID) }
-                #expect(elsewhere == nil)
             }
+            for (index, membership) in memberships.enumerated() {
+                let expected = MembershipAccess(
+                    accountUserID: membership.id, status: membership.status,
+                    invitationExpiresAt: membership.invitationExpiresAt, accountStatus: .active,
+                    groups: groups.filter { linked[index].contains($0.id) }
+                        .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+                        .map { .init(id: $0.id, name: $0.name, isAdministrators: $0.isAdministrators, permissions: $0.permissions) })
+                let userID = membership.user.id
+                let read = try await store.read { r in try r.membershipAccess(accountID: "ACC-2", userID: userID) }
+                #expect(read == expected, "\(type(of: store)) \(membership.id)")
+            }
+            let firstUserID = memberships[0].user.id
+            let elsewhere = try await store.read { r in try r.membershipAccess(accountID: "ACC-1", userID: firstUserID) }
+            #expect(elsewhere == nil)
         }
+    }
+
+    /// Runs `body` on a new SQLite store, then on a new PostgreSQL store.
+    private func onBothBackends(_ body: (any Store) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await body(try SQLiteStore(dataDirectory: directory.appending("data")))
+        try await withStore { postgres in try await body(postgres) }
     }
 
     /// Memberships whose optional fields are set in some and unset in others.
