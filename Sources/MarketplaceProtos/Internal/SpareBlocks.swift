@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 
-/// The first blocks of `CArena`s, kept between encodings: at most
-/// `limit` (256 KiB), so the memory they hold is bounded whatever the load;
-/// a block given back past that is freed.
+/// The first blocks of `CArena`s, kept between encodings and decodings: at
+/// most `limit` (256 KiB), so the memory they hold is bounded whatever the
+/// load; a block given back past that is freed.
 enum SpareBlocks {
     /// How many blocks are kept at most.
     static let limit = 64

@@ -3,9 +3,9 @@ import GRDB
 import GRDBSQLite
 import MarketplaceDomain
 
-/// Users, sessions and a membership's access read straight from a stepped `sqlite3_stmt` through
-/// the SQLite C API, by position: the one decoder of each, as
-/// ``MemberColumns`` is of memberships.
+/// Users, sessions and a membership's access read straight from a stepped
+/// `sqlite3_stmt` through the SQLite C API, by position: the one decoder of
+/// each, as ``MemberColumns`` is of memberships.
 ///
 /// A session, its user and the membership's access are read on every
 /// signed-in call and every CheckAccess; through GRDB's `Row` each row was
