@@ -57,24 +57,13 @@ final class AccountUserStatements {
             sqlite3_reset(member)
             sqlite3_reset(groups)
         }
-        try bind(id, to: member)
+        try MemberColumns.bind(id, at: 1, to: member)
         guard try MemberColumns.step(member) else { return nil }
-        try bind(id, to: groups)
+        try MemberColumns.bind(id, at: 1, to: groups)
         var summaries: [GroupSummary] = []
         while try MemberColumns.step(groups) {
             summaries.append(GroupSummary(id: try MemberColumns.text(groups, 0), name: try MemberColumns.text(groups, 1)))
         }
         return try MemberColumns.member(member, groups: summaries)
     }
-
-    private func bind(_ text: String, to statement: OpaquePointer) throws {
-        // Its exact length in bytes (a NUL inside stays part of it, as GRDB
-        // binds it); SQLITE_TRANSIENT: SQLite copies the text (the Swift
-        // buffer is only valid during the call).
-        let length = Int32(clamping: text.utf8.count)
-        let code = text.withCString { sqlite3_bind_text(statement, 1, $0, length, Self.transient) }
-        guard code == SQLITE_OK else { throw MemberColumns.failure(code, of: statement) }
-    }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }

@@ -40,6 +40,18 @@ enum MemberColumns {
         while try step(raw) { try body(raw) }
     }
 
+    /// Binds `text` to parameter `index` of `statement` (reset first).
+    static func bind(_ text: String, at index: Int32, to statement: OpaquePointer) throws {
+        // Its exact length in bytes (a NUL inside stays part of it, as GRDB
+        // binds it); SQLITE_TRANSIENT: SQLite copies the text (the Swift
+        // buffer is only valid during the call).
+        let length = Int32(clamping: text.utf8.count)
+        let code = text.withCString { sqlite3_bind_text(statement, index, $0, length, transient) }
+        guard code == SQLITE_OK else { throw failure(code, of: statement) }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
     /// True for a row, false when done.
     static func step(_ statement: OpaquePointer) throws -> Bool {
         switch sqlite3_step(statement) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MarketplaceDomain
 
 /// The reader and writer over one GRDB transaction. All SQL of the service is
@@ -83,20 +84,59 @@ struct SQLiteAccess: StoreWriter {
             if let keep, try !keep(row) { return }
             members.append(try MemberColumns.member(row, groups: []))
         }
-        guard !members.isEmpty else { return [] }
-        var indexByID: [String: Int] = [:]
-        indexByID.reserveCapacity(members.count)
-        for (index, member) in members.enumerated() { indexByID[member.id] = index }
-        let groups = try statement("""
-            SELECT aug.account_user_id, g.id, g.name FROM account_user_groups aug JOIN groups g ON g.id = aug.group_id
-            WHERE aug.account_user_id IN (\(databaseQuestionMarks(count: members.count))) ORDER BY g.name, g.id
-            """)
-        try groups.setArguments(StatementArguments(members.map(\.id)))
-        try MemberColumns.forEachRow(of: groups) { row in
-            guard let index = indexByID[try MemberColumns.text(row, 0)] else { return }
-            members[index].groups.append(GroupSummary(id: try MemberColumns.text(row, 1), name: try MemberColumns.text(row, 2)))
-        }
+        try addGroups(to: &members)
         return members
+    }
+
+    /// Fills in each membership's groups (ordered by name, then id, as
+    /// bytes): every membership's group links in one select, in the order of
+    /// `members` (no sort), then each group's name once.
+    private func addGroups(to members: inout [AccountUser]) throws {
+        guard !members.isEmpty else { return }
+        let links = try statement("""
+            SELECT c.key, aug.group_id FROM json_each(?) c
+            CROSS JOIN account_user_groups aug ON aug.account_user_id = c.value
+            """)
+        try links.setArguments([try Self.jsonArray(members.map(\.id))])
+        var names: [String: String] = [:]
+        try MemberColumns.forEachRow(of: links) { row in
+            let position = Int(sqlite3_column_int64(row, 0))
+            guard members.indices.contains(position) else { throw Self.outOfOrder("a group link's membership", position) }
+            let id = try MemberColumns.text(row, 1)
+            // As the join it replaces: a link to no group (foreign keys forbid it) is not listed.
+            guard let name = try names[id] ?? groupName(id: id) else { return }
+            names[id] = name
+            members[position].groups.append(GroupSummary(id: id, name: name))
+        }
+        for index in members.indices where members[index].groups.count > 1 {
+            members[index].groups.sort { a, b in
+                a.name == b.name ? a.id.utf8.lexicographicallyPrecedes(b.id.utf8) : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+            }
+        }
+    }
+
+    private func groupName(id: String) throws -> String? {
+        let select = try statement("SELECT name FROM groups WHERE id = ?").sqliteStatement
+        defer { sqlite3_reset(select) }
+        try MemberColumns.bind(id, at: 1, to: select)
+        return try MemberColumns.step(select) ? try MemberColumns.text(select, 0) : nil
+    }
+
+    /// `json_each` gave a position it cannot have (past the array, or out of
+    /// the array's order under a `CROSS JOIN`, which SQLite documents never
+    /// to happen): fail the read rather than answer in another order.
+    private static func outOfOrder(_ what: String, _ position: Int) -> DatabaseError {
+        DatabaseError(resultCode: .SQLITE_INTERNAL, message: "\(what) came at position \(position), out of json_each's order")
+    }
+
+    /// `values` as a JSON array of strings (for `json_each`). Ids need no
+    /// escaping and are joined as they are; anything else goes through
+    /// JSONEncoder, as the groups' permissions do.
+    private static func jsonArray(_ values: [String]) throws -> String {
+        guard values.allSatisfy({ !$0.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) }) else {
+            return String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+        }
+        return values.isEmpty ? "[]" : "[\"" + values.joined(separator: "\",\"") + "\"]"
     }
 
     private static func invitation(_ row: Row) -> InvitationRecord {
@@ -275,11 +315,14 @@ struct SQLiteAccess: StoreWriter {
         return try members(sql, StatementArguments(arguments))
     }
 
-    /// A page of `query` from `index`'s candidates (``MemberSearch``): each
-    /// batch of candidates is read in this snapshot, and a row is kept only
-    /// when the membership still has the key it was found at (an index may
-    /// hold old keys) and meets the query's `conditions` (`arguments` theirs;
-    /// the first is the account's).
+    /// A page of `query` from `index`'s candidates (``MemberSearch``), in
+    /// their order: each batch of candidates is read in this snapshot, and a
+    /// row is kept only when the membership still has the key it was found
+    /// at (an index may hold old keys, and one id at several keys) and meets
+    /// the query's `conditions` (`arguments` theirs; the first is the
+    /// account's). Rows come in the candidates' order (`json_each` as the
+    /// outer loop of a `CROSS JOIN`, no sort), so reading stops at the page's
+    /// last row: a candidate after it is never read.
     private func accountUsers(
         _ query: AccountUserQuery, text: String, index: AccountMemberIndex,
         conditions: [String], arguments: [any DatabaseValueConvertible], column: String
@@ -288,50 +331,41 @@ struct SQLiteAccess: StoreWriter {
         var afterKey: String?
         var afterID = query.after?.id
         if case .text(let key)? = query.after?.key { afterKey = key }
-        // Each candidate by its primary key: `+` keeps SQLite from scanning
-        // the account's index for the account condition instead.
+        // `+`: the account condition is checked on each row found by its key,
+        // never used to scan the account's index instead.
         assert(conditions.first == "au.account_id = ?")
-        let direction = query.descending ? "DESC" : "ASC"
-        let sql = """
-            SELECT \(Self.memberColumns), \(column) \(Self.memberTables)
-            WHERE au.id IN (SELECT value FROM json_each(?)) AND +\(conditions.joined(separator: " AND "))
-            ORDER BY \(column) \(direction), au.id \(direction)
-            """
+        let select = try statement("""
+            SELECT \(Self.memberColumns), \(column), c.key FROM json_each(?) c
+            CROSS JOIN account_users au ON au.id = c.value CROSS JOIN users u ON u.id = au.user_id
+            WHERE +\(conditions.joined(separator: " AND "))
+            """)
         var page: [AccountUser] = []
+        var kept = Set<String>()
         var batch = query.limit + query.limit / 4 + 8
         while page.count < query.limit {
             let candidates = index.candidates(
                 sort: sort, descending: query.descending, afterKey: afterKey, afterID: afterID, text: text, limit: batch)
             guard let last = candidates.last else { break }
-            // An id may be found at several keys (old ones too) in one batch.
-            var keys: [String: [String]] = [:]
-            keys.reserveCapacity(candidates.count)
-            for candidate in candidates { keys[candidate.id, default: []].append(candidate.key) }
-            var wanted = query.limit - page.count
-            page += try members(sql, [try Self.jsonArray(candidates.map(\.id))] + StatementArguments(arguments)) { row in
+            try select.setArguments([try Self.jsonArray(candidates.map(\.id))] + StatementArguments(arguments))
+            let row = select.sqliteStatement
+            defer { sqlite3_reset(row) }
+            var previous = -1
+            while page.count < query.limit, try MemberColumns.step(row) {
+                let position = Int(sqlite3_column_int64(row, 27))
+                guard position > previous, position < candidates.count else { throw Self.outOfOrder("a candidate", position) }
+                previous = position
+                let candidate = candidates[position]
                 // Bytes, as SQLite compares keys (String's == is Unicode's).
-                let current = MemberColumns.bytes(row, 26)
-                guard wanted > 0, let found = keys[try MemberColumns.text(row, 0)],
-                      found.contains(where: { current.elementsEqual($0.utf8) }) else { return false }
-                wanted -= 1
-                return true
+                guard MemberColumns.bytes(row, 26).elementsEqual(candidate.key.utf8), kept.insert(candidate.id).inserted else { continue }
+                page.append(try MemberColumns.member(row, groups: []))
             }
             if candidates.count < batch { break }
             afterKey = last.key
             afterID = last.id
             batch = min(batch * 2, 4_096)
         }
+        try addGroups(to: &page)
         return page
-    }
-
-    /// `values` as a JSON array of strings (for `json_each`). Ids need no
-    /// escaping and are joined as they are; anything else goes through
-    /// JSONEncoder, as the groups' permissions do.
-    private static func jsonArray(_ values: [String]) throws -> String {
-        guard values.allSatisfy({ !$0.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) }) else {
-            return String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
-        }
-        return values.isEmpty ? "[]" : "[\"" + values.joined(separator: "\",\"") + "\"]"
     }
 
     func invitation(tokenHash: [UInt8]) throws -> InvitationRecord? {
