@@ -12,7 +12,7 @@ import Synchronization
 /// an account with at least ``minimumMembers`` memberships, this keeps the
 /// four searched values of each membership (id, user id, name key, email key)
 /// in two arrays ordered as those indexes, each entry with a signature of its
-/// three-byte sequences, so finding the candidates of a page costs a few
+/// two- and three-byte sequences, so finding the candidates of a page costs a few
 /// nanoseconds per entry passed over. Candidates are only candidates: the
 /// listing then reads them from its own snapshot and keeps those that still
 /// have the key they were found at and meet every condition of the query
@@ -240,8 +240,8 @@ final class AccountMemberIndex: Sendable {
             self.bytes = bytes
         }
 
-        /// The signature of the three-byte sequences of each value (ASCII
-        /// letters folded), none across two values.
+        /// The signature of the two- and three-byte sequences of each value
+        /// (ASCII letters folded), none across two values.
         var signature: Signature {
             var signature = Signature()
             let bounds = [0, Int(idEnd), Int(userEnd), Int(nameEnd), bytes.count]
@@ -271,18 +271,26 @@ final class AccountMemberIndex: Sendable {
         }
     }
 
-    /// 512 bits: bit h(a, b, c) set for each three bytes a, b, c in a row
-    /// (with ~50 such sequences in a membership's values, a text's sequence
-    /// is wrongly taken as present about one time in ten).
+    /// 512 bits: bit h(a, b, c) set for each three bytes a, b, c in a row,
+    /// and bit h(a, b) for each two (with ~100 such sequences in a
+    /// membership's values, about a fifth of the bits are set: a text of two
+    /// bytes is wrongly taken as present about one time in five, a text of
+    /// three, which needs three bits, about one time in a hundred; a text of
+    /// one byte is never filtered).
     struct Signature: Sendable {
         var words = SIMD8<UInt64>(repeating: 0)
 
         mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard bytes.count >= 3 else { return }
-            for i in 0...(bytes.count - 3) {
-                let bit = Self.bit(bytes[i], bytes[i + 1], bytes[i + 2])
-                words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
+            guard bytes.count >= 2 else { return }
+            for i in 0...(bytes.count - 2) {
+                set(Self.bit(bytes[i], bytes[i + 1]))
+                if i + 2 < bytes.count { set(Self.bit(bytes[i], bytes[i + 1], bytes[i + 2])) }
             }
+        }
+
+        @inline(__always)
+        private mutating func set(_ bit: UInt32) {
+            words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
         }
 
         @inline(__always)
@@ -290,6 +298,12 @@ final class AccountMemberIndex: Sendable {
             let f = TextSearchFunction.folded
             let packed = UInt32(f(a)) << 16 | UInt32(f(b)) << 8 | UInt32(f(c))
             return (packed &* 0x9E37_79B1) >> 23
+        }
+
+        /// Two bytes hashed apart from three (0xFF, never in UTF-8, as the first).
+        @inline(__always)
+        static func bit(_ a: UInt8, _ b: UInt8) -> UInt32 {
+            bit(0xFF, a, b)
         }
 
         /// Whether every bit of `other` is set here.
