@@ -146,6 +146,28 @@ struct BackendParityTests {
         }
     }
 
+    @Test("accounts read back every field, by id and in pages, on both backends")
+    func accountsReadBackEveryField() async throws {
+        // Every kind and status; names with quotes and non-ASCII; ids out of insertion order.
+        let accounts = Account.Kind.allCases.enumerated().flatMap { k, kind in
+            Account.Status.allCases.enumerated().map { s, status in
+                Account(
+                    id: "ACC-000\(5 - k)-000\(s)", name: k == 1 ? "Ünïcode \"\(s)\" Ltd" : "Acme \(k)\(s)", type: kind, status: status,
+                    createdAt: Date(millisecondsSince1970: 1_764_000_000_000 + Int64(10 * k + s)))
+            }
+        }
+        let ordered = accounts.sorted { $0.id < $1.id }
+        try await onBothBackends { store in
+            try await store.write { w in for account in accounts { try w.insert(account) } }
+            for account in accounts {
+                #expect(try await store.read { r in try r.account(id: account.id) } == account, "\(type(of: store)) \(account.id)")
+            }
+            #expect(try await store.read { r in try r.account(id: "ACC-9999-9999") } == nil)
+            #expect(try await store.read { r in try r.accounts(after: nil, limit: 100) } == ordered, "\(type(of: store))")
+            #expect(try await store.read { r in try r.accounts(after: ordered[1].id, limit: 2) } == Array(ordered[2...3]), "\(type(of: store))")
+        }
+    }
+
     @Test("a membership's access (status, expiry, account status, groups with their permissions) reads back whole, on both backends")
     func membershipAccessReadsBackEveryField() async throws {
         let memberships = Self.variedMemberships()

@@ -3,7 +3,7 @@ import GRDB
 import GRDBSQLite
 import MarketplaceDomain
 
-/// Users, sessions and a membership's access read straight from a stepped
+/// Accounts, users, sessions and a membership's access read straight from a stepped
 /// `sqlite3_stmt` through the SQLite C API, by position: the one decoder of
 /// each, as ``MemberColumns`` is of memberships.
 ///
@@ -12,6 +12,18 @@ import MarketplaceDomain
 /// copied and each column looked up by name (a fifth of a CheckAccess's CPU
 /// for the first two, BENCHMARKS.md, issue 16).
 enum RecordColumns {
+    /// Decoded by position in ``account(_:)``: keep the two in step.
+    static let accountColumns = "id, name, type, status, created_at"
+
+    /// The account on `s`'s current row (a select of ``accountColumns``).
+    static func account(_ s: OpaquePointer) throws -> Account {
+        Account(
+            id: try MemberColumns.text(s, 0), name: try MemberColumns.text(s, 1),
+            type: Account.Kind(rawValue: try MemberColumns.text(s, 2)) ?? .client,
+            status: Account.Status(rawValue: try MemberColumns.text(s, 3)) ?? .disabled,
+            createdAt: Date(millisecondsSince1970: sqlite3_column_int64(s, 4)))
+    }
+
     /// Decoded by position in ``user(_:)``: keep the two in step.
     static let userColumns = "id, first_name, last_name, email, phone, language, locale, icon, status, password_hash, created_at, updated_at, last_sign_in_at, blocked_at"
 

@@ -32,13 +32,6 @@ struct SQLiteAccess: StoreWriter {
 
     private static func date(_ ms: Int64?) -> Date? { ms.map(Date.init(millisecondsSince1970:)) }
 
-    private static func account(_ row: Row) -> Account {
-        Account(
-            id: row["id"], name: row["name"], type: Account.Kind(rawValue: row["type"]) ?? .client,
-            status: Account.Status(rawValue: row["status"]) ?? .disabled,
-            createdAt: Date(millisecondsSince1970: row["created_at"]))
-    }
-
     private static func group(_ row: Row) -> Group {
         let permissionsJSON: String = row["permissions"]
         let permissions = (try? JSONDecoder().decode([String].self, from: Data(permissionsJSON.utf8))) ?? []
@@ -152,12 +145,13 @@ struct SQLiteAccess: StoreWriter {
     // MARK: StoreReader
 
     func account(id: String) throws -> Account? {
-        try Row.fetchOne(try statement("SELECT * FROM accounts WHERE id = ?"), arguments: [id]).map(Self.account)
+        try rows("SELECT \(RecordColumns.accountColumns) FROM accounts WHERE id = ?", [id], RecordColumns.account).first
     }
 
     func accounts(after afterID: String?, limit: Int) throws -> [Account] {
-        try Row.fetchAll(try statement("SELECT * FROM accounts WHERE id > ? ORDER BY id LIMIT ?"), arguments: [afterID ?? "", limit])
-            .map(Self.account)
+        try rows(
+            "SELECT \(RecordColumns.accountColumns) FROM accounts WHERE id > ? ORDER BY id LIMIT ?", [afterID ?? "", limit],
+            RecordColumns.account)
     }
 
     func group(id: String) throws -> Group? {
