@@ -19,6 +19,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "floor.h"
+
 static const char *member_sql =
     "SELECT au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at, "
     "au.blocked_at, au.invitation_expires_at, au.invited_by, "
@@ -46,21 +48,6 @@ struct worker {
 static void fail(sqlite3 *db, const char *what) {
     fprintf(stderr, "getuser-floor: %s: %s\n", what, db ? sqlite3_errmsg(db) : "");
     exit(1);
-}
-
-/* Reads every column of the current row as MemberColumns does. */
-static size_t touch(sqlite3_stmt *s) {
-    size_t bytes = 0;
-    int n = sqlite3_column_count(s);
-    for (int i = 0; i < n; i++) {
-        if (sqlite3_column_type(s, i) == SQLITE_INTEGER) {
-            bytes += (size_t)sqlite3_column_int64(s, i) & 1;
-        } else {
-            const unsigned char *text = sqlite3_column_text(s, i);
-            if (text) bytes += (size_t)sqlite3_column_bytes(s, i);
-        }
-    }
-    return bytes;
 }
 
 static void *run(void *arg) {
@@ -110,12 +97,6 @@ static void *run(void *arg) {
     sqlite3_finalize(groups);
     sqlite3_close(db);
     return NULL;
-}
-
-static double cpu_seconds(void) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
 int main(int argc, char **argv) {

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
+
 static sqlite3 *db;
 static long frames, last_frames;
 
@@ -72,18 +74,6 @@ static void must(sqlite3_stmt *s, const char *what) {
 
 static void random_bytes(unsigned char *out, size_t n, unsigned *seed) {
     for (size_t i = 0; i < n; i++) out[i] = (unsigned char)rand_r(seed);
-}
-
-static double cpu_seconds(void) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv) {

@@ -29,6 +29,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "floor.h"
+
 #define COLUMNS                                                                                            \
     "au.id, au.account_id, au.user_id, au.status, au.invited_at, au.joined_at, au.last_access_at, "      \
     "au.blocked_at, au.invitation_expires_at, au.invited_by, "                                             \
@@ -52,21 +54,6 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
     return statement;
 }
 
-/* Reads every column of the current row as MemberColumns does. */
-static size_t touch(sqlite3_stmt *s) {
-    size_t bytes = 0;
-    int n = sqlite3_column_count(s);
-    for (int i = 0; i < n; i++) {
-        if (sqlite3_column_type(s, i) == SQLITE_INTEGER) {
-            bytes += (size_t)sqlite3_column_int64(s, i) & 1;
-        } else {
-            const unsigned char *text = sqlite3_column_text(s, i);
-            if (text) bytes += (size_t)sqlite3_column_bytes(s, i);
-        }
-    }
-    return bytes;
-}
-
 /* The first `count` ids of `ids` as a JSON array (ids need no escaping). */
 static const char *json_array(char **ids, int count) {
     static char json[MAX_CANDIDATES * 40];
@@ -76,18 +63,6 @@ static const char *json_array(char **ids, int count) {
     *end++ = ']';
     *end = 0;
     return json;
-}
-
-static double cpu_seconds(void) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv) {
