@@ -64,19 +64,13 @@ struct SQLiteAccess: StoreWriter {
     }
 
     /// The memberships `sql` (a `memberSelect`) selects, in its order, each
-    /// with its groups (ordered by name, then id) fetched in one more query;
-    /// decoded through the C API (``MemberColumns``).
-    /// Only the rows `keep` accepts (given the raw statement) when given.
-    private func members(
-        _ sql: String, _ arguments: StatementArguments, keep: ((OpaquePointer) throws -> Bool)? = nil
-    ) throws -> [AccountUser] {
+    /// with its groups (``addGroups(to:)``); decoded through the C API
+    /// (``MemberColumns``).
+    private func members(_ sql: String, _ arguments: StatementArguments) throws -> [AccountUser] {
         let select = try statement(sql)
         try select.setArguments(arguments)
         var members: [AccountUser] = []
-        try MemberColumns.forEachRow(of: select) { row in
-            if let keep, try !keep(row) { return }
-            members.append(try MemberColumns.member(row, groups: []))
-        }
+        try MemberColumns.forEachRow(of: select) { row in members.append(try MemberColumns.member(row, groups: [])) }
         try addGroups(to: &members)
         return members
     }
