@@ -143,10 +143,21 @@ public final class SQLiteStore: Store {
     /// (BENCHMARKS.md, change 16).
     static let readerCount = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// The settings of the reader connections: those of the writer, read-only.
+    /// Each reader connection's page cache, in KiB (SQLite's default is
+    /// 2,000). A member listing page touches ~150 pages (its rows, their
+    /// users and group links); 2 MiB held too few of them, and each miss was
+    /// a `pread` copy from the OS's cache: with 8 MiB, list pages cost
+    /// 0.79-0.95x the server CPU (100,000 and 20,000 members), get account
+    /// user unchanged, for ~14 MiB more resident memory once the readers'
+    /// caches are full (BENCHMARKS.md, change 29).
+    static let readerCacheKiB = 8_192
+
+    /// The settings of the reader connections: those of the writer, read-only,
+    /// with a larger page cache (``readerCacheKiB``).
     private static func readerConfiguration(_ configuration: Configuration) -> Configuration {
         var configuration = configuration
         configuration.readonly = true
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(readerCacheKiB)") }
         return configuration
     }
 
@@ -223,10 +234,12 @@ public final class SQLiteStore: Store {
 
     /// The connection settings in force, for health checks and tests:
     /// `journal_mode`, `synchronous` (2 = FULL), `foreign_keys`, `busy_timeout`,
-    /// and the writer's `temp_store` as `writer_temp_store` (2 = MEMORY).
+    /// the writer's `temp_store` as `writer_temp_store` (2 = MEMORY), and a
+    /// reader connection's `cache_size` as `reader_cache_size` (negative: KiB).
     public func settings() async throws -> [String: String] {
+        var result: [String: String]
         do {
-            var result = try await pool.read { db in
+            result = try await pool.read { db in
                 var result: [String: String] = [:]
                 for name in ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"] {
                     result[name] = try String.fetchOne(db, sql: "PRAGMA \(name)")
@@ -236,10 +249,13 @@ public final class SQLiteStore: Store {
             result["writer_temp_store"] = try await pool.writeWithoutTransaction { db in
                 try String.fetchOne(db, sql: "PRAGMA temp_store")
             }
-            return result
         } catch {
             throw StorageErrors.map(error)
         }
+        result["reader_cache_size"] = try await onReader(.point) { connection in
+            try String.fetchOne(connection.db, sql: "PRAGMA cache_size")
+        }
+        return result
     }
 
     /// Runs raw SQL outside any transaction (e.g. `VACUUM INTO` for a backup):

@@ -93,6 +93,7 @@ import Glibc
             #expect(settings["foreign_keys"] == "1")
             #expect((Int(settings["busy_timeout"] ?? "") ?? 0) > 0)
             #expect(settings["writer_temp_store"] == "2")  // MEMORY: savepoint journals never reach a file
+            #expect(settings["reader_cache_size"] == "-8192")  // 8 MiB per reader (SQLite's default: -2000)
             #expect(SQLiteStore.knownMigrations == ["0001-initial", "0002-sessions", "0003-member-indexes-cover-status", "0004-contract-values", "0005-outbox-delivery", "0006-change-feed", "0007-invited-person", "0008-sign-in-failures", "0009-fewer-indexes-per-invite"])
         }
     }
