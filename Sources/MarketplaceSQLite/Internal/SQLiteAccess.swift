@@ -17,8 +17,9 @@ struct SQLiteAccess: StoreWriter {
 
     /// A prepared statement from the connection's cache, so hot paths skip
     /// SQLite's parsing and planning. SQL with long `IN` lists (over 64
-    /// placeholders: pages over 63 rows) is prepared afresh instead, which
-    /// keeps the cache small.
+    /// placeholders: many groups or outbox ids at once) is prepared afresh
+    /// instead, which keeps the cache small. (Pages pass their ids as one
+    /// JSON array to `json_each`, one statement whatever their size.)
     private func statement(_ sql: String) throws -> Statement {
         var placeholders = 0
         for byte in sql.utf8 where byte == UInt8(ascii: "?") {
