@@ -294,7 +294,7 @@ final class AccountMemberIndex: Sendable {
         }
 
         @inline(__always)
-        private mutating func set(_ bit: UInt32) {
+        fileprivate mutating func set(_ bit: UInt32) {
             words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
         }
 
@@ -393,20 +393,20 @@ final class AccountMemberIndex: Sendable {
         /// Block b's words at b * wordsPerBlock.
         let words: [UInt64]
 
-        /// Summaries of `order` (positions in `entries`).
-        init(_ order: [Int32], _ entries: [Entry]) {
-            let blocks = (order.count + Self.size - 1) / Self.size
-            var words = [UInt64](repeating: 0, count: blocks * Self.wordsPerBlock)
-            for (position, at) in order.enumerated() {
-                let base = position / Self.size * Self.wordsPerBlock
-                entries[Int(at)].forEachValue { value in
-                    Signature.forEachSequence(value) { hash in
-                        let bit = Int(hash >> 19)
-                        words[base + bit >> 6] |= 1 << UInt64(bit & 63)
-                    }
-                }
-            }
+        init(words: [UInt64]) {
             self.words = words
+        }
+
+        /// The words of `count` entries' summaries, all zero.
+        static func empty(_ count: Int) -> [UInt64] {
+            [UInt64](repeating: 0, count: (count + size - 1) / size * wordsPerBlock)
+        }
+
+        /// Sets `hash`'s bit in the summary of the block holding `position`.
+        @inline(__always)
+        static func add(_ hash: UInt32, at position: Int32, to words: UnsafeMutableBufferPointer<UInt64>) {
+            let bit = Int(hash >> 19)
+            words[Int(position) / size * wordsPerBlock + bit >> 6] |= 1 << UInt64(bit & 63)
         }
 
         /// The (word, bits) of a block's summary that `needle` needs set.
@@ -453,11 +453,32 @@ final class AccountMemberIndex: Sendable {
         self.opens = opens
         let byName = Self.sorted(entries, .name)
         let byEmail = Self.sorted(entries, .email)
-        let nameBlocks = BlockSummaries(byName, entries)
-        let emailBlocks = BlockSummaries(byEmail, entries)
+        // Each entry's sequences hashed once, for its signature and its two blocks' summaries.
+        var signatures = [Signature](repeating: Signature(), count: entries.count)
+        var nameWords = BlockSummaries.empty(entries.count), emailWords = BlockSummaries.empty(entries.count)
+        var nameRank = [Int32](repeating: 0, count: entries.count), emailRank = nameRank
+        for (position, at) in byName.enumerated() { nameRank[Int(at)] = Int32(position) }
+        for (position, at) in byEmail.enumerated() { emailRank[Int(at)] = Int32(position) }
+        nameWords.withUnsafeMutableBufferPointer { nameWords in
+            emailWords.withUnsafeMutableBufferPointer { emailWords in
+                for (at, entry) in entries.enumerated() {
+                    var signature = Signature()
+                    let name = nameRank[at], email = emailRank[at]
+                    entry.forEachValue { value in
+                        Signature.forEachSequence(value) { hash in
+                            signature.set(hash >> 23)
+                            BlockSummaries.add(hash, at: name, to: nameWords)
+                            BlockSummaries.add(hash, at: email, to: emailWords)
+                        }
+                    }
+                    signatures[at] = signature
+                }
+            }
+        }
+        let nameBlocks = BlockSummaries(words: nameWords), emailBlocks = BlockSummaries(words: emailWords)
         storage = Mutex(Storage(
             entries: entries, byName: byName, byEmail: byEmail, nameBlocks: nameBlocks, emailBlocks: emailBlocks,
-            signatures: entries.map(\.signature)))
+            signatures: signatures))
         count = entries.count
         // Per entry: its buffer (with the array header), the Entry, two
         // positions; and the block summaries.
