@@ -326,8 +326,7 @@ final class AccountMemberIndex: Sendable {
         /// The words of this signature with a bit set, each with its bits,
         /// the word with the most bits first: a signature that lacks one of
         /// these bits usually lacks one of the first word's, so the scan
-        /// reads that word of each entry (``Checks/firstPassed(_:_:)``) and
-        /// the others only of the entries that passed.
+        /// mostly reads one word per entry (``Checks/passed(_:_:)``).
         var checks: Checks {
             var checks = Checks()
             for index in 0..<8 where words[index] != 0 {
@@ -354,20 +353,13 @@ final class AccountMemberIndex: Sendable {
                 count += 1
             }
 
-            /// Whether the first word's bits are set in the signature at
-            /// `entry` of `signatures` (eight words per signature); true when
-            /// there are no bits to check. No branch: the scan checks eight
-            /// entries at once, so their reads overlap.
+            /// Whether every bit is set in the signature at `entry` of
+            /// `signatures` (eight words per signature): the first word
+            /// read, the others only if it passed.
             @inline(__always)
-            func firstPassed(_ signatures: UnsafeBufferPointer<UInt64>, _ entry: Int) -> Bool {
-                let first = bits[0]  // 0 when there is none: passes
-                return signatures[entry &* 8 &+ Int(truncatingIfNeeded: words[0])] & first == first
-            }
-
-            /// Whether the other words' bits are set too.
-            func restPassed(_ signatures: UnsafeBufferPointer<UInt64>, _ entry: Int) -> Bool {
+            func passed(_ signatures: UnsafeBufferPointer<UInt64>, _ entry: Int) -> Bool {
                 let base = entry &* 8
-                var check = 1
+                var check = 0
                 while check < count {
                     let wanted = bits[check]
                     if signatures[base &+ Int(truncatingIfNeeded: words[check])] & wanted != wanted { return false }
@@ -652,23 +644,12 @@ final class AccountMemberIndex: Sendable {
                                 run = scan.descending ? position - first + 1 : min(first + size, order.count) - position
                             }
                             while run > 0, found.count < scan.limit {
-                                // Eight entries' first words at once, then each that passed, in order.
-                                let width = min(run, 8)
-                                var passed: UInt32 = 0
-                                for k in 0..<width {
-                                    let at = Int(order[position &+ k &* step])
-                                    passed |= (checks.firstPassed(signatures, at) ? 1 : 0) << UInt32(k)
+                                let at = Int(order[position])
+                                if checks.passed(signatures, at), s.entries[at].contains(scan.needle) {
+                                    found.append(Int32(at))
                                 }
-                                while passed != 0, found.count < scan.limit {
-                                    let k = passed.trailingZeroBitCount
-                                    passed &= passed &- 1
-                                    let at = Int(order[position &+ k &* step])
-                                    if checks.restPassed(signatures, at), s.entries[at].contains(scan.needle) {
-                                        found.append(Int32(at))
-                                    }
-                                }
-                                position += width * step
-                                run -= width
+                                position += step
+                                run -= 1
                             }
                         }
                     }
