@@ -290,11 +290,17 @@ final class AccountMemberIndex: Sendable {
         var words = SIMD8<UInt64>(repeating: 0)
 
         mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
-            Self.forEachSequence(bytes) { hash in set(hash >> 23) }
+            Self.forEachSequence(bytes) { add(hash: $0) }
+        }
+
+        /// Sets the bit of one sequence's hash (``forEachSequence(_:_:)``): its top 9 bits.
+        @inline(__always)
+        mutating func add(hash: UInt32) {
+            set(hash >> 23)
         }
 
         @inline(__always)
-        fileprivate mutating func set(_ bit: UInt32) {
+        private mutating func set(_ bit: UInt32) {
             words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
         }
 
@@ -401,12 +407,12 @@ final class AccountMemberIndex: Sendable {
             words[Int(position) / size * wordsPerBlock + bit >> 6] |= 1 << UInt64(bit & 63)
         }
 
-        /// The (word, bits) of a block's summary that `needle` needs set.
+        /// The (word, bits) of a block's summary that `needle` needs set: its
+        /// sequences added as ``add(_:at:to:)`` adds an entry's (to block 0).
         static func checks(_ needle: UnsafeBufferPointer<UInt8>) -> [(word: Int, bits: UInt64)] {
             var wanted = [UInt64](repeating: 0, count: wordsPerBlock)
-            Signature.forEachSequence(needle) { hash in
-                let bit = Int(hash >> 19)
-                wanted[bit >> 6] |= 1 << UInt64(bit & 63)
+            wanted.withUnsafeMutableBufferPointer { wanted in
+                Signature.forEachSequence(needle) { add($0, at: 0, to: wanted) }
             }
             return wanted.enumerated().compactMap { $0.element == 0 ? nil : ($0.offset, $0.element) }
         }
@@ -458,7 +464,7 @@ final class AccountMemberIndex: Sendable {
                     let name = nameRank[at], email = emailRank[at]
                     entry.forEachValue { value in
                         Signature.forEachSequence(value) { hash in
-                            signature.set(hash >> 23)
+                            signature.add(hash: hash)
                             BlockSummaries.add(hash, at: name, to: nameWords)
                             BlockSummaries.add(hash, at: email, to: emailWords)
                         }
